@@ -1,0 +1,119 @@
+/**
+ * The engine's prompts. Two rules shape them:
+ * - sleep time: the agent sees the context now, the questions later, and leaves everything useful in
+ *   a memory block it rewrites in full;
+ * - test time: the system message holds only what is fixed for a context (instructions, learned
+ *   context, raw context), the user message holds what changes per question (verbosity, question).
+ *   The system message is therefore byte-identical across questions and budgets, so a provider or a
+ *   local model can cache the prefix.
+ */
+
+export const rethinkMemoryToolName = 'rethink_memory';
+export const finishRethinkingToolName = 'finish_rethinking';
+
+export const sleepSystemPrompt = [
+  'You are a careful analyst working ahead of time. You are given a context now; questions about it',
+  'will arrive later, when you will no longer have time to think at length. Whatever you work out now',
+  'must be written into your memory block, because the memory block is all that carries over.',
+  '',
+  'How to work:',
+  '1. Read the context closely. Note every entity, quantity, unit, rate and relationship.',
+  '2. Draw the inferences the context supports, and compute intermediate quantities that questions',
+  '   are likely to need (totals, differences, ratios, rates, quantities after each described change).',
+  '3. Anticipate the questions most likely to be asked, and write each with its worked answer.',
+  '4. Double-check every calculation (redo it another way when possible) and fix mistakes.',
+  '5. Keep the memory organised and self-contained: restate the facts it depends on, show short',
+  '   derivations, and drop whatever turned out to be wrong or useless.',
+  '',
+  'Tools:',
+  `- ${rethinkMemoryToolName}(new_memory): replaces the whole memory block with new_memory. Each call is a`,
+  '  full rewrite, not an append: include everything worth keeping from the previous version.',
+  `- ${finishRethinkingToolName}(): call it once the memory is complete and checked.`,
+  '',
+  'Respond only with tool calls.',
+].join('\n');
+
+export interface SleepTriggerInput {
+  contextText: string;
+  examples?: readonly string[];
+  maxRewrites: number;
+}
+
+/** The first user message of a sleep run: the new situation, optional example questions, the rules. */
+export function buildSleepTrigger(input: SleepTriggerInput): string {
+  const parts = ['A new context has arrived. Think it through before any question is asked.', '', '<context>', input.contextText, '</context>'];
+  const examples = (input.examples ?? []).map((example) => example.trim()).filter((example) => example !== '');
+  if (examples.length > 0) {
+    parts.push(
+      '',
+      'Questions like these may be asked later (examples of the kind to prepare for, not the actual questions):',
+      '<examples>',
+      ...examples.map((example) => `- ${example}`),
+      '</examples>',
+    );
+  }
+  parts.push(
+    '',
+    `Your memory block is empty. You may rewrite it at most ${input.maxRewrites} time(s) with ${rethinkMemoryToolName},`,
+    `then call ${finishRethinkingToolName}.`,
+  );
+  return parts.join('\n');
+}
+
+export type Verbosity = 0 | 1 | 2 | 3 | 4;
+
+export const answerSystemInstructions = [
+  'You answer questions about a context. The question arrives now; the context was given earlier.',
+  'A <learned_context> block, when present, holds notes prepared in advance about the context:',
+  'inferences, computed quantities and anticipated questions with answers. Use them to save work.',
+  'A <context> block, when present, holds the original context, which is the authority when the two',
+  'disagree.',
+  'Follow the answering style requested with the question. When the answer is a number, end with the',
+  'sentence "The answer is N." where N is the number alone.',
+].join('\n');
+
+/** The five test-time verbosity levels, from "state the answer" to "reason thoroughly". */
+export const verbosityInstructions: Readonly<Record<Verbosity, string>> = Object.freeze({
+  0: 'Answer with exactly one sentence of the form "The answer is N." Reuse what the learned context already holds; do not recompute anything.',
+  1: 'Give one short sentence of explanation, then the answer.',
+  2: 'Give two short sentences of explanation, then the answer.',
+  3: 'Reason as much as the question needs, but no more, and end with the answer.',
+  4: 'Reason step by step out loud. Re-check every number you take from the learned context before using it, explain thoroughly, and end with the answer.',
+});
+
+export interface AskPromptInput {
+  question: string;
+  verbosity: Verbosity;
+  /** The learned context text, or undefined to answer without one. */
+  learnedContext?: string | undefined;
+  /** The raw context text, or undefined to leave it out. */
+  contextText?: string | undefined;
+}
+
+export interface AskPrompt {
+  /** Identical for every question and verbosity on the same context and learned-context version. */
+  system: string;
+  user: string;
+}
+
+export function buildAskSystemPrompt(input: Pick<AskPromptInput, 'learnedContext' | 'contextText'>): string {
+  const parts = [answerSystemInstructions];
+  if (input.learnedContext !== undefined) parts.push(`<learned_context>\n${input.learnedContext}\n</learned_context>`);
+  if (input.contextText !== undefined) parts.push(`<context>\n${input.contextText}\n</context>`);
+  return parts.join('\n\n');
+}
+
+export function buildAskPrompt(input: AskPromptInput): AskPrompt {
+  return {
+    system: buildAskSystemPrompt(input),
+    user: `${verbosityInstructions[input.verbosity]}\n\nQuestion: ${input.question}`,
+  };
+}
+
+/** How the memories of k parallel sleep branches are joined, in branch order. */
+export function concatenateLearnedContexts(memories: readonly string[]): string {
+  if (memories.length === 1) return memories[0] ?? '';
+  return memories
+    .map((memory, index) => `=== Learned context ${index + 1} of ${memories.length} ===\n${memory}`)
+    .join('\n\n');
+}

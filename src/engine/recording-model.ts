@@ -1,0 +1,56 @@
+import type { LanguageModelV3, LanguageModelV3Usage } from '@ai-sdk/provider';
+import { wrapLanguageModel } from 'ai';
+import { usageFromReport, type Usage } from '../models/usage.js';
+
+/** One finished model call, with its usage exactly as the provider reported it. */
+export interface RecordedModelCall {
+  /** Order of the call within the loop that made it, from 0. */
+  step: number;
+  usage: Usage;
+  /** The provider's usage report as the AI SDK received it (including its `raw` part). */
+  rawUsage: LanguageModelV3Usage;
+  /** The unified finish reason (`tool-calls`, `stop`, `length`...). */
+  finishReason: string;
+  durationMs: number;
+}
+
+export function usageFromLanguageModelUsage(usage: LanguageModelV3Usage): Usage {
+  return usageFromReport({
+    inputTokens: usage.inputTokens.total,
+    outputTokens: usage.outputTokens.total,
+    outputTokenDetails: { reasoningTokens: usage.outputTokens.reasoning },
+  });
+}
+
+/**
+ * Wraps a model so every call is reported the moment it returns, before the AI SDK acts on it.
+ * Recording at this level (rather than in `onStepFinish`) also catches calls whose step then fails,
+ * e.g. a reply without the required tool call, so no token the provider billed goes unrecorded.
+ * `onCall` is awaited: a failure to record (store down) fails the loop instead of being lost.
+ */
+export function withCallRecording(
+  model: LanguageModelV3,
+  options: { now: () => number; onCall: (call: RecordedModelCall) => void | Promise<void> },
+): LanguageModelV3 {
+  let nextStep = 0;
+  return wrapLanguageModel({
+    model,
+    middleware: {
+      specificationVersion: 'v3',
+      wrapGenerate: async ({ doGenerate }) => {
+        const step = nextStep;
+        nextStep += 1;
+        const startedAt = options.now();
+        const result = await doGenerate();
+        await options.onCall({
+          step,
+          usage: usageFromLanguageModelUsage(result.usage),
+          rawUsage: result.usage,
+          finishReason: result.finishReason.unified,
+          durationMs: Math.max(0, options.now() - startedAt),
+        });
+        return result;
+      },
+    },
+  });
+}
