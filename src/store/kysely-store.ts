@@ -1,0 +1,432 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import { systemError, userError } from '../errors.js';
+import type { Usage } from '../models/usage.js';
+import type { ContextsTable, Database, LearnedContextsTable, ModelCallsTable, RunsTable } from './schema.js';
+import { isForeignKeyViolation, isUniqueViolation, toStoreError } from './store-errors.js';
+import type { StoreLocation } from './store-errors.js';
+import type {
+  CompleteRunInput,
+  ContextRecord,
+  ContextRepository,
+  LearnedContextRecord,
+  LearnedContextRepository,
+  ModelCallRecord,
+  RunError,
+  RunRecord,
+  RunRepository,
+  StartRunInput,
+  Store,
+} from './types.js';
+
+export interface KyselyStoreOptions {
+  db: Kysely<Database>;
+  kind: Store['kind'];
+  location: StoreLocation;
+  /** Releases the connection(s) behind `db`; called once, by the first `close()`. */
+  release: () => Promise<void>;
+}
+
+/** The store over Kysely: the same queries serve SQLite and PostgreSQL. */
+export function createKyselyStore(options: KyselyStoreOptions): Store {
+  const { db, location } = options;
+
+  let closing: Promise<void> | undefined;
+
+  /** Every public operation goes through here, so callers only ever see SleeptimeErrors. */
+  async function guard<T>(operation: string, action: () => Promise<T>): Promise<T> {
+    if (closing !== undefined) {
+      throw systemError('store_closed', `store: ${operation} called after close() on ${location.description}`);
+    }
+    try {
+      return await action();
+    } catch (error) {
+      throw toStoreError(error, operation, location);
+    }
+  }
+
+  const contexts: ContextRepository = {
+    put: (input) =>
+      guard('contexts.put', async () => {
+        const metadata = input.metadata === undefined ? undefined : serializeObject(input.metadata, 'metadata');
+        const now = new Date().toISOString();
+        // One upsert statement: the row lock makes concurrent puts queue up, so each one gets its own
+        // version and none is lost, including when several create the same new id at once.
+        const row = await db
+          .insertInto('contexts')
+          .values({
+            id: input.id,
+            text: input.text,
+            version: 1,
+            metadata: metadata ?? '{}',
+            created_at: now,
+            updated_at: now,
+          })
+          .onConflict((conflict) =>
+            conflict.column('id').doUpdateSet((eb) => ({
+              text: eb.ref('excluded.text'),
+              version: eb('contexts.version', '+', 1),
+              updated_at: eb.ref('excluded.updated_at'),
+              ...(metadata === undefined ? {} : { metadata: eb.ref('excluded.metadata') }),
+            })),
+          )
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toContextRecord(row);
+      }),
+
+    get: (id) =>
+      guard('contexts.get', async () => {
+        const row = await db.selectFrom('contexts').selectAll().where('id', '=', id).executeTakeFirst();
+        return row === undefined ? undefined : toContextRecord(row);
+      }),
+
+    list: () =>
+      guard('contexts.list', async () => {
+        const rows = await db
+          .selectFrom('contexts')
+          .selectAll()
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'asc')
+          .execute();
+        return rows.map(toContextRecord);
+      }),
+
+    delete: (id) =>
+      guard('contexts.delete', async () => {
+        // Learned contexts, runs and model calls go with it through ON DELETE CASCADE.
+        const result = await db.deleteFrom('contexts').where('id', '=', id).executeTakeFirst();
+        return result.numDeletedRows > 0n;
+      }),
+  };
+
+  const learned: LearnedContextRepository = {
+    latest: (contextId) =>
+      guard('learned.latest', async () => {
+        const row = await db
+          .selectFrom('learned_contexts')
+          .selectAll()
+          .where('context_id', '=', contextId)
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        return row === undefined ? undefined : toLearnedContextRecord(row);
+      }),
+
+    history: (contextId) =>
+      guard('learned.history', async () => {
+        const rows = await db
+          .selectFrom('learned_contexts')
+          .selectAll()
+          .where('context_id', '=', contextId)
+          .orderBy('id', 'asc')
+          .execute();
+        return rows.map(toLearnedContextRecord);
+      }),
+  };
+
+  /** Reads a run that must exist and still be running, for complete and fail. */
+  async function runningRun(runId: string): Promise<Selectable<RunsTable>> {
+    const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
+    if (row === undefined) throw systemError('run_not_found', `run '${runId}' does not exist`);
+    if (row.status !== 'running') throw runNotRunning(runId, row.status);
+    return row;
+  }
+
+  const runs: RunRepository = {
+    start: (input: StartRunInput) =>
+      guard('runs.start', async () => {
+        const row = {
+          id: input.id ?? randomUUID(),
+          context_id: input.contextId,
+          kind: input.kind,
+          status: 'running' as const,
+          model: input.model,
+          settings: serializeObject(input.settings, 'settings'),
+          source_version: input.sourceVersion,
+          question: input.question ?? null,
+          answer: null,
+          final: null,
+          fresh: null,
+          learned_context_id: null,
+          input_tokens: 0,
+          output_tokens: 0,
+          reasoning_tokens: 0,
+          error_code: null,
+          error_message: null,
+          started_at: new Date().toISOString(),
+          finished_at: null,
+          duration_ms: null,
+        };
+        try {
+          // The foreign key checks that the context exists, in the same statement as the insert.
+          const inserted = await db.insertInto('runs').values(row).returningAll().executeTakeFirstOrThrow();
+          return toRunRecord(inserted);
+        } catch (error) {
+          if (isForeignKeyViolation(error)) {
+            throw userError('context_not_found', `context '${input.contextId}' does not exist`, {
+              contextId: input.contextId,
+            });
+          }
+          if (isUniqueViolation(error)) throw systemError('run_already_exists', `run '${row.id}' already exists`, error);
+          throw error;
+        }
+      }),
+
+    recordCall: (call: ModelCallRecord) =>
+      guard('runs.recordCall', async () => {
+        checkUsage(call.usage, `model call of run '${call.runId}'`);
+        try {
+          await db
+            .insertInto('model_calls')
+            .values({
+              run_id: call.runId,
+              phase: call.phase,
+              branch: call.branch,
+              step: call.step,
+              input_tokens: call.usage.inputTokens,
+              output_tokens: call.usage.outputTokens,
+              reasoning_tokens: call.usage.reasoningTokens,
+              raw_usage: call.rawUsage === undefined ? null : JSON.stringify(call.rawUsage),
+              finish_reason: call.finishReason,
+              duration_ms: Math.round(call.durationMs),
+            })
+            .execute();
+        } catch (error) {
+          if (isForeignKeyViolation(error)) throw systemError('run_not_found', `run '${call.runId}' does not exist`, error);
+          throw error;
+        }
+      }),
+
+    complete: (runId: string, input: CompleteRunInput) =>
+      guard('runs.complete', async () => {
+        checkUsage(input.usage, `run '${runId}'`);
+        const started = await runningRun(runId);
+        const finishedAt = new Date();
+        return await db.transaction().execute(async (transaction) => {
+          // The status change comes first: it takes the write lock, and the `status = 'running'`
+          // condition settles a race with another complete/fail. A failure below rolls it back.
+          const finished = await transaction
+            .updateTable('runs')
+            .set({
+              status: 'succeeded',
+              ...usageColumns(input.usage),
+              answer: input.answer ?? null,
+              final: input.final ?? null,
+              fresh: input.fresh === undefined ? null : input.fresh ? 1 : 0,
+              learned_context_id: input.learnedContextId ?? null,
+              finished_at: finishedAt.toISOString(),
+              duration_ms: elapsedMs(started.started_at, finishedAt),
+            })
+            .where('id', '=', runId)
+            .where('status', '=', 'running')
+            .returningAll()
+            .executeTakeFirst();
+          if (finished === undefined) throw runNotRunning(runId);
+          if (input.learned === undefined) return { run: toRunRecord(finished) };
+
+          const published = await transaction
+            .insertInto('learned_contexts')
+            .values({
+              context_id: finished.context_id,
+              source_version: input.learned.sourceVersion,
+              text: input.learned.text,
+              run_id: runId,
+              created_at: finishedAt.toISOString(),
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          // A sleep run points at what it published.
+          const linked = await transaction
+            .updateTable('runs')
+            .set({ learned_context_id: published.id })
+            .where('id', '=', runId)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return { run: toRunRecord(linked), learned: toLearnedContextRecord(published) };
+        });
+      }),
+
+    fail: (runId: string, error: RunError, usage: Usage) =>
+      guard('runs.fail', async () => {
+        checkUsage(usage, `run '${runId}'`);
+        const started = await runningRun(runId);
+        const finishedAt = new Date();
+        const failed = await db
+          .updateTable('runs')
+          .set({
+            status: 'failed',
+            ...usageColumns(usage),
+            error_code: error.code,
+            error_message: error.message,
+            finished_at: finishedAt.toISOString(),
+            duration_ms: elapsedMs(started.started_at, finishedAt),
+          })
+          .where('id', '=', runId)
+          .where('status', '=', 'running')
+          .returningAll()
+          .executeTakeFirst();
+        if (failed === undefined) throw runNotRunning(runId);
+        return toRunRecord(failed);
+      }),
+
+    get: (runId) =>
+      guard('runs.get', async () => {
+        const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
+        return row === undefined ? undefined : toRunRecord(row);
+      }),
+
+    list: (contextId, listOptions) =>
+      guard('runs.list', async () => {
+        let query = db
+          .selectFrom('runs')
+          .selectAll()
+          .where('context_id', '=', contextId)
+          .orderBy('sequence', 'desc');
+        if (listOptions?.limit !== undefined) {
+          if (!Number.isSafeInteger(listOptions.limit) || listOptions.limit < 0) {
+            throw userError('invalid_limit', `limit must be a whole number >= 0, got ${listOptions.limit}`);
+          }
+          query = query.limit(listOptions.limit);
+        }
+        return (await query.execute()).map(toRunRecord);
+      }),
+
+    calls: (runId) =>
+      guard('runs.calls', async () => {
+        // A stable order (by branch, then step) although parallel branches record calls interleaved.
+        const rows = await db
+          .selectFrom('model_calls')
+          .selectAll()
+          .where('run_id', '=', runId)
+          .orderBy('phase', 'asc')
+          .orderBy('branch', 'asc')
+          .orderBy('step', 'asc')
+          .orderBy('id', 'asc')
+          .execute();
+        return rows.map(toModelCallRecord);
+      }),
+  };
+
+  return {
+    kind: options.kind,
+    contexts,
+    learned,
+    runs,
+    close() {
+      // Idempotent: pg's Pool throws when ended twice.
+      closing ??= options.release();
+      return closing;
+    },
+  };
+}
+
+function runNotRunning(runId: string, status?: string) {
+  return systemError(
+    'run_not_running',
+    status === undefined
+      ? `run '${runId}' is no longer running`
+      : `run '${runId}' is already ${status}; only a running run can be completed or failed`,
+  );
+}
+
+function elapsedMs(startedAt: string, finishedAt: Date): number {
+  return Math.max(0, finishedAt.getTime() - Date.parse(startedAt));
+}
+
+function usageColumns(usage: Usage) {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    reasoning_tokens: usage.reasoningTokens,
+  };
+}
+
+/** Token counts are whole and non-negative; anything else is a bug upstream of the store. */
+function checkUsage(usage: Usage, owner: string): void {
+  for (const [field, value] of Object.entries(usage)) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw systemError('invalid_usage', `usage of ${owner}: ${field} must be a whole number >= 0, got ${value}`);
+    }
+  }
+}
+
+function serializeObject(value: Record<string, unknown>, field: string): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw userError(`invalid_${field}`, `${field} must be a JSON object`);
+  }
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    throw userError(`invalid_${field}`, `${field} cannot be stored as JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseJson(text: string): unknown {
+  return JSON.parse(text) as unknown;
+}
+
+function toContextRecord(row: Selectable<ContextsTable>): ContextRecord {
+  return {
+    id: row.id,
+    text: row.text,
+    version: Number(row.version),
+    metadata: parseJson(row.metadata) as Record<string, unknown>,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function toLearnedContextRecord(row: Selectable<LearnedContextsTable>): LearnedContextRecord {
+  return {
+    id: Number(row.id),
+    contextId: row.context_id,
+    sourceVersion: Number(row.source_version),
+    text: row.text,
+    runId: row.run_id,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+function toRunRecord(row: Selectable<RunsTable>): RunRecord {
+  return {
+    id: row.id,
+    contextId: row.context_id,
+    kind: row.kind,
+    status: row.status,
+    model: row.model,
+    settings: parseJson(row.settings) as Record<string, unknown>,
+    sourceVersion: Number(row.source_version),
+    question: row.question,
+    answer: row.answer,
+    final: row.final,
+    fresh: row.fresh === null ? null : Number(row.fresh) === 1,
+    learnedContextId: row.learned_context_id === null ? null : Number(row.learned_context_id),
+    usage: {
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      reasoningTokens: Number(row.reasoning_tokens),
+    },
+    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+    startedAt: new Date(row.started_at),
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+  };
+}
+
+function toModelCallRecord(row: Selectable<ModelCallsTable>): ModelCallRecord {
+  return {
+    runId: row.run_id,
+    phase: row.phase,
+    branch: Number(row.branch),
+    step: Number(row.step),
+    usage: {
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      reasoningTokens: Number(row.reasoning_tokens),
+    },
+    rawUsage: row.raw_usage === null ? undefined : parseJson(row.raw_usage),
+    finishReason: row.finish_reason,
+    durationMs: Number(row.duration_ms),
+  };
+}

@@ -1,0 +1,160 @@
+import { Migrator, sql } from 'kysely';
+import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
+import { systemError } from '../errors.js';
+import { isUnavailableError, oneLineMessage, redact, unavailableError } from './store-errors.js';
+import type { StoreLocation } from './store-errors.js';
+
+export type StoreDialect = 'sqlite' | 'postgres';
+
+/**
+ * Auto-incrementing integer keys are the one thing SQLite and PostgreSQL spell differently
+ * (`integer primary key autoincrement` vs an identity column); everything else in the migrations
+ * is the same SQL on both.
+ */
+function autoIncrementingPrimaryKey(dialect: StoreDialect) {
+  return (column: ColumnDefinitionBuilder) =>
+    dialect === 'postgres'
+      ? column.primaryKey().generatedByDefaultAsIdentity()
+      : column.primaryKey().autoIncrement();
+}
+
+/**
+ * The store's migrations, applied in name order. Never edit a released migration: add a new one.
+ * Migrations take `Kysely<unknown>` on purpose, so they cannot depend on the current schema types.
+ */
+export function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '0001-initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('contexts')
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('text', 'text', (column) => column.notNull())
+          .addColumn('version', 'integer', (column) => column.notNull())
+          .addColumn('metadata', 'text', (column) => column.notNull())
+          .addColumn('created_at', 'text', (column) => column.notNull())
+          .addColumn('updated_at', 'text', (column) => column.notNull())
+          .addCheckConstraint('contexts_version_positive', sql`version >= 1`)
+          .execute();
+        await db.schema.createIndex('contexts_created_at_index').on('contexts').columns(['created_at', 'id']).execute();
+
+        await db.schema
+          .createTable('runs')
+          .addColumn('sequence', 'integer', autoIncrementingPrimaryKey(dialect))
+          .addColumn('id', 'text', (column) => column.notNull().unique())
+          .addColumn('context_id', 'text', (column) =>
+            column.notNull().references('contexts.id').onDelete('cascade'),
+          )
+          .addColumn('kind', 'text', (column) => column.notNull())
+          .addColumn('status', 'text', (column) => column.notNull())
+          .addColumn('model', 'text', (column) => column.notNull())
+          .addColumn('settings', 'text', (column) => column.notNull())
+          .addColumn('source_version', 'integer', (column) => column.notNull())
+          .addColumn('question', 'text')
+          .addColumn('answer', 'text')
+          .addColumn('final', 'text')
+          .addColumn('fresh', 'integer')
+          // No foreign key: informational, and a key in both directions would make deletes circular.
+          .addColumn('learned_context_id', 'integer')
+          .addColumn('input_tokens', 'bigint', (column) => column.notNull())
+          .addColumn('output_tokens', 'bigint', (column) => column.notNull())
+          .addColumn('reasoning_tokens', 'bigint', (column) => column.notNull())
+          .addColumn('error_code', 'text')
+          .addColumn('error_message', 'text')
+          .addColumn('started_at', 'text', (column) => column.notNull())
+          .addColumn('finished_at', 'text')
+          .addColumn('duration_ms', 'bigint')
+          .addCheckConstraint('runs_kind_known', sql`kind in ('sleep', 'ask')`)
+          .addCheckConstraint('runs_status_known', sql`status in ('running', 'succeeded', 'failed')`)
+          .addCheckConstraint('runs_fresh_boolean', sql`fresh in (0, 1)`)
+          .addCheckConstraint(
+            'runs_usage_not_negative',
+            sql`input_tokens >= 0 and output_tokens >= 0 and reasoning_tokens >= 0`,
+          )
+          .execute();
+        await db.schema.createIndex('runs_context_id_index').on('runs').columns(['context_id', 'sequence']).execute();
+
+        await db.schema
+          .createTable('learned_contexts')
+          .addColumn('id', 'integer', autoIncrementingPrimaryKey(dialect))
+          .addColumn('context_id', 'text', (column) =>
+            column.notNull().references('contexts.id').onDelete('cascade'),
+          )
+          .addColumn('source_version', 'integer', (column) => column.notNull())
+          .addColumn('text', 'text', (column) => column.notNull())
+          .addColumn('run_id', 'text', (column) => column.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('created_at', 'text', (column) => column.notNull())
+          .addCheckConstraint('learned_contexts_source_version_positive', sql`source_version >= 1`)
+          .execute();
+        await db.schema
+          .createIndex('learned_contexts_context_id_index')
+          .on('learned_contexts')
+          .columns(['context_id', 'id'])
+          .execute();
+        // PostgreSQL does not index foreign keys itself; the cascade from runs needs this one.
+        await db.schema.createIndex('learned_contexts_run_id_index').on('learned_contexts').column('run_id').execute();
+
+        await db.schema
+          .createTable('model_calls')
+          .addColumn('id', 'integer', autoIncrementingPrimaryKey(dialect))
+          .addColumn('run_id', 'text', (column) => column.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('phase', 'text', (column) => column.notNull())
+          .addColumn('branch', 'integer', (column) => column.notNull())
+          .addColumn('step', 'integer', (column) => column.notNull())
+          .addColumn('input_tokens', 'bigint', (column) => column.notNull())
+          .addColumn('output_tokens', 'bigint', (column) => column.notNull())
+          .addColumn('reasoning_tokens', 'bigint', (column) => column.notNull())
+          .addColumn('raw_usage', 'text')
+          .addColumn('finish_reason', 'text', (column) => column.notNull())
+          .addColumn('duration_ms', 'bigint', (column) => column.notNull())
+          .addCheckConstraint('model_calls_phase_known', sql`phase in ('sleep', 'test')`)
+          .addCheckConstraint(
+            'model_calls_usage_not_negative',
+            sql`input_tokens >= 0 and output_tokens >= 0 and reasoning_tokens >= 0`,
+          )
+          .execute();
+        await db.schema.createIndex('model_calls_run_id_index').on('model_calls').column('run_id').execute();
+      },
+    },
+  };
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return this.migrations;
+  }
+}
+
+/** Own names, so the store can share a database with another Kysely application's migrations. */
+export const migrationTableName = 'sleeptime_migration';
+export const migrationLockTableName = 'sleeptime_migration_lock';
+
+/** Applies every pending migration; a no-op when the schema is current. */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: StoreDialect,
+  location: StoreLocation,
+): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: new StaticMigrationProvider(storeMigrations(dialect)),
+    migrationTableName,
+    migrationLockTableName,
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error !== undefined) {
+    if (isUnavailableError(result.error)) throw unavailableError(location, result.error);
+    const failed = result.results?.find((migration) => migration.status === 'Error')?.migrationName;
+    throw systemError(
+      'store_migration_failed',
+      redact(
+        `store: migration ${failed ?? '(setup)'} failed on ${location.description}: ${oneLineMessage(result.error)}`,
+        location.secrets,
+      ),
+      result.error,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,79 @@
+import type { Generated } from 'kysely';
+import type { Phase, RunKind, RunStatus } from './types.js';
+
+/**
+ * Row types of the store's tables, shared by SQLite and PostgreSQL. Column types are chosen to mean
+ * the same thing on both:
+ * - timestamps are ISO-8601 UTC text with milliseconds (`Date#toISOString()`), which sorts
+ *   chronologically as text and reads the same in `sqlite3` and `psql`;
+ * - JSON (metadata, settings, raw usage) is text written with `JSON.stringify`;
+ * - booleans are integers 0/1 (SQLite has no boolean type and better-sqlite3 cannot bind one);
+ * - token counts and durations are `bigint` columns, read back as JS numbers.
+ */
+export interface Database {
+  contexts: ContextsTable;
+  learned_contexts: LearnedContextsTable;
+  runs: RunsTable;
+  model_calls: ModelCallsTable;
+}
+
+export interface ContextsTable {
+  id: string;
+  text: string;
+  version: number;
+  /** JSON object. */
+  metadata: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LearnedContextsTable {
+  id: Generated<number>;
+  context_id: string;
+  source_version: number;
+  text: string;
+  run_id: string;
+  created_at: string;
+}
+
+export interface RunsTable {
+  /** Insertion order, so that runs started within the same millisecond still list in order. */
+  sequence: Generated<number>;
+  id: string;
+  context_id: string;
+  kind: RunKind;
+  status: RunStatus;
+  model: string;
+  /** JSON object. */
+  settings: string;
+  source_version: number;
+  question: string | null;
+  answer: string | null;
+  final: string | null;
+  /** 1, 0 or null. */
+  fresh: number | null;
+  learned_context_id: number | null;
+  input_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  error_code: string | null;
+  error_message: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface ModelCallsTable {
+  id: Generated<number>;
+  run_id: string;
+  phase: Phase;
+  branch: number;
+  step: number;
+  input_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  /** JSON text; SQL NULL when the provider reported nothing (`undefined`). */
+  raw_usage: string | null;
+  finish_reason: string;
+  duration_ms: number;
+}
