@@ -1,0 +1,60 @@
+import { createEngine, type Engine } from '../engine/index.js';
+import { createModel, resolveModelSpec } from '../models/create-model.js';
+import { parseModelSpec } from '../models/model-spec.js';
+import type { SleeptimeModel } from '../models/types.js';
+import { openStore, storeConfigFrom } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import type { GlobalOptions } from './global-options.js';
+
+export interface Runtime {
+  store: Store;
+  engine: Engine;
+  /** The model spec that sleep and ask will use. */
+  modelSpec: string;
+  /** Makes (or returns the already made) model. */
+  loadModel(): Promise<SleeptimeModel>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store and prepares the engine. The model is made only when a command first needs it,
+ * so `context put` never loads a model and `ask` on an unknown context fails before a download.
+ */
+export async function openRuntime(options: GlobalOptions, runtimeOptions: { showProgress?: boolean } = {}): Promise<Runtime> {
+  const modelSpec = resolveModelSpec(options.model);
+  // Checked before anything is opened so a bad spec writes nothing.
+  parseModelSpec(modelSpec);
+  const store = await openStore(storeConfigFrom({ dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
+  let model: Promise<SleeptimeModel> | undefined;
+  const loadModel = (): Promise<SleeptimeModel> => {
+    model ??= createModel(modelSpec, {
+      baseUrl: options.baseUrl,
+      showProgress: runtimeOptions.showProgress ?? process.stderr.isTTY === true,
+    });
+    return model;
+  };
+  const engine = createEngine({ store, model: loadModel });
+  return {
+    store,
+    engine,
+    modelSpec,
+    loadModel,
+    async close() {
+      if (model) await (await model.catch(() => undefined))?.close();
+      await store.close();
+    },
+  };
+}
+
+export async function withRuntime<T>(
+  options: GlobalOptions,
+  work: (runtime: Runtime) => Promise<T>,
+  runtimeOptions: { showProgress?: boolean } = {},
+): Promise<T> {
+  const runtime = await openRuntime(options, runtimeOptions);
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}

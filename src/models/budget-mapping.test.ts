@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { SleeptimeError } from '../errors.js';
+import {
+  ANTHROPIC_THINKING_BUDGET_BY_EFFORT,
+  BUDGET_MAPPING,
+  mapBudgetToCallSettings,
+} from './budget-mapping.js';
+import type { ModelBudget, ProviderKind } from './types.js';
+
+function mappingError(provider: ProviderKind, budget: ModelBudget): SleeptimeError {
+  try {
+    mapBudgetToCallSettings(provider, budget);
+  } catch (error) {
+    if (SleeptimeError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(budget)} to be rejected for ${provider}`);
+}
+
+const providers: ProviderKind[] = ['openai', 'anthropic', 'openai-compatible', 'llama'];
+
+describe('mapBudgetToCallSettings', () => {
+  it.each(providers)('%s: an empty budget sets nothing', (provider) => {
+    expect(mapBudgetToCallSettings(provider, {})).toEqual({});
+  });
+
+  it.each(providers)('%s: maxOutputTokens passes through', (provider) => {
+    expect(mapBudgetToCallSettings(provider, { maxOutputTokens: 321 })).toEqual({ maxOutputTokens: 321 });
+  });
+
+  it('openai: effort becomes reasoningEffort', () => {
+    expect(mapBudgetToCallSettings('openai', { effort: 'high', maxOutputTokens: 50 })).toEqual({
+      maxOutputTokens: 50,
+      providerOptions: { openai: { reasoningEffort: 'high' } },
+    });
+  });
+
+  it('openai-compatible: effort goes under the key the provider reads without a deprecation warning', () => {
+    expect(mapBudgetToCallSettings('openai-compatible', { effort: 'low' })).toEqual({
+      providerOptions: { openaiCompatible: { reasoningEffort: 'low' } },
+    });
+  });
+
+  it.each(['low', 'medium', 'high'] as const)('anthropic: effort %s enables thinking with the documented budget', (effort) => {
+    expect(mapBudgetToCallSettings('anthropic', { effort })).toEqual({
+      providerOptions: { anthropic: { thinking: { type: 'enabled', budgetTokens: ANTHROPIC_THINKING_BUDGET_BY_EFFORT[effort] } } },
+    });
+  });
+
+  it('anthropic: effort budgets grow with the level', () => {
+    const { low, medium, high } = ANTHROPIC_THINKING_BUDGET_BY_EFFORT;
+    expect(low).toBeGreaterThanOrEqual(1024);
+    expect(medium).toBeGreaterThan(low);
+    expect(high).toBeGreaterThan(medium);
+  });
+
+  it('anthropic: thinkingBudget enables thinking with that budget', () => {
+    expect(mapBudgetToCallSettings('anthropic', { thinkingBudget: 4000, maxOutputTokens: 1000 })).toEqual({
+      maxOutputTokens: 1000,
+      providerOptions: { anthropic: { thinking: { type: 'enabled', budgetTokens: 4000 } } },
+    });
+  });
+
+  it('anthropic: a thinkingBudget below 1024 is a budget error', () => {
+    const error = mappingError('anthropic', { thinkingBudget: 1023 });
+    expect(error.code).toBe('invalid_budget');
+    expect(error.message).toContain('at least 1024');
+    expect(mapBudgetToCallSettings('anthropic', { thinkingBudget: 1024 }).providerOptions).toBeDefined();
+  });
+
+  it('anthropic: effort and thinkingBudget together are rejected', () => {
+    expect(mappingError('anthropic', { effort: 'low', thinkingBudget: 2000 }).code).toBe('invalid_budget');
+  });
+
+  it('llama: effort and thinkingBudget map to reasoningEffort and thoughtTokens', () => {
+    expect(mapBudgetToCallSettings('llama', { effort: 'medium', thinkingBudget: 64 })).toEqual({
+      providerOptions: { llama: { reasoningEffort: 'medium', thoughtTokens: 64 } },
+    });
+    expect(mapBudgetToCallSettings('llama', { thinkingBudget: 10 })).toEqual({ providerOptions: { llama: { thoughtTokens: 10 } } });
+  });
+
+  it.each(['openai', 'openai-compatible'] as const)('%s: thinkingBudget is unsupported, not ignored', (provider) => {
+    const error = mappingError(provider, { thinkingBudget: 2048 });
+    expect(error.code).toBe('unsupported_budget');
+    expect(error.category).toBe('user');
+    expect(error.message).toContain(provider);
+    expect(error.message).toContain('thinkingBudget');
+    expect(error.details).toEqual({ provider, knob: 'thinkingBudget' });
+  });
+
+  it.each([
+    [{ maxOutputTokens: 0 }, 'maxOutputTokens must be a positive integer'],
+    [{ maxOutputTokens: -5 }, 'maxOutputTokens must be a positive integer'],
+    [{ maxOutputTokens: 1.5 }, 'maxOutputTokens must be a positive integer'],
+    [{ maxOutputTokens: Number.NaN }, 'maxOutputTokens must be a positive integer'],
+    [{ thinkingBudget: 0 }, 'thinkingBudget must be a positive integer'],
+    [{ thinkingBudget: 12.5 }, 'thinkingBudget must be a positive integer'],
+    [{ effort: 'extreme' }, 'effort must be low, medium or high'],
+    [{ thinking_budget: 100 }, 'unknown budget field(s): thinking_budget'],
+  ])('rejects %j as an invalid budget', (budget, problem) => {
+    for (const provider of providers) {
+      const error = mappingError(provider, budget as ModelBudget);
+      expect(error.code).toBe('invalid_budget');
+      expect(error.category).toBe('user');
+      expect(error.message).toContain(problem);
+      expect(error.message).not.toContain('\n');
+    }
+  });
+
+  it('documents every provider and knob', () => {
+    expect(Object.keys(BUDGET_MAPPING).sort()).toEqual([...providers].sort());
+    for (const provider of providers) {
+      expect(Object.keys(BUDGET_MAPPING[provider]).sort()).toEqual(['effort', 'maxOutputTokens', 'thinkingBudget']);
+    }
+  });
+});
