@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { SleeptimeError, userError } from '../errors.js';
@@ -21,6 +22,8 @@ const processOutput: CliOutput = {
 
 /** Exit codes: 0 done, 1 bad input, 2 the model provider failed, 3 something failed here. */
 export const exitCodes = { ok: 0, user: 1, upstream: 2, system: 3 } as const;
+
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function printJson(output: CliOutput, value: unknown): void {
   output.stdout(`${JSON.stringify(value, null, 2)}\n`);
@@ -70,6 +73,7 @@ export function buildProgram(output: CliOutput): Command {
     .option('--data-dir <dir>', 'data folder for the embedded SQLite store (env SLEEPTIME_DATA_DIR, default ./.sleeptime)')
     .option('--database-url <url>', 'PostgreSQL URL; replaces the SQLite store (env SLEEPTIME_DATABASE_URL)')
     .option('--json', 'print one JSON object for machines')
+    .version(packageVersion)
     .showHelpAfterError('(run sleeptime --help for usage)')
     .configureOutput({ writeOut: output.stdout, writeErr: output.stderr })
     .exitOverride();
