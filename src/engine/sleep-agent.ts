@@ -74,6 +74,8 @@ export async function runSleepAgent(options: SleepAgentOptions): Promise<SleepAg
       inputSchema: z.object({
         new_memory: z
           .string()
+          // minLength reaches the JSON schema, so grammar-constrained models cannot send an empty memory.
+          .min(1)
           .refine((value) => value.trim() !== '', 'new_memory must not be empty')
           .describe('The complete new content of the memory block.'),
       }),
@@ -121,6 +123,9 @@ export async function runSleepAgent(options: SleepAgentOptions): Promise<SleepAg
       ],
       tools,
       toolChoice: 'required',
+      // Until the memory holds something, only a rewrite is allowed: finishing with an empty memory
+      // would waste the run (and a small or untrained model otherwise picks either tool at random).
+      prepareStep: () => (rewrites === 0 ? { toolChoice: { type: 'tool', toolName: rethinkMemoryToolName } } : {}),
       stopWhen: [() => finished, () => rewrites >= maxRewrites, stepCountIs(maxSteps)],
       // The model layer retries provider faults itself; retrying here too would multiply attempts.
       maxRetries: 0,
