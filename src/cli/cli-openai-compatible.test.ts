@@ -63,9 +63,9 @@ describe('sleeptime CLI against an OpenAI-compatible server', () => {
     expect(put).toMatchObject({ id: 'apples', version: 1 });
 
     const requestsBeforeSleep = server.requests.length;
-    const sleep = parseJson<{ contextId: string; sourceVersion: number; learned: string; usage: UsageJson }>(
-      await runCli(['sleep', 'apples', '--json'], env),
-    );
+    const sleepRun = await runCli(['sleep', 'apples', '--json'], env);
+    expect(sleepRun.stderr).toBe('');
+    const sleep = parseJson<{ contextId: string; sourceVersion: number; learned: string; usage: UsageJson }>(sleepRun);
     expect(sleep.contextId).toBe('apples');
     expect(sleep.sourceVersion).toBe(1);
     expect(sleep.learned).toBe(learnedMemory);
@@ -78,9 +78,10 @@ describe('sleeptime CLI against an OpenAI-compatible server', () => {
     expect(sleepRequests).toHaveLength(2);
     expect(JSON.stringify(sleepRequests[0]?.body.messages)).toContain('Each apple costs $2.');
 
-    const ask = parseJson<{ answer: string; final: string; fresh: boolean; usage: UsageJson }>(
-      await runCli(['ask', 'apples', 'How much does Ana pay?', '--verbosity', '0', '--json'], env),
-    );
+    const askRun = await runCli(['ask', 'apples', 'How much does Ana pay?', '--verbosity', '0', '--json'], env);
+    // Machines read stdout; stderr stays quiet when all went well (no warnings, no progress).
+    expect(askRun.stderr).toBe('');
+    const ask = parseJson<{ answer: string; final: string; fresh: boolean; usage: UsageJson }>(askRun);
     expect(ask.answer).toContain('The answer is 6');
     expect(ask.final).toBe('6');
     expect(ask.fresh).toBe(true);

@@ -61,7 +61,8 @@ export async function runDemo(options: GlobalOptions, output: CliOutput): Promis
     try {
       await loadModel();
     } catch (error) {
-      if (SleeptimeError.isInstance(error) && noModelCodes.has(error.code)) {
+      // The llama loader's own message already says how to point at a model; others get the hint.
+      if (SleeptimeError.isInstance(error) && noModelCodes.has(error.code) && !error.message.includes('--model')) {
         throw new SleeptimeError({
           code: error.code,
           category: error.category,

@@ -498,10 +498,8 @@ export function createEngine(options: EngineOptions): Engine {
     try {
       const result = await generateText({
         model: recordingModel,
-        messages: [
-          { role: 'system', content: prompt.system },
-          { role: 'user', content: prompt.user },
-        ],
+        system: prompt.system,
+        messages: [{ role: 'user', content: prompt.user }],
         maxRetries: 0,
         maxOutputTokens: callSettings.maxOutputTokens,
         providerOptions: callSettings.providerOptions,
