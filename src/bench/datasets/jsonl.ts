@@ -1,0 +1,78 @@
+/** JSON Lines files: one JSON value a line, the format of every dataset and result file here. */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { z } from 'zod';
+import { userError } from '../../errors.js';
+
+/**
+ * Writes `rows` to `path`, one JSON value a line, creating the folder. The file is written beside
+ * and then renamed into place, so a crash never leaves a half-written file that a later run
+ * mistakes for a complete one.
+ */
+export async function writeJsonl(path: string, rows: Iterable<unknown>): Promise<void> {
+  const lines: string[] = [];
+  let lineNumber = 0;
+  for (const row of rows) {
+    lineNumber += 1;
+    const line = JSON.stringify(row);
+    // JSON.stringify(undefined) is undefined: such a row has no JSON form and would vanish.
+    if (line === undefined) {
+      throw userError('jsonl_unserializable', `Row ${lineNumber} for ${path} cannot be written as JSON.`, {
+        path,
+        line: lineNumber,
+      });
+    }
+    lines.push(line);
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temporary, lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8');
+  await rename(temporary, path);
+}
+
+/**
+ * Reads a JSON Lines file; blank lines are skipped. With a zod `schema`, every row is validated and
+ * typed. A missing file is `file_not_found`, a bad line `jsonl_malformed` naming the file and line.
+ */
+export async function readJsonl(path: string): Promise<unknown[]>;
+export async function readJsonl<Row>(path: string, schema: z.ZodType<Row>): Promise<Row[]>;
+export async function readJsonl<Row>(path: string, schema?: z.ZodType<Row>): Promise<unknown[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw userError('file_not_found', `No such file: ${path}`, { path });
+    }
+    throw error;
+  }
+  const rows: unknown[] = [];
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index += 1) {
+    const line = (lines[index] as string).trim();
+    if (line === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw userError('jsonl_malformed', `${path}, line ${index + 1}: not valid JSON (${(error as Error).message}).`, {
+        path,
+        line: index + 1,
+      });
+    }
+    if (schema !== undefined) {
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+        throw userError('jsonl_malformed', `${path}, line ${index + 1}: ${issue?.message ?? 'invalid row'}${where}.`, {
+          path,
+          line: index + 1,
+        });
+      }
+      value = parsed.data;
+    }
+    rows.push(value);
+  }
+  return rows;
+}
