@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { SleeptimeError, userError } from '../errors.js';
+import { registerDataCommands } from './data-commands.js';
 import { runDemo } from './demo.js';
 import { formatDuration, formatUsage, renderRuns } from './format.js';
 import { effortFlag, integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
@@ -238,6 +239,8 @@ export function buildProgram(output: CliOutput): Command {
       if (opts.json) printJson(output, runs);
       else output.stdout(`${renderRuns(runs)}\n`);
     });
+
+  registerDataCommands(program, output);
 
   program
     .command('demo')
