@@ -1,0 +1,93 @@
+/**
+ * Every one of the 250 public templates generates valid instances, for several seeds: each
+ * condition holds on the instance's bindings, the answer is what `#answer` gives on them, and the
+ * question has no placeholder left. Reads the templates from the shared datasets folder.
+ */
+import { describe, expect, it } from 'vitest';
+import { Scope } from './expression-evaluator.js';
+import { generateFromTemplates, generateGsmSymbolic, loadGsmSymbolicTemplates, type GsmSymbolicInstance } from './generator.js';
+import { isNumeric, toDouble, truthy, unwrapLabel } from './python-values.js';
+import { gsmSymbolicVariants, type GsmSymbolicTemplate } from './template-parser.js';
+import { createGlobals, fromBindings } from './template-runtime.js';
+
+const seeds = [1, 2, 3, 4, 5];
+const perTemplate = 3;
+const expectedTemplateCounts = { symbolic: 100, p1: 100, p2: 50 };
+
+/** Everything wrong with one instance, as readable lines (empty when it is valid). */
+function problemsWith(template: GsmSymbolicTemplate, instance: GsmSymbolicInstance): string[] {
+  const problems: string[] = [];
+  const where = instance.id;
+  if (!Number.isFinite(instance.answer)) problems.push(`${where}: answer ${instance.answer} is not finite`);
+  if (/[{}]/.test(instance.question)) problems.push(`${where}: a placeholder is left in: ${instance.question}`);
+  const variables = new Set(template.assignments.flatMap((assignment) => assignment.targets.map((target) => target.name)));
+  const bound = Object.keys(instance.bindings);
+  if (bound.length !== variables.size || bound.some((name) => !variables.has(name))) {
+    problems.push(`${where}: bindings ${bound.join(',')} differ from the #init variables ${[...variables].join(',')}`);
+  }
+  const scope = new Scope(fromBindings(instance.bindings, instance.labels), createGlobals(undefined));
+  for (const condition of template.conditions) {
+    if (!truthy(condition.evaluate(scope))) problems.push(`${where}: condition fails on the bindings: ${condition.source}`);
+  }
+  const recomputed = unwrapLabel(template.answer.evaluate(scope));
+  if (!isNumeric(recomputed)) {
+    problems.push(`${where}: #answer on the bindings is not a number`);
+  } else if (Math.abs(toDouble(recomputed) - instance.answer) > 1e-9 * Math.max(1, Math.abs(instance.answer))) {
+    problems.push(`${where}: answer ${instance.answer} but #answer on the bindings gives ${toDouble(recomputed)}`);
+  }
+  if (instance.query === '' || !instance.question.endsWith(instance.query)) {
+    problems.push(`${where}: query is not the question's last sentence: ${instance.query}`);
+  }
+  if (instance.context !== instance.question.slice(0, instance.question.length - instance.query.length).trim()) {
+    problems.push(`${where}: context is not the question before the query`);
+  }
+  return problems;
+}
+
+describe.each(gsmSymbolicVariants)('GSM-Symbolic %s templates', (variant) => {
+  const templates = loadGsmSymbolicTemplates(variant);
+
+  it('are all there', () => {
+    expect(templates).toHaveLength(expectedTemplateCounts[variant]);
+  });
+
+  it(`each generate ${perTemplate} valid, distinct instances for seeds ${seeds.join(', ')}`, () => {
+    const problems: string[] = [];
+    let total = 0;
+    for (const template of templates) {
+      for (const seed of seeds) {
+        const instances = generateFromTemplates([template], { perTemplate, seed });
+        total += instances.length;
+        if (instances.length !== perTemplate) problems.push(`${template.id} seed ${seed}: ${instances.length} instances`);
+        instances.forEach((instance, index) => {
+          if (instance.id !== `${template.id}/seed-${seed}/${index}` || instance.template !== template.id) {
+            problems.push(`${template.id}: unexpected id ${instance.id} / template ${instance.template}`);
+          }
+          problems.push(...problemsWith(template, instance));
+        });
+        if (new Set(instances.map((instance) => instance.question)).size !== instances.length) {
+          problems.push(`${template.id} seed ${seed}: repeated questions`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(total).toBe(templates.length * seeds.length * perTemplate);
+  });
+});
+
+describe('generation is deterministic', () => {
+  it('gives identical instances for the same seed, and different ones for another seed', () => {
+    const first = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 1, seed: 42 });
+    const again = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 1, seed: 42 });
+    expect(again).toEqual(first);
+    const other = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 1, seed: 43 });
+    const changed = other.filter((instance, index) => instance.question !== first[index]?.question).length;
+    expect(changed).toBe(100);
+  });
+
+  it('does not depend on how many instances or which templates are asked for', () => {
+    const three = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 3, seed: 7, templates: ['0002', '0040'] });
+    const two = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 2, seed: 7, templates: ['symbolic/0040'] });
+    expect(two).toEqual(three.filter((instance) => instance.template === 'symbolic/0040').slice(0, 2));
+  });
+});
