@@ -1,13 +1,71 @@
+import path from 'node:path';
+import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { loadAime } from '../bench/datasets/aime.js';
+import { generateGsmSymbolic, gsmSymbolicVariants, loadOfficialGsmSymbolic, writeGsmSymbolicJsonl } from '../bench/datasets/gsm-symbolic/index.js';
 import { writeJsonl } from '../bench/datasets/jsonl.js';
-import { integerFlag, type GlobalOptions } from './global-options.js';
+import { defaultModelCacheDir } from '../models/create-model.js';
+import { integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
 
 /** `sleeptime data ...`: writes benchmark datasets as JSON Lines. */
 export function registerDataCommands(program: Command, output: CliOutput): void {
   const data = program.command('data').description('write benchmark datasets as JSON Lines');
   const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
+
+  data
+    .command('gsm-symbolic')
+    .description('GSM-Symbolic instances generated afresh from the 250 public templates (or the official release with --official)')
+    .requiredOption('-o, --out <file>', 'where to write the JSONL')
+    .option('--variant <variant>', 'p1, p2 or symbolic', 'p1')
+    .option('--per-template <n>', 'instances per template', '1')
+    .option('--seed <seed>', 'random seed: the same seed gives the same instances', '0')
+    .option('--template <id...>', 'only these templates (e.g. 0003 or p1/0003)')
+    .option('--datasets-dir <dir>', 'folder holding gsm-symbolic/ (env SLEEPTIME_DATASETS_DIR, default ../shared/datasets)')
+    .option('--official <path-or-url>', 'instead: load an officially released instance file (downloaded once and cached)')
+    .action(
+      async (
+        options: { out: string; variant: string; perTemplate: string; seed: string; template?: string[]; datasetsDir?: string; official?: string },
+        command: Command,
+      ) => {
+        const json = globals(command).json === true;
+        if (options.official !== undefined) {
+          // Beside the model cache (~/.cache/sleeptime/datasets): downloads are kept, never committed.
+          const cacheDir = path.join(path.dirname(defaultModelCacheDir()), 'datasets');
+          const items = await loadOfficialGsmSymbolic(options.official, { cacheDir });
+          await writeJsonl(options.out, items);
+          if (json) output.stdout(`${JSON.stringify({ out: options.out, items: items.length })}\n`);
+          else output.stdout(`Wrote ${items.length} official instances to ${options.out}.\n`);
+          return;
+        }
+        const variant = parseFlag(z.enum(gsmSymbolicVariants), options.variant, '--variant', `one of ${gsmSymbolicVariants.join(', ')}`);
+        const perTemplate = integerFlag(options.perTemplate, '--per-template', 1, 100_000) as number;
+        const seed = integerFlag(options.seed, '--seed', 0, 2 ** 31 - 1) as number;
+        const progress =
+          !json && process.stderr.isTTY === true
+            ? new cliProgress.SingleBar({ stream: process.stderr, format: ' templates [{bar}] {value}/{total} | {template}' }, cliProgress.Presets.shades_classic)
+            : undefined;
+        progress?.start(options.template?.length ?? (variant === 'p2' ? 50 : 100), 0, { template: '' });
+        let instances;
+        try {
+          instances = generateGsmSymbolic({
+            variant,
+            perTemplate,
+            seed,
+            datasetsDir: options.datasetsDir,
+            templates: options.template,
+            onTemplateDone: (statistics) => progress?.increment({ template: statistics.template }),
+          });
+        } finally {
+          progress?.stop();
+        }
+        await writeGsmSymbolicJsonl(options.out, instances);
+        const templates = new Set(instances.map((instance) => instance.template)).size;
+        if (json) output.stdout(`${JSON.stringify({ out: options.out, instances: instances.length, templates, variant, seed })}\n`);
+        else output.stdout(`Wrote ${instances.length} instances of ${templates} ${variant} templates (seed ${seed}) to ${options.out}.\n`);
+      },
+    );
 
   data
     .command('aime')
