@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { SleeptimeError, userError } from '../errors.js';
+import { registerBenchCommands } from './bench-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { runDemo } from './demo.js';
 import { formatDuration, formatUsage, renderRuns } from './format.js';
@@ -241,6 +242,7 @@ export function buildProgram(output: CliOutput): Command {
     });
 
   registerDataCommands(program, output);
+  registerBenchCommands(program, output);
 
   program
     .command('demo')
