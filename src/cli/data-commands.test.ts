@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startScriptedOpenAIServer } from '../testing/scripted-openai-server.js';
 import { temporaryDirectory } from './cli-test-support.js';
 import { main } from './main.js';
 
@@ -62,5 +63,47 @@ describe('sleeptime data', () => {
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/--variant/);
     await expect(readFile(out, 'utf8')).rejects.toThrow();
+  });
+});
+
+describe('sleeptime data multi-query', () => {
+  it('keeps verified questions, rejects the rest, and resumes without model calls', async () => {
+    const directory = await temporaryDirectory('data-multi-query');
+    const instancesPath = path.join(directory, 'p1.jsonl');
+    expect((await runInProcess(['data', 'gsm-symbolic', '--variant', 'p1', '--template', '0000', '--seed', '1', '--out', instancesPath])).exitCode).toBe(0);
+    const [instance] = (await readRows(instancesPath)) as { id: string; context: string; bindings: Record<string, unknown> }[];
+    // A binding whose value the context states: a question about it can be checked by its name alone.
+    const [name, value] = Object.entries(instance?.bindings ?? {}).find(
+      ([, bound]) => typeof bound === 'number' && Number.isInteger(bound) && instance?.context.includes(String(bound)),
+    ) as [string, number];
+
+    const server = await startScriptedOpenAIServer(() => ({
+      text: JSON.stringify({
+        questions: [
+          { question: `What is the value of ${name} in the story?`, solution: `It is stated. #### ${value}`, expression: name },
+          { question: `What is twice ${name}?`, solution: `#### ${value * 2 + 1}`, expression: `${name} * 2` },
+        ],
+      }),
+      usage: { prompt_tokens: 300, completion_tokens: 80 },
+    }));
+    try {
+      const out = path.join(directory, 'multi-query.jsonl');
+      const args = ['data', 'multi-query', '--from', instancesPath, '--out', out, '--per-context', '2', '--json'];
+      const model = ['--model', 'openai-compatible:scripted', '--base-url', server.baseUrl];
+      const first = await runInProcess([...args, ...model]);
+      expect(first.stderr).toBe('');
+      expect(JSON.parse(first.stdout)).toMatchObject({ contexts: 1, rows: 2, kept: 1, rejected: 1, rejectedByReason: { answers_disagree: 1 } });
+      const rows = await readRows(out);
+      expect(rows.map((row) => [row.original, row.answer])).toEqual([
+        [true, expect.any(Number)],
+        [false, value],
+      ]);
+      const requests = server.requests.length;
+      const again = await runInProcess([...args, ...model]);
+      expect(JSON.parse(again.stdout)).toMatchObject({ rows: 2, kept: 1 });
+      expect(server.requests.length).toBe(requests);
+    } finally {
+      await server.close();
+    }
   });
 });

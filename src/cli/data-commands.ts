@@ -3,9 +3,16 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadAime } from '../bench/datasets/aime.js';
-import { generateGsmSymbolic, gsmSymbolicVariants, loadOfficialGsmSymbolic, writeGsmSymbolicJsonl } from '../bench/datasets/gsm-symbolic/index.js';
+import {
+  generateGsmSymbolic,
+  gsmSymbolicVariants,
+  loadOfficialGsmSymbolic,
+  readGsmSymbolicJsonl,
+  writeGsmSymbolicJsonl,
+} from '../bench/datasets/gsm-symbolic/index.js';
+import { generateMultiQuery } from '../bench/datasets/multi-query/index.js';
 import { writeJsonl } from '../bench/datasets/jsonl.js';
-import { defaultModelCacheDir } from '../models/create-model.js';
+import { createModel, defaultModelCacheDir, resolveModelSpec } from '../models/create-model.js';
 import { integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
 
@@ -64,6 +71,68 @@ export function registerDataCommands(program: Command, output: CliOutput): void 
         const templates = new Set(instances.map((instance) => instance.template)).size;
         if (json) output.stdout(`${JSON.stringify({ out: options.out, instances: instances.length, templates, variant, seed })}\n`);
         else output.stdout(`Wrote ${instances.length} instances of ${templates} ${variant} templates (seed ${seed}) to ${options.out}.\n`);
+      },
+    );
+
+  data
+    .command('multi-query')
+    .description('Multi-Query GSM-Symbolic: about 10 more questions per context, written by the model and verified by an expression over the bindings')
+    .requiredOption('--from <file>', 'GSM-Symbolic instances (JSONL from sleeptime data gsm-symbolic)')
+    .requiredOption('-o, --out <file>', 'where to write the JSONL (the original question of each context included)')
+    .option('--per-context <n>', 'questions to ask the model for, per context', '10')
+    .option('--seed <seed>', 'seed for the model calls', '0')
+    .option('--limit <n>', 'only the first n contexts')
+    .option('--concurrency <n>', 'model calls in flight at once', '4')
+    .option('--cache <file>', 'resume file: contexts done so far (default: <out>.cache.jsonl)')
+    .action(
+      async (
+        options: { from: string; out: string; perContext: string; seed: string; limit?: string; concurrency: string; cache?: string },
+        command: Command,
+      ) => {
+        const opts = globals(command);
+        const questionsPerContext = integerFlag(options.perContext, '--per-context', 1, 50) as number;
+        const seed = integerFlag(options.seed, '--seed', 0, 2 ** 31 - 1) as number;
+        const limit = integerFlag(options.limit, '--limit', 1, 10_000_000);
+        const concurrency = integerFlag(options.concurrency, '--concurrency', 1, 256) as number;
+        const allInstances = await readGsmSymbolicJsonl(options.from);
+        const instances = limit === undefined ? allInstances : allInstances.slice(0, limit);
+        const model = await createModel(resolveModelSpec(opts.model), { baseUrl: opts.baseUrl, showProgress: !opts.json });
+        const progress =
+          !opts.json && process.stderr.isTTY === true
+            ? new cliProgress.SingleBar(
+                { stream: process.stderr, format: ' contexts [{bar}] {value}/{total} | kept {kept} | rejected {rejected}' },
+                cliProgress.Presets.shades_classic,
+              )
+            : undefined;
+        progress?.start(instances.length, 0, { kept: 0, rejected: 0 });
+        try {
+          const result = await generateMultiQuery({
+            instances,
+            model,
+            seed,
+            questionsPerContext,
+            concurrency,
+            cachePath: options.cache ?? `${options.out.replace(/\.jsonl$/, '')}.cache.jsonl`,
+            onProgress: (state) => progress?.update(state.done, { kept: state.kept, rejected: state.rejected }),
+          });
+          progress?.stop();
+          await writeJsonl(options.out, result.rows);
+          const summary = { out: options.out, contexts: instances.length, rows: result.rows.length, kept: result.kept, rejected: result.rejected, rejectedByReason: result.rejectedByReason };
+          if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
+          else {
+            const reasons = Object.entries(result.rejectedByReason)
+              .filter(([, count]) => count > 0)
+              .map(([reason, count]) => `${reason} ${count}`)
+              .join(', ');
+            output.stdout(
+              `Wrote ${result.rows.length} questions over ${instances.length} contexts to ${options.out}: ` +
+                `${result.kept} new questions kept, ${result.rejected} rejected${reasons ? ` (${reasons})` : ''}.\n`,
+            );
+          }
+        } finally {
+          progress?.stop();
+          await model.close();
+        }
       },
     );
 

@@ -270,6 +270,8 @@ function reportError(output: CliOutput, error: unknown, json: boolean): number {
 
 /** Runs the CLI and returns the exit code; never throws and never prints a stack trace unless asked. */
 export async function main(argv: string[], output: CliOutput = processOutput): Promise<number> {
+  // The AI SDK logs provider warnings with console.warn; people see them only when debugging.
+  if (!process.env.SLEEPTIME_DEBUG) globalThis.AI_SDK_LOG_WARNINGS = false;
   const program = buildProgram(output);
   try {
     await program.parseAsync(argv);

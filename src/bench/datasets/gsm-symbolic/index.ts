@@ -12,7 +12,7 @@ export {
   type GsmSymbolicInstance,
   type TemplateSamplingStatistics,
 } from './generator.js';
-export { writeGsmSymbolicJsonl } from './instances-jsonl.js';
+export { readGsmSymbolicJsonl, writeGsmSymbolicJsonl } from './instances-jsonl.js';
 export {
   OFFICIAL_GSM_SYMBOLIC_URLS,
   loadOfficialGsmSymbolic,
