@@ -1,0 +1,59 @@
+/**
+ * Canonical keys, labels and orderings of test-time and sleep-time budgets, so every analysis
+ * groups rows the same way and every figure lists budgets from cheapest to dearest.
+ */
+import type { SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
+
+const EFFORT_RANK = { low: 0, medium: 1, high: 2 } as const;
+
+/** A stable key: the same budget written with its fields in any order gives the same key. */
+export function testBudgetKey(budget: TestTimeBudget): string {
+  const parts: string[] = [];
+  if (budget.verbosity !== undefined) parts.push(`verbosity=${budget.verbosity}`);
+  if (budget.effort !== undefined) parts.push(`effort=${budget.effort}`);
+  if (budget.thinkingBudget !== undefined) parts.push(`thinking=${budget.thinkingBudget}`);
+  return parts.length === 0 ? 'default' : parts.join(',');
+}
+
+export function testBudgetLabel(budget: TestTimeBudget): string {
+  const parts: string[] = [];
+  if (budget.verbosity !== undefined) parts.push(`verbosity ${budget.verbosity}`);
+  if (budget.effort !== undefined) parts.push(`effort ${budget.effort}`);
+  if (budget.thinkingBudget !== undefined) parts.push(`thinking ${budget.thinkingBudget}`);
+  return parts.length === 0 ? 'default budget' : parts.join(', ');
+}
+
+/** Cheapest first: by verbosity, then effort, then thinking budget; an unset field sorts first. */
+export function compareTestBudgets(a: TestTimeBudget, b: TestTimeBudget): number {
+  return (
+    compareOptional(a.verbosity, b.verbosity) ||
+    compareOptional(effortRank(a.effort), effortRank(b.effort)) ||
+    compareOptional(a.thinkingBudget, b.thinkingBudget)
+  );
+}
+
+/** `none` for conditions without a sleep-time phase. */
+export function sleepBudgetKey(budget: SleepTimeBudget | null): string {
+  if (budget === null) return 'none';
+  return budget.effort === undefined ? `k=${budget.parallel}` : `k=${budget.parallel},effort=${budget.effort}`;
+}
+
+export function sleepBudgetLabel(budget: SleepTimeBudget | null): string {
+  if (budget === null) return 'no sleep';
+  return budget.effort === undefined ? `k=${budget.parallel}` : `k=${budget.parallel}, effort ${budget.effort}`;
+}
+
+/** No sleep first, then by sleep effort, then by the number of parallel runs. */
+export function compareSleepBudgets(a: SleepTimeBudget | null, b: SleepTimeBudget | null): number {
+  if (a === null || b === null) return (a === null ? 0 : 1) - (b === null ? 0 : 1);
+  return compareOptional(effortRank(a.effort), effortRank(b.effort)) || a.parallel - b.parallel;
+}
+
+function effortRank(effort: TestTimeBudget['effort']): number | undefined {
+  return effort === undefined ? undefined : EFFORT_RANK[effort];
+}
+
+function compareOptional(a: number | undefined, b: number | undefined): number {
+  if (a === undefined || b === undefined) return (a === undefined ? 0 : 1) - (b === undefined ? 0 : 1);
+  return a - b;
+}

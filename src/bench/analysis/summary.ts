@@ -1,0 +1,235 @@
+/**
+ * Summary figures: the per-cell table, the token reduction at equal accuracy, accuracy deltas at
+ * matched budgets, error counts, and `analyzeResults`, which runs every analysis per experiment.
+ */
+import type { BenchCondition, BenchResultRow, PredictabilityRow, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
+import { accuracyVersusSleepBudget, type SleepBudgetSeries } from './accuracy-versus-sleep-budget.js';
+import { accuracyVersusTokens, CONDITION_ORDER, seriesLabel, type AccuracyVersusTokens, type ConditionSeries } from './accuracy-versus-tokens.js';
+import {
+  amortizedCostAnalysis,
+  amortizedCostPerQuery,
+  DEFAULT_MAX_QUERIES_PER_CONTEXT,
+  DEFAULT_TEST_TOKEN_WEIGHT,
+  type AmortizedCostAnalysis,
+} from './amortized-cost.js';
+import { compareSleepBudgets, compareTestBudgets, sleepBudgetLabel, testBudgetKey, testBudgetLabel } from './budgets.js';
+import { paretoFront, tokensToReachAccuracy, type ReadingKind } from './pareto.js';
+import { predictabilityGap, type PredictabilityAnalysis, type PredictabilityOptions } from './predictability-gap.js';
+import { groupBy, groupIntoExperiments, rowStatistics, type RowStatistics } from './row-statistics.js';
+import { sleepTimeVersusPassAtK, type SleepVersusPassAtK } from './sleep-versus-pass-at-k.js';
+
+export interface SummaryRow extends RowStatistics {
+  condition: BenchCondition;
+  sleepBudget: SleepTimeBudget | null;
+  sleepBudgetLabel: string;
+  testBudget: TestTimeBudget;
+  testBudgetLabel: string;
+  samples: number | null;
+}
+
+/** One row per (condition, sleep-time budget, test-time budget, samples), in figure order. */
+export function summaryTable(rows: readonly BenchResultRow[]): SummaryRow[] {
+  const cells = groupBy(rows, (row) =>
+    JSON.stringify([row.condition, row.sleepBudget?.parallel ?? null, row.sleepBudget?.effort ?? null, testBudgetKey(row.testBudget), row.samples ?? null]),
+  );
+  const table = [...cells.values()].map((cellRows): SummaryRow => {
+    const first = cellRows[0] as BenchResultRow;
+    return {
+      ...rowStatistics(cellRows),
+      condition: first.condition,
+      sleepBudget: first.sleepBudget,
+      sleepBudgetLabel: sleepBudgetLabel(first.sleepBudget),
+      testBudget: first.testBudget,
+      testBudgetLabel: testBudgetLabel(first.testBudget),
+      samples: first.samples ?? null,
+    };
+  });
+  return table.sort(
+    (a, b) =>
+      CONDITION_ORDER.indexOf(a.condition) - CONDITION_ORDER.indexOf(b.condition) ||
+      compareSleepBudgets(a.sleepBudget, b.sleepBudget) ||
+      compareTestBudgets(a.testBudget, b.testBudget) ||
+      (a.samples ?? 0) - (b.samples ?? 0),
+  );
+}
+
+export interface TokenReduction {
+  sleepSeriesLabel: string;
+  sleepBudget: SleepTimeBudget | null;
+  testBudgetLabel: string;
+  sleepTimeTokens: number;
+  sleepTimeAccuracy: number;
+  /** Test-time tokens test-time only needs for the same accuracy (its Pareto front); null if never reached. */
+  testTimeOnlyTokens: number | null;
+  reading: ReadingKind;
+  /** testTimeOnlyTokens / sleepTimeTokens: the test-time token reduction. An upper bound for `at-most`. */
+  ratio: number | null;
+  /** Cost per query of test-time only over sleep-time at equal accuracy, with N queries a context and weight t. */
+  costRatio: number | null;
+}
+
+/**
+ * For every sleep-time point: how many test-time tokens test-time only needs to reach the same
+ * accuracy, read off test-time only's Pareto front (see `tokensToReachAccuracy`), and the ratio to
+ * sleep-time's own test-time tokens. Sleep-time tokens are not in this ratio (the paper's "test-time
+ * compute"); `costRatio` adds them with the cost model at `queriesPerContext` queries a context.
+ */
+export function tokenReductions(
+  analysis: AccuracyVersusTokens,
+  options: { testTokenWeight?: number; queriesPerContext?: number } = {},
+): TokenReduction[] {
+  const testTokenWeight = options.testTokenWeight ?? DEFAULT_TEST_TOKEN_WEIGHT;
+  const queriesPerContext = options.queriesPerContext ?? DEFAULT_MAX_QUERIES_PER_CONTEXT;
+  const baselineFront = paretoFront(analysis.series.filter((one) => one.condition === 'test-time-only').flatMap((one) => one.points));
+  if (baselineFront.length === 0) return [];
+  return analysis.series
+    .filter((one) => one.condition === 'sleep-time')
+    .flatMap((one) =>
+      one.points.map((point): TokenReduction => {
+        const needed = tokensToReachAccuracy(baselineFront, point.accuracy);
+        const sleepCost = amortizedCostPerQuery(point.averageSleepTokensPerRun ?? 0, point.tokens, queriesPerContext, testTokenWeight);
+        return {
+          sleepSeriesLabel: one.label,
+          sleepBudget: one.sleepBudget,
+          testBudgetLabel: point.testBudgetLabel,
+          sleepTimeTokens: point.tokens,
+          sleepTimeAccuracy: point.accuracy,
+          testTimeOnlyTokens: needed.tokens,
+          reading: needed.reading,
+          ratio: needed.tokens === null || point.tokens <= 0 ? null : needed.tokens / point.tokens,
+          costRatio: needed.tokens === null || sleepCost <= 0 ? null : (testTokenWeight * needed.tokens) / sleepCost,
+        };
+      }),
+    );
+}
+
+/** The headline reductions: each sleep-time budget at its cheapest test-time budget. */
+export function headlineTokenReductions(reductions: readonly TokenReduction[], series: readonly ConditionSeries[]): TokenReduction[] {
+  return series
+    .filter((one) => one.condition === 'sleep-time')
+    .flatMap((one) => {
+      const cheapest = one.points[0];
+      const match = reductions.find((reduction) => reduction.sleepSeriesLabel === one.label && reduction.testBudgetLabel === cheapest?.testBudgetLabel);
+      return match === undefined ? [] : [match];
+    });
+}
+
+export interface AccuracyDelta {
+  condition: BenchCondition;
+  seriesLabel: string;
+  testBudgetLabel: string;
+  accuracy: number;
+  testTimeOnlyAccuracy: number;
+  /** accuracy - testTimeOnlyAccuracy, at the same test-time budget. */
+  delta: number;
+}
+
+/** Sleep-time (per sleep budget) and context-only against test-time only at matched test-time budgets. */
+export function accuracyDeltas(analysis: AccuracyVersusTokens): AccuracyDelta[] {
+  const baseline = analysis.series.find((one) => one.condition === 'test-time-only');
+  if (baseline === undefined) return [];
+  const baselineByBudget = new Map(baseline.points.map((point) => [testBudgetKey(point.testBudget), point]));
+  return analysis.series
+    .filter((one) => one.condition === 'sleep-time' || one.condition === 'context-only')
+    .flatMap((one) =>
+      one.points.flatMap((point): AccuracyDelta[] => {
+        const matched = baselineByBudget.get(testBudgetKey(point.testBudget));
+        if (matched === undefined) return [];
+        return [
+          {
+            condition: one.condition,
+            seriesLabel: one.label,
+            testBudgetLabel: point.testBudgetLabel,
+            accuracy: point.accuracy,
+            testTimeOnlyAccuracy: matched.accuracy,
+            delta: point.accuracy - matched.accuracy,
+          },
+        ];
+      }),
+    );
+}
+
+export interface ErrorCount {
+  condition: BenchCondition;
+  seriesLabel: string;
+  code: string;
+  count: number;
+  /** One message, to show what went wrong. */
+  example: string;
+}
+
+export function errorCounts(rows: readonly BenchResultRow[]): ErrorCount[] {
+  const failed = rows.filter((row) => row.error !== undefined);
+  const groups = groupBy(failed, (row) => JSON.stringify([row.condition, seriesLabel(row.condition, row.sleepBudget), row.error?.code]));
+  return [...groups.values()]
+    .map((group): ErrorCount => {
+      const first = group[0] as BenchResultRow & { error: { code: string; message: string } };
+      return {
+        condition: first.condition,
+        seriesLabel: seriesLabel(first.condition, first.sleepBudget),
+        code: first.error.code,
+        count: group.length,
+        example: first.error.message,
+      };
+    })
+    .sort((a, b) => CONDITION_ORDER.indexOf(a.condition) - CONDITION_ORDER.indexOf(b.condition) || b.count - a.count);
+}
+
+export interface AnalysisOptions {
+  /** `t`, the price of a test-time token in sleep-time tokens. Default 10. */
+  testTokenWeight?: number;
+  /** N for the analytical cost curves and the equal-accuracy cost ratio. Default 10. */
+  maxQueriesPerContext?: number;
+  predictability?: PredictabilityOptions;
+}
+
+export interface ExperimentAnalysis {
+  dataset: string;
+  model: string;
+  rows: number;
+  summary: SummaryRow[];
+  accuracyVersusTokens: AccuracyVersusTokens;
+  accuracyVersusSleepBudget: SleepBudgetSeries[];
+  amortizedCost: AmortizedCostAnalysis;
+  /** null when no predictability rows were given. */
+  predictability: PredictabilityAnalysis | null;
+  passAtK: SleepVersusPassAtK;
+  tokenReductions: TokenReduction[];
+  headlineTokenReductions: TokenReduction[];
+  accuracyDeltas: AccuracyDelta[];
+  errorCounts: ErrorCount[];
+}
+
+/** Every analysis, once per (dataset, model) in the rows. */
+export function analyzeResults(
+  rows: readonly BenchResultRow[],
+  predictability: readonly PredictabilityRow[] | undefined,
+  options: AnalysisOptions = {},
+): ExperimentAnalysis[] {
+  return groupIntoExperiments(rows).map((experiment) => {
+    const versusTokens = accuracyVersusTokens(experiment.rows);
+    const reductions = tokenReductions(versusTokens, {
+      ...(options.testTokenWeight === undefined ? {} : { testTokenWeight: options.testTokenWeight }),
+      ...(options.maxQueriesPerContext === undefined ? {} : { queriesPerContext: options.maxQueriesPerContext }),
+    });
+    const scores = predictability?.filter((score) => score.dataset === experiment.dataset);
+    return {
+      dataset: experiment.dataset,
+      model: experiment.model,
+      rows: experiment.rows.length,
+      summary: summaryTable(experiment.rows),
+      accuracyVersusTokens: versusTokens,
+      accuracyVersusSleepBudget: accuracyVersusSleepBudget(experiment.rows),
+      amortizedCost: amortizedCostAnalysis(experiment.rows, {
+        ...(options.testTokenWeight === undefined ? {} : { testTokenWeight: options.testTokenWeight }),
+        ...(options.maxQueriesPerContext === undefined ? {} : { maxQueriesPerContext: options.maxQueriesPerContext }),
+      }),
+      predictability: scores === undefined || scores.length === 0 ? null : predictabilityGap(experiment.rows, scores, options.predictability),
+      passAtK: sleepTimeVersusPassAtK(experiment.rows),
+      tokenReductions: reductions,
+      headlineTokenReductions: headlineTokenReductions(reductions, versusTokens.series),
+      accuracyDeltas: accuracyDeltas(versusTokens),
+      errorCounts: errorCounts(experiment.rows),
+    };
+  });
+}

@@ -1,0 +1,385 @@
+/**
+ * The report's five figures as Vega-Lite specs, built from one experiment's analyses. A figure
+ * without the data it needs gets a note that says what to run instead of a spec.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { BenchCondition } from '../bench-types.js';
+import { compareSleepBudgets, type ConditionSeries, type ExperimentAnalysis, type SeriesPoint } from '../analysis/index.js';
+import { formatTokens } from './format.js';
+
+export type FigureId = 'a' | 'b' | 'c' | 'd' | 'e';
+
+export const FIGURE_SLUGS: Readonly<Record<FigureId, string>> = {
+  a: 'pareto',
+  b: 'sleep-budget',
+  c: 'amortized-cost',
+  d: 'predictability',
+  e: 'pass-at-k',
+};
+
+/** What to run when a figure has no data; the CLI flags live with the lead's `bench`/`report` commands. */
+export const NO_DATA_NOTES = {
+  noRows: 'no data: the results have no rows. Run `sleeptime bench` on a dataset, then `sleeptime report` on its results file.',
+  noSleepTime:
+    'no data: no sleep-time rows. Run `sleeptime bench` with the sleep-time condition (several sleep-time budgets, e.g. k = 1, 2, 5, 10, to see it scale).',
+  noCostComparison:
+    'no data: needs sleep-time and test-time-only rows at a shared test-time budget. Run `sleeptime bench` with both conditions; a multi-query dataset (about 10 queries a context) adds measured points.',
+  noPredictability:
+    'no data: no predictability scores. Score the items with the predictability scorer (log p(query | context) from a llama GGUF or an OpenAI-compatible server with prompt log-probabilities) and pass its rows to the report.',
+  predictabilityUnmatched:
+    'no data: the predictability scores match no item that has both sleep-time and test-time-only results at a shared test-time budget. Score the same dataset the bench ran.',
+  noPassAtK: 'no data: no pass-at-k rows. Run `sleeptime bench` with the pass-at-k condition (k samples at the lowest test-time budget).',
+  noSleepForPassAtK: 'no data: pass-at-k rows but no sleep-time rows to compare with. Run `sleeptime bench` with the sleep-time condition too.',
+} as const;
+
+export interface FigureDefinition {
+  id: FigureId;
+  slug: string;
+  title: string;
+  /** What the figure shows and how to read it (plain text). */
+  caption: string;
+  /** null when there is no data; then `noDataNote` says what to run. */
+  spec: TopLevelSpec | null;
+  noDataNote: string | null;
+}
+
+const WIDTH = 560;
+const HEIGHT = 330;
+const TEST_TIME_ONLY_COLOR = '#4d4d4d';
+const SLEEP_TIME_COLORS = ['#1f6fb4', '#2ca02c', '#17a2b8', '#7b4bb7', '#8c564b', '#e377c2', '#0b3d91', '#6b8e23'];
+const CONTEXT_ONLY_COLOR = '#ff7f0e';
+const PASS_AT_K_COLOR = '#d62728';
+const TEST_BUDGET_COLORS = ['#a6cee3', '#1f78b4', '#33a02c', '#fb9a99', '#e31a1c', '#fdbf6f', '#ff7f00', '#6a3d9a'];
+
+const CONFIG = {
+  font: 'sans-serif',
+  background: 'white',
+  view: { stroke: '#cccccc' },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#ececec', titleFontWeight: 'normal' as const },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 420, titleFontWeight: 'normal' as const },
+  title: { fontSize: 15, subtitleFontSize: 12, anchor: 'start' as const, subtitleColor: '#555555', offset: 10 },
+};
+
+export function figureDefinitions(analysis: ExperimentAnalysis): FigureDefinition[] {
+  return [paretoFigure(analysis), sleepBudgetFigure(analysis), amortizedCostFigure(analysis), predictabilityFigure(analysis), passAtKFigure(analysis)];
+}
+
+/** The five figures for an empty results file, each saying so. */
+export function emptyFigureDefinitions(): FigureDefinition[] {
+  return (Object.keys(FIGURE_SLUGS) as FigureId[]).map((id) => ({
+    id,
+    slug: FIGURE_SLUGS[id],
+    title: FIGURE_TITLES[id],
+    caption: '',
+    spec: null,
+    noDataNote: NO_DATA_NOTES.noRows,
+  }));
+}
+
+const FIGURE_TITLES: Readonly<Record<FigureId, string>> = {
+  a: '(a) Accuracy against test-time tokens',
+  b: '(b) Accuracy against sleep-time budget',
+  c: '(c) Average cost per query against queries per context',
+  d: '(d) Sleep-time gain by query predictability',
+  e: '(e) Sleep-time against pass@k at equal test-time tokens',
+};
+
+function definition(id: FigureId, caption: string, spec: TopLevelSpec | null, noDataNote: string | null = null): FigureDefinition {
+  return { id, slug: FIGURE_SLUGS[id], title: FIGURE_TITLES[id], caption, spec, noDataNote: spec === null ? noDataNote : null };
+}
+
+function paretoFigure(analysis: ExperimentAnalysis): FigureDefinition {
+  const { series, fronts } = analysis.accuracyVersusTokens;
+  const caption =
+    'One line per condition (sleep-time: one per sleep-time budget k), one point per test-time budget; x is the mean number of ' +
+    'generated test-time tokens per query (output tokens, reasoning included; prompt tokens do not count), y the accuracy. ' +
+    'Grey: the Pareto fronts of test-time only and of sleep-time over all its budgets (the best accuracy reached with at most that many tokens), ' +
+    'which the token reduction at equal accuracy is read from.';
+  if (series.length === 0) return definition('a', caption, null, NO_DATA_NOTES.noRows);
+  const shownFronts = fronts.filter((front) => front.condition === 'test-time-only' || front.condition === 'sleep-time');
+  const spec = tokenAccuracyChart({
+    title: FIGURE_TITLES.a,
+    subtitle: `${analysis.dataset} · ${analysis.model}`,
+    series,
+    fronts: shownFronts.map((front) => ({ label: front.label, points: front.points })),
+    labelPoints: (one) => one.condition === 'test-time-only' || one.condition === 'pass-at-k',
+  });
+  return definition('a', caption, spec);
+}
+
+function passAtKFigure(analysis: ExperimentAnalysis): FigureDefinition {
+  const { passAtK, sleepTime, sleepTimeFront, testTimeOnly } = analysis.passAtK;
+  const caption =
+    'pass@k: k samples at the lowest test-time budget, right if any sample is (an oracle verifier), tokens summed over the samples. ' +
+    'Against sleep-time at the same mean test-time tokens (its Pareto front over every sleep-time budget, dashed); test-time only for reference.';
+  if (passAtK.length === 0) return definition('e', caption, null, NO_DATA_NOTES.noPassAtK);
+  if (sleepTime.length === 0) return definition('e', caption, null, NO_DATA_NOTES.noSleepForPassAtK);
+  const spec = tokenAccuracyChart({
+    title: FIGURE_TITLES.e,
+    subtitle: `${analysis.dataset} · ${analysis.model}`,
+    series: [...(testTimeOnly === null ? [] : [testTimeOnly]), ...sleepTime, ...passAtK],
+    fronts: [{ label: 'sleep-time Pareto front', points: sleepTimeFront }],
+    labelPoints: (one) => one.condition === 'pass-at-k',
+  });
+  return definition('e', caption, spec);
+}
+
+interface TokenAccuracyChartOptions {
+  title: string;
+  subtitle: string;
+  series: ConditionSeries[];
+  fronts: Array<{ label: string; points: SeriesPoint[] }>;
+  labelPoints: (series: ConditionSeries) => boolean;
+}
+
+/** Lines of (tokens, accuracy) per series, dashed fronts, optional point labels. */
+function tokenAccuracyChart(options: TokenAccuracyChartOptions): TopLevelSpec {
+  const colors = seriesColors(options.series);
+  const seriesValues = options.series.flatMap((one) =>
+    one.points.map((point, order) => ({
+      series: one.label,
+      order,
+      tokens: point.tokens,
+      accuracy: point.accuracy,
+      budget: point.label,
+      rows: point.rows,
+      shortLabel: options.labelPoints(one) ? shortPointLabel(point) : '',
+    })),
+  );
+  const frontValues = options.fronts.flatMap((front) =>
+    front.points.map((point, order) => ({ front: front.label, order, tokens: point.tokens, accuracy: point.accuracy })),
+  );
+  const allTokens = [...seriesValues.map((value) => value.tokens), ...frontValues.map((value) => value.tokens)];
+  const xScale = tokenScale(allTokens);
+  const x = { field: 'tokens', type: 'quantitative' as const, title: 'mean generated test-time tokens per query', scale: xScale };
+  const y = { field: 'accuracy', type: 'quantitative' as const, title: 'accuracy', axis: { format: '.0%' }, scale: { domain: [0, 1] } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: options.title, subtitle: options.subtitle },
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    layer: [
+      ...(frontValues.length === 0
+        ? []
+        : [
+            {
+              data: { values: frontValues },
+              mark: { type: 'line' as const, color: '#888888', strokeWidth: 1.5, opacity: 0.9 },
+              encoding: {
+                x,
+                y,
+                order: { field: 'order', type: 'quantitative' as const },
+                strokeDash: {
+                  field: 'front',
+                  type: 'nominal' as const,
+                  title: 'Pareto front',
+                  scale: { domain: options.fronts.map((front) => front.label), range: [[6, 4], [2, 3], [10, 3, 2, 3]] },
+                },
+              },
+            },
+          ]),
+      {
+        data: { values: seriesValues },
+        layer: [
+          {
+            mark: { type: 'line' as const, point: { filled: true, size: 55 }, strokeWidth: 2 },
+            encoding: {
+              x,
+              y,
+              order: { field: 'order', type: 'quantitative' as const },
+              color: { field: 'series', type: 'nominal' as const, title: 'condition', scale: colors },
+            },
+          },
+          {
+            mark: { type: 'text' as const, dx: 7, dy: -8, align: 'left' as const, fontSize: 10 },
+            encoding: {
+              x,
+              y,
+              text: { field: 'shortLabel', type: 'nominal' as const },
+              color: { field: 'series', type: 'nominal' as const, title: 'condition', scale: colors },
+            },
+          },
+        ],
+      },
+    ],
+    resolve: { scale: { color: 'shared' } },
+  };
+}
+
+function sleepBudgetFigure(analysis: ExperimentAnalysis): FigureDefinition {
+  const series = analysis.accuracyVersusSleepBudget;
+  const caption =
+    'Accuracy at each sleep-time budget (k parallel sleep-time runs whose learned contexts are concatenated, or the sleep-time effort), ' +
+    'one line per test-time budget; “no sleep” is test-time only at that budget.';
+  if (series.length === 0) return definition('b', caption, null, NO_DATA_NOTES.noSleepTime);
+  const budgetsByLabel = new Map(series.flatMap((one) => one.points).map((point) => [point.sleepBudgetLabel, point.sleepBudget]));
+  const sleepLabels = [...budgetsByLabel.entries()].sort((a, b) => compareSleepBudgets(a[1], b[1])).map(([label]) => label);
+  const testLabels = series.map((one) => one.testBudgetLabel);
+  const values = series.flatMap((one) =>
+    one.points.map((point) => ({ testBudget: one.testBudgetLabel, sleepBudget: point.sleepBudgetLabel, accuracy: point.accuracy, rows: point.rows })),
+  );
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: FIGURE_TITLES.b, subtitle: `${analysis.dataset} · ${analysis.model}` },
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    data: { values },
+    mark: { type: 'line', point: { filled: true, size: 55 }, strokeWidth: 2 },
+    encoding: {
+      x: { field: 'sleepBudget', type: 'ordinal', title: 'sleep-time budget', sort: sleepLabels, axis: { labelAngle: 0 } },
+      y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+      color: { field: 'testBudget', type: 'nominal', title: 'test-time budget', scale: { domain: testLabels, range: paletteFor(testLabels.length, TEST_BUDGET_COLORS) } },
+    },
+  };
+  return definition('b', caption, spec);
+}
+
+function amortizedCostFigure(analysis: ExperimentAnalysis): FigureDefinition {
+  const cost = analysis.amortizedCost;
+  const caption =
+    `Cost per query = sleep-time tokens / N + t × test-time tokens, with t = ${cost.testTokenWeight} (a test-time token is dearer: ` +
+    `latency-optimized serving) and only generated tokens counted; N is the number of queries that share one context’s sleep-time run. ` +
+    `Dashed: the formula with the mean tokens over all rows; solid: measured on contexts that had at least N queries ` +
+    `(each sleep-time run counted once). Both conditions at test-time budget ${cost.testBudgetLabel ?? '—'}.` +
+    (cost.mostQueriesPerContext <= 1 && cost.series.length > 0
+      ? ' This dataset has one query a context, so only N = 1 is measured; run a multi-query dataset for measured points beyond it.'
+      : '');
+  if (cost.series.length === 0) return definition('c', caption, null, NO_DATA_NOTES.noCostComparison);
+  const labels = [...new Set(cost.series.map((one) => one.label))];
+  const legendLabel = (one: (typeof cost.series)[number]) => `${one.label}: ${(one.accuracy * 100).toFixed(1)}% accurate`;
+  const legendLabels = [...new Set(cost.series.map(legendLabel))];
+  const values = cost.series.flatMap((one) =>
+    one.points.map((point) => ({
+      series: legendLabel(one),
+      kind: one.kind,
+      line: `${one.label}|${one.kind}`,
+      queries: point.queriesPerContext,
+      cost: point.costPerQuery,
+    })),
+  );
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: {
+      text: FIGURE_TITLES.c,
+      subtitle: `${analysis.dataset} · ${analysis.model} · t = ${cost.testTokenWeight} · test-time budget ${cost.testBudgetLabel ?? '—'}`,
+    },
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    data: { values },
+    encoding: {
+      x: { field: 'queries', type: 'quantitative', title: 'queries per context (N)', axis: { tickMinStep: 1, format: 'd' }, scale: { domainMin: 1 } },
+      y: { field: 'cost', type: 'quantitative', title: 'cost per query (sleep-time tokens)', scale: { zero: true } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: 'condition',
+        scale: { domain: legendLabels, range: labels.map((label) => colorOfLabel(label, labels)) },
+      },
+    },
+    layer: [
+      {
+        // A plain line mark, so the dash legend draws strokes rather than the points' circles.
+        mark: { type: 'line', strokeWidth: 2 },
+        encoding: {
+          strokeDash: {
+            field: 'kind',
+            type: 'nominal',
+            title: 'curve',
+            scale: { domain: ['analytical', 'measured'], range: [[6, 4], [1, 0]] },
+          },
+          detail: { field: 'line', type: 'nominal' },
+        },
+      },
+      { transform: [{ filter: "datum.kind === 'measured'" }], mark: { type: 'point', filled: true, size: 40, opacity: 1 } },
+    ],
+  };
+  return definition('c', caption, spec);
+}
+
+function predictabilityFigure(analysis: ExperimentAnalysis): FigureDefinition {
+  const predictability = analysis.predictability;
+  const caption =
+    'Items binned into quantiles of log p(query | context) under a scoring model (ties share a bin); in each bin, sleep-time accuracy minus ' +
+    'test-time-only accuracy at each test-time budget both ran (dots), and their mean (bars). The paper finds larger gains for more predictable queries.' +
+    (predictability?.scoringModel ? ` Scoring model: ${predictability.scoringModel}; sleep-time budget ${predictability.sleepBudgetLabel ?? '—'}.` : '');
+  if (predictability === null) return definition('d', caption, null, NO_DATA_NOTES.noPredictability);
+  if (predictability.binnedItems === 0) return definition('d', caption, null, NO_DATA_NOTES.predictabilityUnmatched);
+  // The axis splits labels at the middle dot into lines (labelExpr below).
+  const lastIndex = predictability.bins.length - 1;
+  const binLabel = (bin: (typeof predictability.bins)[number]) =>
+    [`Q${bin.index + 1}`, ...(bin.index === 0 ? ['least predictable'] : bin.index === lastIndex ? ['most predictable'] : []), `${bin.items} items`].join(' · ');
+  const binLabels = predictability.bins.map(binLabel);
+  const bars = predictability.bins.filter((bin) => bin.meanGap !== null).map((bin) => ({ bin: binLabel(bin), gap: bin.meanGap }));
+  const dots = predictability.bins.flatMap((bin) => bin.gaps.map((gap) => ({ bin: binLabel(bin), gap: gap.gap, testBudget: gap.testBudgetLabel })));
+  const testLabels = [...new Set(dots.map((dot) => dot.testBudget))];
+  const x = { field: 'bin', type: 'ordinal' as const, title: 'log p(query | context) quantile', sort: binLabels, scale: { domain: binLabels }, axis: { labelAngle: 0, labelExpr: "split(datum.label, ' · ')" } };
+  const y = { field: 'gap', type: 'quantitative' as const, title: 'sleep-time − test-time only', axis: { format: '+.0%' } };
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: FIGURE_TITLES.d, subtitle: `${analysis.dataset} · ${analysis.model} · ${predictability.binnedItems} items` },
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    layer: [
+      { data: { values: bars }, mark: { type: 'bar', color: '#d4d8dd', width: { band: 0.6 } }, encoding: { x, y } },
+      { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#333333' }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
+      {
+        data: { values: dots },
+        mark: { type: 'point', filled: true, size: 60, stroke: '#ffffff', strokeWidth: 0.8, opacity: 1 },
+        encoding: {
+          x,
+          y,
+          color: { field: 'testBudget', type: 'nominal', title: 'test-time budget', scale: { domain: testLabels, range: paletteFor(testLabels.length, TEST_BUDGET_COLORS) } },
+        },
+      },
+    ],
+  };
+  return definition('d', caption, spec);
+}
+
+/** A fixed color per condition family, so the same condition looks the same in every figure. */
+function seriesColors(series: readonly ConditionSeries[]): { domain: string[]; range: string[] } {
+  const domain = series.map((one) => one.label);
+  let sleepIndex = 0;
+  const range = series.map((one) => {
+    if (one.condition === 'sleep-time') return SLEEP_TIME_COLORS[sleepIndex++ % SLEEP_TIME_COLORS.length] as string;
+    return CONDITION_COLORS[one.condition];
+  });
+  return { domain, range };
+}
+
+const CONDITION_COLORS: Readonly<Record<Exclude<BenchCondition, 'sleep-time'>, string>> = {
+  'test-time-only': TEST_TIME_ONLY_COLOR,
+  'context-only': CONTEXT_ONLY_COLOR,
+  'pass-at-k': PASS_AT_K_COLOR,
+};
+
+function colorOfLabel(label: string, labels: readonly string[]): string {
+  if (label.startsWith('test-time only')) return TEST_TIME_ONLY_COLOR;
+  const sleepLabels = labels.filter((one) => one.startsWith('sleep-time'));
+  return SLEEP_TIME_COLORS[Math.max(0, sleepLabels.indexOf(label)) % SLEEP_TIME_COLORS.length] as string;
+}
+
+function paletteFor(count: number, palette: readonly string[]): string[] {
+  return Array.from({ length: count }, (_, index) => palette[index % palette.length] as string);
+}
+
+function shortPointLabel(point: SeriesPoint): string {
+  if (point.samples !== undefined) return `k=${point.samples}`;
+  const budget = point.testBudget;
+  const parts: string[] = [];
+  if (budget.verbosity !== undefined) parts.push(`v${budget.verbosity}`);
+  if (budget.effort !== undefined) parts.push(budget.effort);
+  if (budget.thinkingBudget !== undefined) parts.push(`${formatTokens(budget.thinkingBudget)}`);
+  return parts.join(' ');
+}
+
+/** Log scale when tokens span more than a decade and none is 0 (a log scale cannot show 0). */
+function tokenScale(tokens: readonly number[]): { type: 'log' } | { type: 'linear'; zero: boolean } {
+  const positive = tokens.filter((value) => value > 0);
+  if (tokens.length > 0 && positive.length === tokens.length && Math.max(...tokens) / Math.min(...tokens) >= 10) return { type: 'log' };
+  return { type: 'linear', zero: true };
+}

@@ -1,0 +1,58 @@
+/** summary.md: the headline sentences and the per-cell table of each experiment, in markdown. */
+import { CONDITION_LABELS, type ExperimentAnalysis, type SummaryRow } from '../analysis/index.js';
+import { escapeMarkdownCell } from './escape.js';
+import { formatPercent, formatTokens } from './format.js';
+import { headlineGroups, TOKEN_REDUCTION_METHOD } from './headlines.js';
+
+export interface MarkdownSummaryInput {
+  title: string;
+  notice: string | null;
+  generatedAt: string;
+  testTokenWeight: number;
+  queriesPerContext: number;
+  experiments: Array<{ analysis: ExperimentAnalysis; figureFiles: string[] }>;
+}
+
+export const SUMMARY_TABLE_HEADER = ['condition', 'sleep budget', 'test budget', 'n', 'accuracy', 'avg test tokens', 'avg sleep tokens / run', 'errors'];
+
+export function renderMarkdownSummary(input: MarkdownSummaryInput): string {
+  const lines: string[] = [`# ${input.title}`, ''];
+  if (input.notice !== null) lines.push(`> **Provenance:** ${input.notice}`, '');
+  lines.push(
+    `Generated ${input.generatedAt}. Tokens are generated tokens (output, reasoning included); t = ${input.testTokenWeight}. ` +
+      'Rows that failed with an error count as wrong and are also counted under errors.',
+    '',
+  );
+  if (input.experiments.length === 0) lines.push('No result rows: run `sleeptime bench` first.', '');
+  for (const { analysis, figureFiles } of input.experiments) {
+    lines.push(`## ${analysis.dataset} · ${analysis.model}`, '');
+    for (const group of headlineGroups(analysis, input)) {
+      lines.push(`**${group.heading}**`, '');
+      for (const sentence of group.sentences) lines.push(`- ${sentence}`);
+      lines.push('');
+    }
+    lines.push(markdownTable(SUMMARY_TABLE_HEADER, analysis.summary.map(summaryCells)), '');
+    if (figureFiles.length > 0) lines.push(`Figures: ${figureFiles.map((file) => `[${file}](${file})`).join(', ')}`, '');
+  }
+  lines.push('## Method', '', TOKEN_REDUCTION_METHOD, '');
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+export function summaryCells(row: SummaryRow): string[] {
+  return [
+    row.samples === null ? CONDITION_LABELS[row.condition] : `${CONDITION_LABELS[row.condition]} (k=${row.samples})`,
+    row.sleepBudget === null ? '—' : row.sleepBudgetLabel,
+    row.testBudgetLabel,
+    String(row.rows),
+    formatPercent(row.accuracy),
+    formatTokens(row.averageTestTokens),
+    row.averageSleepTokensPerRun === null ? '—' : formatTokens(row.averageSleepTokensPerRun),
+    String(row.errors),
+  ];
+}
+
+function markdownTable(header: readonly string[], rows: readonly string[][]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map(escapeMarkdownCell).join(' | ')} |`;
+  const alignment = header.map((_, index) => (index >= 3 ? '---:' : '---'));
+  return [line(header), `| ${alignment.join(' | ')} |`, ...rows.map(line)].join('\n');
+}

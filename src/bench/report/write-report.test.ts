@@ -1,0 +1,277 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCell, makeRow } from '../analysis/analysis-test-support.js';
+import type { BenchResultRow, PredictabilityRow } from '../bench-types.js';
+import { escapeXml } from './escape.js';
+import { NO_DATA_NOTES } from './figure-specs.js';
+import { detectPipelineOnlyModels, PIPELINE_ONLY_SENTENCE, provenanceNotice } from './provenance.js';
+import { namespaceSvgIds, writeReport } from './write-report.js';
+import { xmlWellFormednessProblems } from './xml-well-formedness.js';
+
+let directory: string;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'sleeptime-report-'));
+});
+
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+const SCRIPTED = 'openai-compatible:scripted-model';
+
+/** A full grid on one dataset: every figure has data. Multi-query: 3 contexts of 4 queries. */
+function fullGrid(model: string): { results: BenchResultRow[]; predictability: PredictabilityRow[] } {
+  const results: BenchResultRow[] = [];
+  const predictability: PredictabilityRow[] = [];
+  for (let context = 0; context < 3; context += 1) {
+    for (let query = 0; query < 4; query += 1) {
+      const itemId = `c${context}/q${query}`;
+      const contextGroup = `c${context}`;
+      const position = context * 4 + query;
+      predictability.push({ dataset: 'multi-query-p1', itemId, model: 'llama:/models/base.gguf', logProbability: -30 + position, queryTokens: 9 });
+      for (const verbosity of [0, 2, 4] as const) {
+        const testBudget = { verbosity };
+        results.push(
+          makeRow({ itemId, contextGroup, model, dataset: 'multi-query-p1', condition: 'test-time-only', testBudget, correct: position % 3 === 0, testTokens: 40 + 60 * verbosity }),
+        );
+        for (const parallel of [1, 2]) {
+          results.push(
+            makeRow({
+              itemId,
+              contextGroup,
+              model,
+              dataset: 'multi-query-p1',
+              condition: 'sleep-time',
+              testBudget,
+              sleepBudget: { parallel },
+              sleepRunKey: `${contextGroup}|k=${parallel}`,
+              sleepTokens: 300 * parallel,
+              correct: position % 3 !== 2,
+              testTokens: 10 + 20 * verbosity,
+            }),
+          );
+        }
+      }
+      results.push(makeRow({ itemId, contextGroup, model, dataset: 'multi-query-p1', condition: 'pass-at-k', samples: 3, correct: position % 2 === 0, testTokens: 120 }));
+    }
+  }
+  results.push(
+    makeRow({ itemId: 'c0/q0', contextGroup: 'c0', model, dataset: 'multi-query-p1', condition: 'context-only', correct: false, testTokens: 50, error: { code: 'upstream_timeout', message: 'timed out' } }),
+  );
+  return { results, predictability };
+}
+
+describe('writeReport', () => {
+  it('writes a self-contained page, one well-formed SVG per figure, and a markdown summary', async () => {
+    const outDir = join(directory, 'full');
+    const { results, predictability } = fullGrid(SCRIPTED);
+    const report = await writeReport({ results, predictability, outDir, title: 'Test report', generatedAt: new Date('2026-01-02T03:04:05Z') });
+
+    expect(report.htmlPath).toBe(join(outDir, 'index.html'));
+    expect(report.markdownPath).toBe(join(outDir, 'summary.md'));
+    expect(report.figures.map((path) => basename(path))).toEqual([
+      'figure-a-pareto.svg',
+      'figure-b-sleep-budget.svg',
+      'figure-c-amortized-cost.svg',
+      'figure-d-predictability.svg',
+      'figure-e-pass-at-k.svg',
+    ]);
+    expect((await readdir(outDir)).sort()).toEqual([...report.figures.map((path) => basename(path)), 'index.html', 'summary.md'].sort());
+
+    const html = await readFile(report.htmlPath, 'utf8');
+    for (const path of report.figures) {
+      const svg = await readFile(path, 'utf8');
+      expect(xmlWellFormednessProblems(svg), basename(path)).toEqual([]);
+      expect(svg).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<svg /);
+      // Every figure has data here: a chart, not a note.
+      expect(svg, basename(path)).toContain('class="marks"');
+      expect(svg, basename(path)).not.toContain('no data');
+      // The page carries the same SVG inline.
+      const inline = svg.replace(/^<\?xml[^>]*\?>\n/, '').trim();
+      expect(html.includes(inline), basename(path)).toBe(true);
+    }
+    // Legends and axes name what is drawn.
+    const pareto = await readFile(join(outDir, 'figure-a-pareto.svg'), 'utf8');
+    for (const label of ['test-time only', 'sleep-time (k=1)', 'sleep-time (k=2)', 'pass@k', 'context only', 'sleep-time Pareto front']) {
+      expect(pareto).toContain(`>${label}<`);
+    }
+    expect(await readFile(join(outDir, 'figure-d-predictability.svg'), 'utf8')).toContain('most predictable');
+
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|<img|\ssrc=|href="http/i);
+    expect(html.match(/<svg /g)).toHaveLength(5);
+    for (const id of ['figure-a-pareto', 'figure-b-sleep-budget', 'figure-c-amortized-cost', 'figure-d-predictability', 'figure-e-pass-at-k']) {
+      expect(html).toContain(`<figure id="${id}">`);
+    }
+    // Ids must be unique across the inline SVGs of one page.
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    // The provenance notice comes first, above every figure.
+    const notice = html.indexOf('class="provenance"');
+    expect(notice).toBeGreaterThan(0);
+    expect(notice).toBeLessThan(html.indexOf('<figure'));
+    expect(html).toContain(escapeXml(PIPELINE_ONLY_SENTENCE));
+    expect(html).toContain(escapeXml(SCRIPTED));
+
+    const markdown = await readFile(report.markdownPath, 'utf8');
+    expect(markdown.startsWith('# Test report\n\n> **Provenance:** These results come from a scripted')).toBe(true);
+    expect(markdown).toContain('| condition | sleep budget | test budget | n | accuracy | avg test tokens | avg sleep tokens / run | errors |');
+    // Test-time only at verbosity 0: items 0, 3, 6, 9 of 12 right; 40 tokens each.
+    expect(markdown).toContain('| test-time only | — | verbosity 0 | 12 | 33.3% | 40 | — | 0 |');
+    // Sleep-time k=2 at verbosity 4: 8 of 12 right, 90 tokens, one 600-token run per context.
+    expect(markdown).toContain('| sleep-time | k=2 | verbosity 4 | 12 | 66.7% | 90 | 600 | 0 |');
+    expect(markdown).toContain('| context only | — | verbosity 0 | 1 | 0.0% | 50 | — | 1 |');
+    expect(markdown).toContain('1 of 121 rows failed after retries and count as wrong: context only upstream_timeout ×1.');
+    expect(markdown).toContain('Generated 2026-01-02T03:04:05.000Z.');
+  });
+
+  it('shows a note saying what to run instead of an empty chart', async () => {
+    const outDir = join(directory, 'sparse');
+    // Test-time only alone: no sleep-time, no pass@k, no scores.
+    const results = makeCell('t', 4, 2, { condition: 'test-time-only', testTokens: 30, model: 'anthropic:claude-sonnet-4-5' });
+    const report = await writeReport({ results, outDir });
+    const notes: Record<string, string> = {
+      'figure-b-sleep-budget.svg': NO_DATA_NOTES.noSleepTime,
+      'figure-c-amortized-cost.svg': NO_DATA_NOTES.noCostComparison,
+      'figure-d-predictability.svg': NO_DATA_NOTES.noPredictability,
+      'figure-e-pass-at-k.svg': NO_DATA_NOTES.noPassAtK,
+    };
+    const html = await readFile(report.htmlPath, 'utf8');
+    for (const [file, note] of Object.entries(notes)) {
+      const svg = await readFile(join(outDir, file), 'utf8');
+      expect(xmlWellFormednessProblems(svg), file).toEqual([]);
+      expect(svg, file).not.toContain('class="marks"');
+      // The SVG wraps the note over lines: compare the words.
+      const svgWords = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((match) => match[1]).join(' ');
+      expect(svgWords, file).toContain(escapeXml(note));
+      expect(html, file).toContain(`<p class="no-data">${escapeXml(note)}</p>`);
+    }
+    expect(await readFile(join(outDir, 'figure-a-pareto.svg'), 'utf8')).toContain('class="marks"');
+    // A real model: no provenance warning.
+    expect(html).not.toContain('class="provenance"');
+    expect(await readFile(report.markdownPath, 'utf8')).not.toContain('Provenance');
+  });
+
+  it('warns when only the predictability scores come from a random-weight model', async () => {
+    const outDir = join(directory, 'random-scorer');
+    const { results, predictability } = fullGrid('openai:gpt-4o');
+    const randomScores = predictability.map((row) => ({ ...row, model: 'llama:/tmp/sleeptime-test/random.gguf' }));
+    const report = await writeReport({ results, predictability: randomScores, outDir });
+    const html = await readFile(report.htmlPath, 'utf8');
+    expect(html).toContain('class="provenance"');
+    expect(html).toContain('(llama:/tmp/sleeptime-test/random.gguf)');
+  });
+
+  it('says why predictability has no chart when its scores match no compared item', async () => {
+    const outDir = join(directory, 'unmatched');
+    const { results } = fullGrid('openai:gpt-4o');
+    const predictability = [{ dataset: 'multi-query-p1', itemId: 'not-in-results', model: 'm', logProbability: -3, queryTokens: 2 }];
+    await writeReport({ results, predictability, outDir });
+    const html = await readFile(join(outDir, 'index.html'), 'utf8');
+    expect(html).toContain(escapeXml(NO_DATA_NOTES.predictabilityUnmatched));
+  });
+
+  it('writes five notes for an empty results file', async () => {
+    const outDir = join(directory, 'empty');
+    const report = await writeReport({ results: [], outDir });
+    expect(report.figures).toHaveLength(5);
+    for (const path of report.figures) {
+      const svg = await readFile(path, 'utf8');
+      expect(xmlWellFormednessProblems(svg)).toEqual([]);
+      expect(svg).toContain('no data: the results have no rows.');
+    }
+    expect(await readFile(report.markdownPath, 'utf8')).toContain('No result rows: run `sleeptime bench` first.');
+  });
+
+  it('names each experiment’s figures apart and shows the caller’s provenance note', async () => {
+    const outDir = join(directory, 'two');
+    const results = [
+      ...makeCell('a', 2, 1, { condition: 'test-time-only', testTokens: 10, dataset: 'aime', model: 'openai:o3-mini' }),
+      ...makeCell('g', 2, 1, { condition: 'test-time-only', testTokens: 10, dataset: 'gsm-symbolic-p2', model: 'llama:/models/qwen2.5-1.5b-instruct-q4_k_m.gguf' }),
+    ];
+    const note = 'Smoke run of the CI pipeline.';
+    const report = await writeReport({ results, outDir, provenanceNote: note });
+    expect(report.figures.map((path) => basename(path))).toEqual([
+      'figure-a-pareto--aime--openai-o3-mini.svg',
+      'figure-b-sleep-budget--aime--openai-o3-mini.svg',
+      'figure-c-amortized-cost--aime--openai-o3-mini.svg',
+      'figure-d-predictability--aime--openai-o3-mini.svg',
+      'figure-e-pass-at-k--aime--openai-o3-mini.svg',
+      'figure-a-pareto--gsm-symbolic-p2--qwen2-5-1-5b-instruct-q4-k-m.svg',
+      'figure-b-sleep-budget--gsm-symbolic-p2--qwen2-5-1-5b-instruct-q4-k-m.svg',
+      'figure-c-amortized-cost--gsm-symbolic-p2--qwen2-5-1-5b-instruct-q4-k-m.svg',
+      'figure-d-predictability--gsm-symbolic-p2--qwen2-5-1-5b-instruct-q4-k-m.svg',
+      'figure-e-pass-at-k--gsm-symbolic-p2--qwen2-5-1-5b-instruct-q4-k-m.svg',
+    ]);
+    const html = await readFile(report.htmlPath, 'utf8');
+    expect(html).toContain(`<div class="provenance" role="alert"><strong>Provenance:</strong> ${note}</div>`);
+    expect(html.match(/<svg /g)).toHaveLength(10);
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('applies the test-time token weight to the cost figure and the summary', async () => {
+    const outDir = join(directory, 'weight');
+    const results = [
+      makeRow({ itemId: 'x', condition: 'test-time-only', correct: false, testTokens: 100 }),
+      makeRow({ itemId: 'x', condition: 'sleep-time', correct: true, testTokens: 20, sleepTokens: 1000 }),
+    ];
+    await writeReport({ results, outDir, testTokenWeight: 3 });
+    const markdown = await readFile(join(outDir, 'summary.md'), 'utf8');
+    // N = 10: sleep-time 1000/10 + 3*20 = 160; test-time only 3*100 = 300.
+    expect(markdown).toContain('sleep-time (k=1) 160, test-time only 300');
+    expect(await readFile(join(outDir, 'figure-c-amortized-cost.svg'), 'utf8')).toContain('t = 3');
+  });
+});
+
+describe('provenance', () => {
+  it('flags scripted, mock and random-weight models, and not real ones', () => {
+    expect(
+      detectPipelineOnlyModels(
+        [
+          'openai-compatible:scripted-model',
+          'mock:answers',
+          'llama:/tmp/sleeptime-x/model.gguf',
+          'llama:/data/random-llama.gguf',
+          'llama:/models/qwen2.5-1.5b-instruct-q4_k_m.gguf',
+          'openai:gpt-4o-mini',
+          'anthropic:claude-3-7-sonnet',
+        ],
+        '/var/tmp-test',
+      ),
+    ).toEqual(['openai-compatible:scripted-model', 'mock:answers', 'llama:/tmp/sleeptime-x/model.gguf', 'llama:/data/random-llama.gguf']);
+    expect(detectPipelineOnlyModels(['llama:/var/tmp-test/a.gguf'], '/var/tmp-test')).toEqual(['llama:/var/tmp-test/a.gguf']);
+  });
+
+  it('writes a notice only when there is something to say', () => {
+    expect(provenanceNotice(['openai:gpt-4o'])).toBeNull();
+    expect(provenanceNotice(['openai:gpt-4o'], 'hand note')).toBe('hand note');
+    expect(provenanceNotice(['mock:x'])).toContain(PIPELINE_ONLY_SENTENCE);
+  });
+});
+
+describe('namespaceSvgIds', () => {
+  it('prefixes ids and the references to them, and nothing else', () => {
+    const svg = '<svg><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"><use href="#clip1"/><a href="#elsewhere"/></g></svg>';
+    expect(namespaceSvgIds(svg, 'figure-a')).toBe(
+      '<svg><defs><clipPath id="figure-a-clip1"><rect/></clipPath></defs><g clip-path="url(#figure-a-clip1)"><use href="#figure-a-clip1"/><a href="#elsewhere"/></g></svg>',
+    );
+  });
+});
+
+describe('xmlWellFormednessProblems', () => {
+  it('accepts well-formed XML and finds each kind of problem', () => {
+    expect(xmlWellFormednessProblems('<?xml version="1.0"?>\n<svg a="1 &amp; 2"><!-- c --><t>x &lt; y &#35;</t><e/></svg>')).toEqual([]);
+    expect(xmlWellFormednessProblems('<svg><g></svg>')).not.toEqual([]);
+    expect(xmlWellFormednessProblems('<svg><g></g>')).not.toEqual([]);
+    expect(xmlWellFormednessProblems('<svg>a & b</svg>')).not.toEqual([]);
+    expect(xmlWellFormednessProblems('<svg a=1></svg>')).not.toEqual([]);
+    expect(xmlWellFormednessProblems('<svg a="1" a="2"></svg>')).not.toEqual([]);
+    expect(xmlWellFormednessProblems('<svg></svg><svg></svg>')).not.toEqual([]);
+    expect(xmlWellFormednessProblems('<svg a="x"b="y"></svg>')).not.toEqual([]);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * `writeReport`: from result rows (and optional predictability scores) to a folder with a
+ * self-contained `index.html`, one SVG file per figure and `summary.md`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { analyzeResults, DEFAULT_MAX_QUERIES_PER_CONTEXT, DEFAULT_TEST_TOKEN_WEIGHT, type ExperimentAnalysis, type PredictabilityOptions } from '../analysis/index.js';
+import type { BenchResultRow, PredictabilityRow } from '../bench-types.js';
+import { emptyFigureDefinitions, figureDefinitions, type FigureDefinition } from './figure-specs.js';
+import { renderHtmlPage, type RenderedFigure } from './html-page.js';
+import { renderMarkdownSummary } from './markdown-summary.js';
+import { provenanceNotice } from './provenance.js';
+import { renderNoDataSvg, renderVegaLiteSvg } from './render-svg.js';
+
+export const DEFAULT_REPORT_TITLE = 'Sleep-time compute: benchmark report';
+
+export interface WriteReportOptions {
+  results: BenchResultRow[];
+  predictability?: PredictabilityRow[];
+  outDir: string;
+  title?: string;
+  /** `t`: a test-time token costs this many sleep-time tokens. Default 10. */
+  testTokenWeight?: number;
+  /** N for the analytical cost curves and the equal-accuracy cost ratio. Default 10. */
+  maxQueriesPerContext?: number;
+  /** Shown at the top, e.g. "CI run on a scripted model: figures check the pipeline, not the method". */
+  provenanceNote?: string;
+  predictabilityOptions?: PredictabilityOptions;
+  /** Fixes the "generated at" time (tests, reproducible reports). Default: now. */
+  generatedAt?: Date;
+}
+
+export interface WriteReportResult {
+  htmlPath: string;
+  markdownPath: string;
+  /** Paths of the figure SVG files, in page order. */
+  figures: string[];
+}
+
+export async function writeReport(options: WriteReportOptions): Promise<WriteReportResult> {
+  const testTokenWeight = options.testTokenWeight ?? DEFAULT_TEST_TOKEN_WEIGHT;
+  const queriesPerContext = options.maxQueriesPerContext ?? DEFAULT_MAX_QUERIES_PER_CONTEXT;
+  const title = options.title ?? DEFAULT_REPORT_TITLE;
+  const generatedAt = (options.generatedAt ?? new Date()).toISOString();
+  const analyses = analyzeResults(options.results, options.predictability, {
+    testTokenWeight,
+    maxQueriesPerContext: queriesPerContext,
+    ...(options.predictabilityOptions === undefined ? {} : { predictability: options.predictabilityOptions }),
+  });
+  const models = [...new Set(options.results.map((row) => row.model))];
+  // A random-weight scoring model makes figure (d) a pipeline check too.
+  const scoringModels = [...new Set((options.predictability ?? []).map((row) => row.model))];
+  const notice = provenanceNotice([...models, ...scoringModels.filter((model) => !models.includes(model))], options.provenanceNote);
+
+  await mkdir(options.outDir, { recursive: true });
+  const experiments: Array<{ analysis: ExperimentAnalysis | null; figures: RenderedFigure[] }> = [];
+  const usedNames = new Set<string>();
+  const sources: Array<{ analysis: ExperimentAnalysis | null; definitions: FigureDefinition[] }> =
+    analyses.length === 0
+      ? [{ analysis: null, definitions: emptyFigureDefinitions() }]
+      : analyses.map((analysis) => ({ analysis, definitions: figureDefinitions(analysis) }));
+  for (const source of sources) {
+    const suffix = sources.length === 1 || source.analysis === null ? '' : `--${slug(source.analysis.dataset)}--${slug(source.analysis.model)}`;
+    const figures: RenderedFigure[] = [];
+    for (const definition of source.definitions) {
+      const fileName = uniqueName(`figure-${definition.id}-${definition.slug}${suffix}`, usedNames);
+      const raw = definition.spec === null ? renderNoDataSvg(definition.title, definition.noDataNote ?? 'no data') : await renderVegaLiteSvg(definition.spec);
+      const svg = namespaceSvgIds(raw, fileName.replace(/\.svg$/, ''));
+      await writeFile(join(options.outDir, fileName), `<?xml version="1.0" encoding="UTF-8"?>\n${svg}\n`, 'utf8');
+      figures.push({ definition, svg, fileName });
+    }
+    experiments.push({ analysis: source.analysis, figures });
+  }
+
+  const htmlPath = join(options.outDir, 'index.html');
+  const markdownPath = join(options.outDir, 'summary.md');
+  await writeFile(
+    htmlPath,
+    renderHtmlPage({ title, notice, generatedAt, testTokenWeight, queriesPerContext, models, totalRows: options.results.length, experiments }),
+    'utf8',
+  );
+  await writeFile(
+    markdownPath,
+    renderMarkdownSummary({
+      title,
+      notice,
+      generatedAt,
+      testTokenWeight,
+      queriesPerContext,
+      experiments: experiments.flatMap(({ analysis, figures }) => (analysis === null ? [] : [{ analysis, figureFiles: figures.map((figure) => figure.fileName) }])),
+    }),
+    'utf8',
+  );
+  return { htmlPath, markdownPath, figures: experiments.flatMap(({ figures }) => figures.map((figure) => join(options.outDir, figure.fileName))) };
+}
+
+/**
+ * Several SVGs inline in one page share one id space; Vega numbers its clip paths and gradients
+ * from 1 in each view, so prefix every id (and every reference to one) with the figure's name.
+ */
+export function namespaceSvgIds(svg: string, prefix: string): string {
+  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1] as string));
+  if (ids.size === 0) return svg;
+  return svg
+    .replace(/(\sid=")([^"]+)"/g, (whole, start: string, id: string) => (ids.has(id) ? `${start}${prefix}-${id}"` : whole))
+    .replace(/url\(#([^)]+)\)/g, (whole, id: string) => (ids.has(id) ? `url(#${prefix}-${id})` : whole))
+    .replace(/(href=")#([^"]+)"/g, (whole, start: string, id: string) => (ids.has(id) ? `${start}#${prefix}-${id}"` : whole));
+}
+
+function slug(text: string): string {
+  const cleaned = text
+    .replace(/^[a-z-]+:/i, (provider) => provider.replace(':', '-'))
+    .split(/[\\/]/)
+    .filter((part) => part !== '')
+    .slice(-1)[0]
+    ?.toLowerCase()
+    .replace(/\.gguf$/, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return (cleaned ?? '').slice(0, 40) || 'unnamed';
+}
+
+function uniqueName(base: string, used: Set<string>): string {
+  let name = `${base}.svg`;
+  for (let counter = 2; used.has(name); counter += 1) name = `${base}-${counter}.svg`;
+  used.add(name);
+  return name;
+}
