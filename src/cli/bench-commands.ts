@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { userError } from '../errors.js';
-import { createBenchProgressBar, loadBenchItems, runBench, type GridSpecInput } from '../bench/runner/index.js';
+import { predictabilityItemFromBenchItem, queryScoringModelFromSpec, readPredictabilityRows, scoreQueryLogProbability, writePredictabilityRows } from '../bench/predictability/index.js';
+import { writeReport } from '../bench/report/index.js';
+import { createBenchProgressBar, loadBenchItems, readResultsFile, runBench, type GridSpecInput } from '../bench/runner/index.js';
 import { createModel, defaultModelCacheDir, resolveModelSpec } from '../models/create-model.js';
 import { integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
@@ -143,4 +145,54 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
         await model.close();
       }
     });
+
+  program
+    .command('predictability')
+    .description('score log p(query | context) per item with a model that returns token log-probabilities (a llama GGUF file, or an OpenAI-compatible server with prompt logprobs)')
+    .requiredOption('-d, --data <file>', 'dataset JSONL (as for bench)')
+    .requiredOption('-o, --out <file>', 'where to write the scores (JSONL)')
+    .option('--limit <n>', 'only the first n items')
+    .action(async (flags: { data: string; out: string; limit?: string }, command: Command) => {
+      const opts = globals(command);
+      const limit = integerFlag(flags.limit, '--limit', 1, 10_000_000);
+      const allItems = await loadBenchItems(flags.data);
+      const items = (limit === undefined ? allItems : allItems.slice(0, limit)).map(predictabilityItemFromBenchItem);
+      const scorer = queryScoringModelFromSpec(resolveModelSpec(opts.model), { baseUrl: opts.baseUrl ?? process.env.SLEEPTIME_BASE_URL, apiKey: process.env.SLEEPTIME_API_KEY });
+      const rows = await scoreQueryLogProbability(items, { scorer });
+      await writePredictabilityRows(flags.out, rows);
+      if (opts.json) output.stdout(`${JSON.stringify({ out: flags.out, items: rows.length })}\n`);
+      else output.stdout(`Scored ${rows.length} queries into ${flags.out}. Use it with: sleeptime report <results> --predictability ${flags.out}\n`);
+    });
+
+  program
+    .command('report <results>')
+    .description('write a self-contained HTML report (one SVG per figure) and a markdown summary from bench results')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--predictability <file>', 'query log-probabilities from sleeptime predictability (figure d)')
+    .option('--title <text>', 'report title')
+    .option('--test-token-weight <t>', 'a test-time token costs t sleep-time tokens', '10')
+    .option('--note <text>', 'a provenance note shown at the top (e.g. which model and hardware)')
+    .action(
+      async (
+        resultsPath: string,
+        flags: { out: string; predictability?: string; title?: string; testTokenWeight: string; note?: string },
+        command: Command,
+      ) => {
+        const opts = globals(command);
+        const testTokenWeight = integerFlag(flags.testTokenWeight, '--test-token-weight', 1, 1000);
+        const { rows } = await readResultsFile(resultsPath);
+        if (rows.length === 0) throw userError('empty_results', `${resultsPath} holds no results yet: run sleeptime bench first`);
+        const predictability = flags.predictability === undefined ? undefined : await readPredictabilityRows(flags.predictability);
+        const report = await writeReport({
+          results: rows,
+          predictability,
+          outDir: flags.out,
+          title: flags.title,
+          testTokenWeight,
+          provenanceNote: flags.note,
+        });
+        if (opts.json) output.stdout(`${JSON.stringify(report)}\n`);
+        else output.stdout(`Report: ${report.htmlPath}\nSummary: ${report.markdownPath}\nFigures: ${report.figures.length} SVG files in ${flags.out}\n`);
+      },
+    );
 }

@@ -79,13 +79,14 @@ export async function runDemo(options: GlobalOptions, output: CliOutput): Promis
       await engine.putContext({ id: context.id, text: context.text, metadata: { demo: true } });
       output.stderr(`Sleeping on ${context.id}...\n`);
       const sleep = await engine.sleep(context.id, {});
-      totals.sleep += sleep.usage.outputTokens + sleep.usage.reasoningTokens;
+      // Providers count reasoning tokens inside outputTokens: output tokens are all generated tokens.
+      totals.sleep += sleep.usage.outputTokens;
       output.stderr(`  learned context: ${sleep.learned.length} characters, sleep-time tokens: ${formatUsage(sleep.usage)}\n`);
       for (const { question, expected } of context.questions) {
         output.stderr(`  asking: ${question}\n`);
         const withLearned = await engine.ask(context.id, question, { verbosity: 1 });
         const withoutLearned = await engine.ask(context.id, question, { verbosity: 1, useLearned: false });
-        const generated = (usage: { outputTokens: number; reasoningTokens: number }) => usage.outputTokens + usage.reasoningTokens;
+        const generated = (usage: { outputTokens: number }) => usage.outputTokens;
         totals.withLearned += generated(withLearned.usage);
         totals.withoutLearned += generated(withoutLearned.usage);
         totals.questions += 1;
