@@ -48,6 +48,7 @@ interface BenchFlags {
   effort?: string;
   thinkingBudget?: string;
   parallel?: string;
+  sleepEffort?: string;
   passAtK?: string;
   seeds?: string;
   limit?: string;
@@ -71,7 +72,8 @@ async function gridFromFlags(flags: BenchFlags): Promise<GridSpecInput> {
     };
   }
   const parallel = listFlag(flags.parallel, '--parallel', integerItem.pipe(z.number().min(1).max(16)), 'k values from 1 to 16, comma-separated');
-  if (parallel) grid.sleepBudgets = { parallel };
+  const sleepEffort = listFlag(flags.sleepEffort, '--sleep-effort', z.enum(['low', 'medium', 'high']), 'low, medium or high, comma-separated');
+  if (parallel || sleepEffort) grid.sleepBudgets = { parallel: parallel ?? [1], ...(sleepEffort ? { effort: sleepEffort } : {}) };
   const passAtK = listFlag(flags.passAtK, '--pass-at-k', integerItem.pipe(z.number().min(1).max(64)), 'sample counts, comma-separated');
   if (passAtK) grid.passAtK = passAtK;
   const seeds = listFlag(flags.seeds, '--seeds', integerItem, 'integers, comma-separated');
@@ -94,6 +96,7 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
     .option('--effort <list>', 'test-time reasoning efforts, e.g. low,medium,high')
     .option('--thinking-budget <list>', 'test-time thinking budgets in tokens, e.g. 1024,4096')
     .option('--parallel <list>', 'sleep-time k values, e.g. 1,2,5,10')
+    .option('--sleep-effort <list>', 'sleep-time reasoning efforts (reasoning models), e.g. low,medium,high')
     .option('--pass-at-k <list>', 'pass@k sample counts (default: the k values)')
     .option('--seeds <list>', 'seeds, e.g. 0,1,2')
     .option('--limit <n>', 'only the first n items')
