@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SleeptimeError } from '../../errors.js';
 import { aimeItemId, loadAime, mentionsFigure, parseAnswersCsv } from './aime.js';
 import type { AimeItem } from './aime.js';
 import { sharedDatasetsDir } from './datasets-test-support.js';
+import { sleeptimeErrorOf } from '../../testing/sleeptime-error-of.js';
 
 const datasetsDir = sharedDatasetsDir();
 const aimeDir = join(datasetsDir, 'aime');
@@ -33,15 +33,6 @@ function folderOf(item: AimeItem): string {
   return `aime_${item.year}_${item.exam}`;
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<SleeptimeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (SleeptimeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 // Problems whose question is not the end of the file: a figure (or table) follows it, or a note.
 const queryNotAtEnd = [
@@ -168,7 +159,7 @@ describe('loadAime finds the data without options', () => {
     vi.stubEnv('SLEEPTIME_DATASETS_DIR', datasetsDir);
     expect(await loadAime({ years: [2024] })).toHaveLength(30);
     vi.stubEnv('SLEEPTIME_DATASETS_DIR', join(tmpdir(), 'no-such-sleeptime-datasets'));
-    expect((await errorOf(loadAime())).code).toBe('dataset_not_found');
+    expect((await sleeptimeErrorOf(loadAime())).code).toBe('dataset_not_found');
   });
 
   it('from ../shared/datasets beside the package', async () => {
@@ -223,7 +214,7 @@ describe('loadAime on broken data', () => {
 
   it('reports a missing exam folder', async () => {
     const base = await makeDatasets('no-2025', {});
-    const error = await errorOf(loadAime({ datasetsDir: base }));
+    const error = await sleeptimeErrorOf(loadAime({ datasetsDir: base }));
     expect(error.code).toBe('dataset_not_found');
     expect(error.message).toContain(join(base, 'aime', 'aime_2025_I'));
   });
@@ -245,7 +236,7 @@ describe('loadAime on broken data', () => {
     ],
   ])('reports %s', async (name, files, code, mentioned) => {
     const base = await makeDatasets(name.replace(/\W+/g, '-'), files);
-    const error = await errorOf(loadAime({ datasetsDir: base, years: [2024] }));
+    const error = await sleeptimeErrorOf(loadAime({ datasetsDir: base, years: [2024] }));
     expect(error.code).toBe(code);
     expect(error.category).toBe('user');
     expect(error.message).toContain(mentioned);
@@ -253,7 +244,7 @@ describe('loadAime on broken data', () => {
   });
 
   it('reports a datasets folder without aime/', async () => {
-    const error = await errorOf(loadAime({ datasetsDir: join(root, 'empty-folder') }));
+    const error = await sleeptimeErrorOf(loadAime({ datasetsDir: join(root, 'empty-folder') }));
     expect(error.code).toBe('dataset_not_found');
     expect(error.message).toContain(join(root, 'empty-folder', 'aime'));
   });

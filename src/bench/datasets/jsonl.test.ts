@@ -3,18 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SleeptimeError } from '../../errors.js';
 import { readJsonl, writeJsonl } from './jsonl.js';
+import { sleeptimeErrorOf } from '../../testing/sleeptime-error-of.js';
 
-async function errorOf(promise: Promise<unknown>): Promise<SleeptimeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (SleeptimeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('writeJsonl and readJsonl', () => {
   let root: string;
@@ -56,7 +47,7 @@ describe('writeJsonl and readJsonl', () => {
   });
 
   it('refuses a row with no JSON form', async () => {
-    const error = await errorOf(writeJsonl(join(root, 'undefined.jsonl'), [1, undefined]));
+    const error = await sleeptimeErrorOf(writeJsonl(join(root, 'undefined.jsonl'), [1, undefined]));
     expect(error.code).toBe('jsonl_unserializable');
     expect(error.message).toContain('Row 2');
   });
@@ -64,7 +55,7 @@ describe('writeJsonl and readJsonl', () => {
   it('names the file and line of a malformed line', async () => {
     const path = join(root, 'bad.jsonl');
     await writeFile(path, '{"a":1}\n{"a":\n');
-    const error = await errorOf(readJsonl(path));
+    const error = await sleeptimeErrorOf(readJsonl(path));
     expect(error.code).toBe('jsonl_malformed');
     expect(error.category).toBe('user');
     expect(error.message).toContain(`${path}, line 2`);
@@ -72,7 +63,7 @@ describe('writeJsonl and readJsonl', () => {
 
   it('reports a missing file', async () => {
     const path = join(root, 'missing.jsonl');
-    const error = await errorOf(readJsonl(path));
+    const error = await sleeptimeErrorOf(readJsonl(path));
     expect(error.code).toBe('file_not_found');
     expect(error.message).toContain(path);
   });
@@ -86,7 +77,7 @@ describe('writeJsonl and readJsonl', () => {
     expect(rows[0]?.answer).toBe(1);
 
     await writeJsonl(path, [{ id: 'a', answer: 1 }, { id: 'b', answer: 'two' }]);
-    const error = await errorOf(readJsonl(path, schema));
+    const error = await sleeptimeErrorOf(readJsonl(path, schema));
     expect(error.code).toBe('jsonl_malformed');
     expect(error.message).toContain('line 2');
     expect(error.message).toContain('answer');

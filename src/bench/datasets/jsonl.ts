@@ -1,8 +1,8 @@
 /** JSON Lines files: one JSON value a line, the format of every dataset and result file here. */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { userError } from '../../errors.js';
+import { writeFileAtomically } from '../../files/write-file-atomically.js';
 
 /**
  * Writes `rows` to `path`, one JSON value a line, creating the folder. The file is written beside
@@ -24,10 +24,7 @@ export async function writeJsonl(path: string, rows: Iterable<unknown>): Promise
     }
     lines.push(line);
   }
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temporary, lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8');
-  await rename(temporary, path);
+  await writeFileAtomically(path, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
 }
 
 /**

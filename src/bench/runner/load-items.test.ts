@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SleeptimeError } from '../../errors.js';
 import { sharedDatasetsDir } from '../datasets/datasets-test-support.js';
 import { detectBenchFileFormat, loadAimeItems, loadBenchItems, loadGsmSymbolicItems, loadMultiQueryItems } from './load-items.js';
+import { sleeptimeErrorOf } from '../../testing/sleeptime-error-of.js';
 
 let root: string;
 beforeAll(async () => {
@@ -20,15 +20,6 @@ async function jsonlFile(name: string, rows: unknown[], raw = ''): Promise<strin
   return path;
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<SleeptimeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (SleeptimeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 const gsmRow = (id: string, template = 'p2/0003') => ({
   id,
@@ -53,7 +44,7 @@ describe('loadGsmSymbolicItems', () => {
 
   it('names the file and line of a malformed row', async () => {
     const path = await jsonlFile('gsm-bad.jsonl', [gsmRow('a'), { ...gsmRow('b'), answer: 'five' }]);
-    const error = await errorOf(loadGsmSymbolicItems(path));
+    const error = await sleeptimeErrorOf(loadGsmSymbolicItems(path));
     expect(error.code).toBe('jsonl_malformed');
     expect(error.message).toContain(`${path}, line 2`);
     expect(error.message).toContain('answer');
@@ -61,7 +52,7 @@ describe('loadGsmSymbolicItems', () => {
 
   it('names the line of a repeated id', async () => {
     const path = await jsonlFile('gsm-repeat.jsonl', [gsmRow('a'), gsmRow('b'), gsmRow('a')]);
-    const error = await errorOf(loadGsmSymbolicItems(path));
+    const error = await sleeptimeErrorOf(loadGsmSymbolicItems(path));
     expect(error.message).toContain(`${path}, line 3`);
     expect(error.message).toContain('line 1');
   });
@@ -88,9 +79,9 @@ describe('loadMultiQueryItems', () => {
 
   it('refuses two texts for one context id, and a non-numeric answer', async () => {
     const conflicting = await jsonlFile('multi-conflict.jsonl', [rows[0], { ...rows[1], context: 'A box holds 10 pens.' }]);
-    expect((await errorOf(loadMultiQueryItems(conflicting))).message).toContain(`${conflicting}, line 2`);
+    expect((await sleeptimeErrorOf(loadMultiQueryItems(conflicting))).message).toContain(`${conflicting}, line 2`);
     const nonNumeric = await jsonlFile('multi-answer.jsonl', [{ ...rows[0], answer: 'many' }]);
-    const error = await errorOf(loadMultiQueryItems(nonNumeric));
+    const error = await sleeptimeErrorOf(loadMultiQueryItems(nonNumeric));
     expect(error.message).toContain(`${nonNumeric}, line 1`);
     expect(error.message).toContain('not a number');
   });
@@ -114,6 +105,6 @@ describe('AIME items', () => {
 
   it('refuses a file of no known format', async () => {
     const path = await jsonlFile('unknown.jsonl', [{ question: 'x' }]);
-    expect((await errorOf(loadBenchItems(path))).message).toContain(`${path}, line 1`);
+    expect((await sleeptimeErrorOf(loadBenchItems(path))).message).toContain(`${path}, line 1`);
   });
 });

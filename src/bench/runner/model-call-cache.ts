@@ -15,8 +15,7 @@
  * - Failures are not cached: a rerun tries them again.
  * - Streams are cached too (the parts, replayed on a hit), under keys distinct from generate calls.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   LanguageModelV3,
@@ -28,6 +27,7 @@ import type {
 } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
 import { systemError } from '../../errors.js';
+import { writeFileAtomically } from '../../files/write-file-atomically.js';
 import { usageFromLanguageModelUsage } from '../../engine/recording-model.js';
 import type { Usage } from '../../models/usage.js';
 import { contentHash } from './canonical-json.js';
@@ -136,20 +136,10 @@ async function readEntry(directory: string, key: string): Promise<CacheEntry | u
 
 async function writeEntry(directory: string, entry: CacheEntry): Promise<void> {
   const path = entryPath(directory, entry.key);
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await mkdir(join(directory, entry.key.slice(0, 2)), { recursive: true });
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(entry, replacer), 'utf8');
-      // On disk before the rename makes it visible: a power cut must not leave an empty entry.
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
+    // Flushed before it becomes visible: a power cut must not leave an empty entry.
+    await writeFileAtomically(path, JSON.stringify(entry, replacer));
   } catch (error) {
-    await rm(temporary, { force: true }).catch(() => {});
     throw systemError('cache_write_failed', `Could not write the model-call cache entry ${path}: ${(error as Error).message}`, error);
   }
 }

@@ -7,11 +7,12 @@
  * foreign file). Before a run appends, the file is repaired (torn tail removed) by writing the good
  * rows to a temporary file and renaming it into place, so appends never glue onto half a line.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { systemError, userError } from '../../errors.js';
+import { writeFileAtomically } from '../../files/write-file-atomically.js';
 import type { BenchResultRow } from '../bench-types.js';
 
 const usageSchema = z.object({
@@ -117,18 +118,9 @@ export async function prepareResultsFile(path: string, options: { retryKeys?: Re
 }
 
 async function replaceFile(path: string, rows: readonly BenchResultRow[]): Promise<void> {
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(rows.map((row) => `${JSON.stringify(row)}\n`).join(''), 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
+    await writeFileAtomically(path, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
   } catch (error) {
-    await rm(temporary, { force: true }).catch(() => {});
     throw systemError('results_write_failed', `Could not rewrite the results file ${path}: ${(error as Error).message}`, error);
   }
 }

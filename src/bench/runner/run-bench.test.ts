@@ -7,7 +7,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SleeptimeError } from '../../errors.js';
 import { verbosityInstructions } from '../../engine/prompts.js';
 import { createModel } from '../../models/create-model.js';
 import type { SleeptimeModel } from '../../models/types.js';
@@ -18,6 +17,7 @@ import { deriveSeed, expandGrid, type GridSpecInput } from './grid.js';
 import { readResultsFile } from './results-file.js';
 import { runBench, type BenchProgress } from './run-bench.js';
 import { benchTestItems, createBenchScript, standardBenchAnswer, type BenchScriptOptions, type BenchServerLogEntry } from './runner-test-support.js';
+import { sleeptimeErrorOf } from '../../testing/sleeptime-error-of.js';
 
 const grid: GridSpecInput = {
   testBudgets: { verbosity: [0, 2] },
@@ -58,15 +58,6 @@ function asUsage(usage: ScriptedUsage): Usage {
   return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, reasoningTokens: usage.reasoning_tokens ?? 0 };
 }
 
-async function sleeptimeErrorOf(promise: Promise<unknown>): Promise<SleeptimeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (SleeptimeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 function find(rows: BenchResultRow[], itemId: string, condition: BenchResultRow['condition'], extra: (row: BenchResultRow) => boolean = () => true): BenchResultRow {
   const matches = rows.filter((row) => row.itemId === itemId && row.condition === condition && extra(row));

@@ -9,10 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { upstreamError, userError } from '../../../errors.js';
+import { writeFileAtomically } from '../../../files/write-file-atomically.js';
 import { extractGsmAnswerFromReference } from '../grading.js';
 import { readJsonl } from '../jsonl.js';
 import { splitStateful } from '../stateful-split.js';
@@ -101,10 +101,7 @@ async function cachedDownload(url: string, cacheDir: string): Promise<string> {
     throw upstreamError('download_failed', `Downloading ${url} failed with HTTP ${response.status}.`, { details });
   }
   const body = await response.text();
-  await mkdir(cacheDir, { recursive: true });
-  // Written beside and renamed: an interrupted download never looks like a cached file.
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temporary, body, 'utf8');
-  await rename(temporary, path);
+  // An interrupted download never looks like a cached file.
+  await writeFileAtomically(path, body);
   return path;
 }
