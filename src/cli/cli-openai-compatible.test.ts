@@ -75,8 +75,13 @@ describe('sleeptime CLI against an OpenAI-compatible server', () => {
       reasoningTokens: rethinkUsage.reasoning_tokens + finishUsage.reasoning_tokens,
     });
     const sleepRequests = server.requests.slice(requestsBeforeSleep);
-    expect(sleepRequests).toHaveLength(2);
+    // Two agent calls, then one request that warms the server's prefix cache with the ask prefix.
+    expect(sleepRequests).toHaveLength(3);
     expect(JSON.stringify(sleepRequests[0]?.body.messages)).toContain('Each apple costs $2.');
+    const warmUp = sleepRequests[2];
+    expect(warmUp?.body.max_tokens).toBe(1);
+    expect(warmUp?.body.tools).toBeUndefined();
+    expect(JSON.stringify(warmUp?.body.messages)).toContain(learnedMemory);
 
     const askRun = await runCli(['ask', 'apples', 'How much does Ana pay?', '--verbosity', '0', '--json'], env);
     // Machines read stdout; stderr stays quiet when all went well (no warnings, no progress).
@@ -91,6 +96,8 @@ describe('sleeptime CLI against an OpenAI-compatible server', () => {
       reasoningTokens: answerUsage.reasoning_tokens,
     });
     const askRequest = server.requests.at(-1);
+    // The prefix the warm-up sent is exactly the ask's system message, so a prefix cache can hit.
+    expect(askRequest?.body.messages?.[0]).toEqual(warmUp?.body.messages?.[0]);
     expect(JSON.stringify(askRequest?.body.messages)).toContain(learnedMemory);
     expect(JSON.stringify(askRequest?.body.messages)).toContain('How much does Ana pay?');
 

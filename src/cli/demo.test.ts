@@ -46,8 +46,9 @@ describe('sleeptime demo', () => {
     expect(stderr).not.toContain('sleeptime:');
     expect(exitCode).toBe(0);
     const questions = demoContexts.flatMap((context) => context.questions);
-    // Two sleep calls per context, two asks per question.
-    expect(server.requests).toHaveLength(demoContexts.length * 2 + questions.length * 2);
+    // Per context: two sleep calls and one prefix warm-up (max_tokens 1); two asks per question.
+    expect(server.requests).toHaveLength(demoContexts.length * 3 + questions.length * 2);
+    expect(server.requests.filter((request) => request.body.max_tokens === 1)).toHaveLength(demoContexts.length);
     for (const context of demoContexts) expect(stdout).toContain(context.id);
     expect(stdout).toContain(`Test-time tokens generated: ${questions.length * 7} with the learned context, ${questions.length * 40} without`);
     expect(stdout).toContain(`Correct: ${questions.length}/${questions.length} with the learned context, 0/${questions.length} without.`);

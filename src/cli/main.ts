@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { SleeptimeError, userError } from '../errors.js';
 import { registerBenchCommands } from './bench-commands.js';
 import { registerDataCommands } from './data-commands.js';
+import { registerServeCommand } from './serve-command.js';
 import { runDemo } from './demo.js';
 import { formatDuration, formatUsage, renderRuns } from './format.js';
 import { effortFlag, integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
@@ -243,6 +244,7 @@ export function buildProgram(output: CliOutput): Command {
 
   registerDataCommands(program, output);
   registerBenchCommands(program, output);
+  registerServeCommand(program, output);
 
   program
     .command('demo')

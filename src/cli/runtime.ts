@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { createEngine, type Engine } from '../engine/index.js';
 import { createModel, resolveModelSpec } from '../models/create-model.js';
 import { parseModelSpec } from '../models/model-spec.js';
@@ -30,6 +31,8 @@ export async function openRuntime(options: GlobalOptions, runtimeOptions: { show
     model ??= createModel(modelSpec, {
       baseUrl: options.baseUrl,
       showProgress: runtimeOptions.showProgress ?? process.stderr.isTTY === true,
+      // Precomputed prompt prefixes of a data folder's learned contexts live in that folder.
+      ...(options.dataDir === undefined || options.dataDir.trim() === '' ? {} : { prefixStateDir: path.join(options.dataDir, 'prefix-states') }),
     });
     return model;
   };

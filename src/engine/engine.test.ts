@@ -361,12 +361,13 @@ describe('sleep', () => {
         throw new Error('disk I/O error');
       },
       complete: (runId, input) => runs.complete(runId, input),
+      recordPrefixWarmUp: (runId, warmUp) => runs.recordPrefixWarmUp(runId, warmUp),
       fail: (runId, error, usage) => runs.fail(runId, error, usage),
       get: (runId) => runs.get(runId),
       list: (contextId, options) => runs.list(contextId, options),
       calls: (runId) => runs.calls(runId),
     };
-    const brokenStore: Store = { kind: store.kind, contexts: store.contexts, learned: store.learned, runs: brokenRuns, close: () => store.close() };
+    const brokenStore: Store = { kind: store.kind, contexts: store.contexts, learned: store.learned, runs: brokenRuns, tenants: store.tenants, apiKeys: store.apiKeys, close: () => store.close() };
     const model = testModel(scriptedLanguageModel([rethink('m', { input: 3, output: 2 }), finish({ input: 1, output: 1 })]));
     const engine = createEngine({ store: brokenStore, model });
     await engine.putContext({ id: 'c', text: contextText });

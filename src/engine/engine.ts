@@ -1,6 +1,7 @@
 import { generateText } from 'ai';
 import { z } from 'zod';
 import { SleeptimeError, systemError, upstreamError, userError } from '../errors.js';
+import { readPrefixCacheReport } from '../models/prefix-cache-report.js';
 import type { CallSettings, ReasoningEffort, SleeptimeModel } from '../models/types.js';
 import { sumUsage, type Usage } from '../models/usage.js';
 import type {
@@ -8,11 +9,12 @@ import type {
   LearnedContextRecord,
   ModelCallRecord,
   Phase,
+  PrefixWarmUpRecord,
   RunRecord,
   Store,
 } from '../store/types.js';
 import { extractFinalAnswer } from './final-answer.js';
-import { buildAskPrompt, concatenateLearnedContexts, type Verbosity } from './prompts.js';
+import { buildAskPrompt, buildAskSystemPrompt, concatenateLearnedContexts, type Verbosity } from './prompts.js';
 import { withCallRecording, type RecordedModelCall } from './recording-model.js';
 import { defaultMaxRewrites, runSleepAgent, type SleepStopReason } from './sleep-agent.js';
 
@@ -57,6 +59,11 @@ export interface SleepOptions {
   signal?: AbortSignal;
   /** Errors thrown by this callback are ignored: a progress display must not break a run. */
   onProgress?: (event: SleepProgressEvent) => void;
+  /**
+   * Called once the run row exists, before any model call: lets a caller that runs the sleep in the
+   * background answer with the run id while input errors still reach it as rejections. Errors are ignored.
+   */
+  onStarted?: (run: RunRecord) => void;
 }
 
 export interface SleepBranchResult {
@@ -77,6 +84,13 @@ export interface SleepResult {
   /** Sum over all sleep-time calls of all branches. */
   usage: Usage;
   branches: SleepBranchResult[];
+  /**
+   * What precomputing the ask prompt prefix did after publishing (models that can, see
+   * `SleeptimeModel.warmPrefix`); a failed warm-up is reported here and on the run, and does not
+   * fail the sleep.
+   */
+  prefixWarmUp?: PrefixWarmUpRecord;
+  /** Includes the prefix warm-up. */
   durationMs: number;
 }
 
@@ -110,6 +124,10 @@ export interface AskResult {
   usage: Usage;
   /** Wall time of the test-time model call(s), store writes excluded. */
   latencyMs: number;
+  /** Whether the prompt prefix came from a precomputed or kept state (or the provider's cache); null when the provider did not say. */
+  prefixCacheHit: boolean | null;
+  /** From the start of the model call to its first token, when the provider measured it. */
+  timeToFirstTokenMs: number | null;
 }
 
 export interface Engine {
@@ -320,6 +338,12 @@ export function createEngine(options: EngineOptions): Engine {
       }),
     );
 
+    try {
+      sleepOptions.onStarted?.(run);
+    } catch {
+      // See SleepOptions.onStarted.
+    }
+
     const progress = (event: SleepProgressEvent): void => {
       try {
         sleepOptions.onProgress?.(event);
@@ -414,6 +438,8 @@ export function createEngine(options: EngineOptions): Engine {
       throw systemError('store_failed', 'The store completed the sleep run without publishing its learned context');
     }
 
+    const prefixWarmUp = await warmAskPrefix(model, run.id, learnedText, context.text, sleepOptions.signal);
+
     return {
       runId: run.id,
       contextId,
@@ -422,8 +448,48 @@ export function createEngine(options: EngineOptions): Engine {
       learnedContextId: published.learned.id,
       usage,
       branches,
+      ...(prefixWarmUp === undefined ? {} : { prefixWarmUp }),
       durationMs: Math.max(0, now() - startedAt),
     };
+  }
+
+  /**
+   * After a sleep publishes: lets the model precompute the prompt prefix of the asks to come (the
+   * default layout: learned context and raw context). A failure is recorded on the run, never thrown:
+   * the learned context is already published and asks work without the warm prefix.
+   */
+  async function warmAskPrefix(
+    model: SleeptimeModel,
+    runId: string,
+    learnedText: string,
+    contextText: string,
+    signal: AbortSignal | undefined,
+  ): Promise<PrefixWarmUpRecord | undefined> {
+    if (model.warmPrefix === undefined) return undefined;
+    const startedAt = now();
+    let record: PrefixWarmUpRecord;
+    try {
+      const warmUp = await model.warmPrefix(buildAskSystemPrompt({ learnedContext: learnedText, contextText }), signal === undefined ? {} : { signal });
+      record = withoutUndefined({
+        status: warmUp.status,
+        durationMs: Math.max(0, Math.round(warmUp.durationMs)),
+        prefixTokens: warmUp.prefixTokens,
+        stateBytes: warmUp.stateBytes,
+        usage: warmUp.usage,
+      });
+    } catch (error) {
+      record = {
+        status: 'failed',
+        durationMs: Math.max(0, now() - startedAt),
+        error: { code: SleeptimeError.isInstance(error) ? error.code : 'prefix_warm_up_failed', message: describe(error) },
+      };
+    }
+    try {
+      await store.runs.recordPrefixWarmUp(runId, record);
+    } catch {
+      // Same reasoning: a lost note about the warm-up is not worth failing a published sleep.
+    }
+    return record;
   }
 
   async function ask(contextId: string, question: string, askOptions: AskOptions = {}): Promise<AskResult> {
@@ -495,11 +561,22 @@ export function createEngine(options: EngineOptions): Engine {
 
     const modelStartedAt = now();
     let answer: string;
+    let prefixCacheHit: boolean | null = null;
+    let timeToFirstTokenMs: number | null = null;
     try {
       const result = await generateText({
         model: recordingModel,
-        system: prompt.system,
-        messages: [{ role: 'user', content: prompt.user }],
+        // A provider that caches a prefix only when asked to gets its options on the system message.
+        ...(model.systemMessageProviderOptions === undefined
+          ? { system: prompt.system, messages: [{ role: 'user', content: prompt.user }] }
+          : {
+              // Our own fixed instructions, not user input: the SDK's prompt-injection warning does not apply.
+              allowSystemInMessages: true,
+              messages: [
+                { role: 'system', content: prompt.system, providerOptions: model.systemMessageProviderOptions },
+                { role: 'user', content: prompt.user },
+              ],
+            }),
         maxRetries: 0,
         maxOutputTokens: callSettings.maxOutputTokens,
         providerOptions: callSettings.providerOptions,
@@ -507,6 +584,11 @@ export function createEngine(options: EngineOptions): Engine {
         abortSignal: askOptions.signal,
       });
       answer = result.text;
+      const report = readPrefixCacheReport(result.providerMetadata);
+      const cacheReadTokens = result.usage.inputTokenDetails?.cacheReadTokens;
+      // Providers without their own report still say how many prompt tokens their cache served.
+      prefixCacheHit = report?.prefixCacheHit ?? (cacheReadTokens === undefined ? null : cacheReadTokens > 0);
+      timeToFirstTokenMs = report?.timeToFirstTokenMs ?? null;
     } catch (error) {
       const failure = asModelFailure(error, 'ask_failed', 'ask', askOptions.signal);
       await failRun(run.id, failure, sumUsage(calls.map((call) => call.usage)));
@@ -524,6 +606,8 @@ export function createEngine(options: EngineOptions): Engine {
           final,
           ...(fresh === null ? {} : { fresh }),
           learnedContextId: learned?.id ?? null,
+          prefixCacheHit,
+          timeToFirstTokenMs,
         }),
       );
     } catch (error) {
@@ -544,6 +628,8 @@ export function createEngine(options: EngineOptions): Engine {
       contextVersion: context.version,
       usage,
       latencyMs,
+      prefixCacheHit,
+      timeToFirstTokenMs,
     };
   }
 

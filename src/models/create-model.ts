@@ -3,14 +3,15 @@ import path from 'node:path';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { LanguageModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { z } from 'zod';
 import { userError } from '../errors.js';
 import { mapBudgetToCallSettings } from './budget-mapping.js';
 import { parseModelSpec } from './model-spec.js';
 import { DEFAULT_RETRY_OPTIONS, withRetries } from './retry.js';
 import type { RetryOptions, RetryTarget } from './retry.js';
-import type { ModelBudget, ProviderKind, SleeptimeModel } from './types.js';
+import type { ModelBudget, PrefixWarmUp, ProviderKind, SleeptimeModel } from './types.js';
+import { usageFromReport } from './usage.js';
 
 export type Environment = Record<string, string | undefined>;
 
@@ -35,6 +36,25 @@ export interface CreateModelOptions {
   retry?: Partial<RetryOptions>;
   /** HTTP providers: a fetch to use instead of the global one. */
   fetch?: typeof fetch;
+  /**
+   * llama: where precomputed prompt-prefix states go (default: see defaultPrefixStateDir); null
+   * turns sleep-time prefix precompute off.
+   */
+  prefixStateDir?: string | null;
+  /** llama: byte budget of the prefix state folder (default 2 GiB, least recently used evicted). */
+  prefixStateMaxBytes?: number;
+}
+
+/**
+ * SLEEPTIME_PREFIX_STATE_DIR, else `prefix-states` in SLEEPTIME_DATA_DIR (the states belong to that
+ * data folder's learned contexts), else beside the shared model folder.
+ */
+export function defaultPrefixStateDir(env: Environment = process.env): string {
+  const explicit = nonEmpty(env.SLEEPTIME_PREFIX_STATE_DIR);
+  if (explicit !== undefined) return path.resolve(explicit);
+  const dataDir = nonEmpty(env.SLEEPTIME_DATA_DIR);
+  if (dataDir !== undefined) return path.resolve(dataDir, 'prefix-states');
+  return path.join(path.dirname(defaultModelCacheDir(env)), 'prefix-states');
 }
 
 /**
@@ -74,7 +94,19 @@ interface BuiltModel {
   languageModel: LanguageModelV3;
   apiKeyVariable?: string;
   close?: () => Promise<void>;
+  /** llama: the model's own warm-up (evaluate and save the prefix state). */
+  warmPrefix?: SleeptimeModel['warmPrefix'];
+  /** HTTP servers with a prefix cache: warm it with one request carrying the prefix. */
+  warmsByRequest?: boolean;
+  systemMessageProviderOptions?: SharedV3ProviderOptions;
 }
+
+/**
+ * Anthropic caches a prompt prefix only up to a breakpoint: one on the system message (instructions,
+ * learned context, raw context) caches everything but the question. Prefixes under Anthropic's
+ * minimum cacheable length are simply not cached.
+ */
+const ANTHROPIC_SYSTEM_MESSAGE_OPTIONS: SharedV3ProviderOptions = Object.freeze({ anthropic: { cacheControl: { type: 'ephemeral' } } });
 
 async function buildLanguageModel(provider: ProviderKind, modelId: string, options: CreateModelOptions): Promise<BuiltModel> {
   const env = options.env ?? process.env;
@@ -97,7 +129,12 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
         ...(baseUrl === undefined ? {} : { baseURL: checkBaseUrl(baseUrl, 'the Anthropic base URL') }),
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       });
-      return { languageModel: anthropic(modelId), apiKeyVariable: 'ANTHROPIC_API_KEY' };
+      return {
+        languageModel: anthropic(modelId),
+        apiKeyVariable: 'ANTHROPIC_API_KEY',
+        warmsByRequest: true,
+        systemMessageProviderOptions: ANTHROPIC_SYSTEM_MESSAGE_OPTIONS,
+      };
     }
     case 'openai-compatible': {
       const baseUrl = nonEmpty(options.baseUrl) ?? nonEmpty(env.SLEEPTIME_BASE_URL);
@@ -116,7 +153,9 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
         includeUsage: true,
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       });
-      return { languageModel: compatible.chatModel(modelId), apiKeyVariable: 'SLEEPTIME_API_KEY' };
+      // vLLM (automatic prefix caching) and llama.cpp's server (cache_prompt) keep the KV cache of a
+      // prompt they have read; a server without a prefix cache just answers one token.
+      return { languageModel: compatible.chatModel(modelId), apiKeyVariable: 'SLEEPTIME_API_KEY', warmsByRequest: true };
     }
     case 'llama': {
       // Loaded on demand: node-llama-cpp is heavy and HTTP-only runs never need it.
@@ -126,8 +165,20 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
         cacheDir: options.cacheDir ?? defaultModelCacheDir(env),
         ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
         ...(options.showProgress === undefined ? {} : { showProgress: options.showProgress }),
+        ...(options.prefixStateDir === null
+          ? {}
+          : {
+              prefixStateCache: {
+                directory: options.prefixStateDir ?? defaultPrefixStateDir(env),
+                ...(options.prefixStateMaxBytes === undefined ? {} : { maxBytes: options.prefixStateMaxBytes }),
+              },
+            }),
       });
-      return { languageModel: llama.languageModel, close: () => llama.close() };
+      return {
+        languageModel: llama.languageModel,
+        close: () => llama.close(),
+        ...(options.prefixStateDir === null ? {} : { warmPrefix: (systemMessage, warmOptions) => llama.warmPrefix(systemMessage, warmOptions) }),
+      };
     }
   }
 }
@@ -152,6 +203,8 @@ export async function createModel(spec: string, options: CreateModelOptions = {}
   };
   const languageModel = withRetries(built.languageModel, target, retry);
   let closed = false;
+  const warmPrefix =
+    built.warmPrefix ?? (built.warmsByRequest === true ? warmByRequest(languageModel, provider, built.systemMessageProviderOptions) : undefined);
   return {
     spec: target.spec,
     provider,
@@ -162,5 +215,39 @@ export async function createModel(spec: string, options: CreateModelOptions = {}
       closed = true;
       await built.close?.();
     },
+    ...(warmPrefix === undefined ? {} : { warmPrefix }),
+    ...(built.systemMessageProviderOptions === undefined ? {} : { systemMessageProviderOptions: built.systemMessageProviderOptions }),
+  };
+}
+
+/**
+ * Warms an upstream's prefix cache: one request whose prompt starts with the ask's system message,
+ * byte for byte, and asks for a single token. The empty user turn keeps chat templates that require
+ * one from rejecting the request; the cached part is everything before it.
+ */
+function warmByRequest(
+  languageModel: LanguageModelV3,
+  provider: ProviderKind,
+  systemMessageProviderOptions: SharedV3ProviderOptions | undefined,
+): SleeptimeModel['warmPrefix'] {
+  // Anthropic refuses an empty text block; after the breakpoint, the user text is not cached anyway.
+  const userText = provider === 'anthropic' ? '.' : '';
+  return async (systemMessage, options = {}): Promise<PrefixWarmUp> => {
+    const startedAt = performance.now();
+    const result = await languageModel.doGenerate({
+      prompt: [
+        { role: 'system', content: systemMessage, ...(systemMessageProviderOptions === undefined ? {} : { providerOptions: systemMessageProviderOptions }) },
+        { role: 'user', content: [{ type: 'text', text: userText }] },
+      ],
+      maxOutputTokens: 1,
+      temperature: 0,
+      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+    });
+    const usage = usageFromReport({
+      inputTokens: result.usage.inputTokens.total,
+      outputTokens: result.usage.outputTokens.total,
+      reasoningTokens: result.usage.outputTokens.reasoning,
+    });
+    return { status: 'requested', usage, durationMs: performance.now() - startedAt };
   };
 }

@@ -1,4 +1,5 @@
 import type { LanguageModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider';
+import type { Usage } from './usage.js';
 
 export type ProviderKind = 'openai' | 'anthropic' | 'openai-compatible' | 'llama';
 
@@ -31,4 +32,37 @@ export interface SleeptimeModel {
   callSettings(budget: ModelBudget): CallSettings;
   /** Frees native resources (llama models); a no-op for HTTP providers. */
   close(): Promise<void>;
+  /**
+   * Attached to the ask's system message (the prefix shared by every question), for providers that
+   * cache a prefix only when asked to: Anthropic's cache breakpoint.
+   */
+  readonly systemMessageProviderOptions?: SharedV3ProviderOptions;
+  /** Present when the model can precompute the ask prompt prefix at sleep time; see PrefixWarming. */
+  warmPrefix?: PrefixWarming['warmPrefix'];
+}
+
+/** What a sleep-time prefix warm-up did (see `SleeptimeModel.warmPrefix`). */
+export interface PrefixWarmUp {
+  /**
+   * `saved`: the prefix was evaluated and its state kept for later asks; `already-warm`: a matching
+   * state was already kept; `requested`: the prefix was sent to the upstream, whose prefix cache (if
+   * it has one) now holds it; `not-kept`: evaluated, but the state is larger than the cache budget.
+   */
+  status: 'saved' | 'already-warm' | 'requested' | 'not-kept';
+  /** Tokens of the prefix, when the model counts them. */
+  prefixTokens?: number;
+  /** Bytes of the saved state (embedded models). */
+  stateBytes?: number;
+  /** Tokens an upstream billed for the warm-up request, as it reported them. */
+  usage?: Usage;
+  durationMs: number;
+}
+
+/** Optional capability of a SleeptimeModel: make the ask prompt prefix cheap to read later. */
+export interface PrefixWarming {
+  /**
+   * Prepares the prefix of an ask whose system message is `systemMessage` (rendered by the model
+   * itself, exactly as an ask renders it), so that a later ask only reads its question.
+   */
+  warmPrefix(systemMessage: string, options?: { signal?: AbortSignal }): Promise<PrefixWarmUp>;
 }

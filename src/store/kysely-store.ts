@@ -1,22 +1,36 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
 import { systemError, userError } from '../errors.js';
 import type { Usage } from '../models/usage.js';
-import type { ContextsTable, Database, LearnedContextsTable, ModelCallsTable, RunsTable } from './schema.js';
+import type {
+  ApiKeysTable,
+  ContextsTable,
+  Database,
+  LearnedContextsTable,
+  ModelCallsTable,
+  RunsTable,
+  TenantsTable,
+} from './schema.js';
 import { isForeignKeyViolation, isUniqueViolation, toStoreError } from './store-errors.js';
 import type { StoreLocation } from './store-errors.js';
 import type {
+  ApiKeyRecord,
+  ApiKeyRepository,
   CompleteRunInput,
   ContextRecord,
   ContextRepository,
   LearnedContextRecord,
   LearnedContextRepository,
   ModelCallRecord,
+  PrefixWarmUpRecord,
   RunError,
   RunRecord,
   RunRepository,
   StartRunInput,
   Store,
+  TenantRecord,
+  TenantRepository,
 } from './types.js';
 
 export interface KyselyStoreOptions {
@@ -75,21 +89,56 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         return toContextRecord(row);
       }),
 
+    append: (input) =>
+      guard('contexts.append', async () => {
+        const now = new Date().toISOString();
+        const row = await db
+          .insertInto('contexts')
+          .values({ id: input.id, text: input.text, version: 1, metadata: '{}', created_at: now, updated_at: now })
+          .onConflict((conflict) =>
+            conflict.column('id').doUpdateSet((eb) => ({
+              // Concatenated by the database under the row lock: no append is lost to a race.
+              text: sql<string>`contexts.text || ${input.separator} || excluded.text`,
+              version: eb('contexts.version', '+', 1),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toContextRecord(row);
+      }),
+
     get: (id) =>
       guard('contexts.get', async () => {
         const row = await db.selectFrom('contexts').selectAll().where('id', '=', id).executeTakeFirst();
         return row === undefined ? undefined : toContextRecord(row);
       }),
 
-    list: () =>
+    list: (listOptions) =>
       guard('contexts.list', async () => {
-        const rows = await db
-          .selectFrom('contexts')
-          .selectAll()
-          .orderBy('created_at', 'desc')
-          .orderBy('id', 'asc')
-          .execute();
-        return rows.map(toContextRecord);
+        if (listOptions === undefined) {
+          const rows = await db
+            .selectFrom('contexts')
+            .selectAll()
+            .orderBy('created_at', 'desc')
+            .orderBy('id', 'asc')
+            .execute();
+          return rows.map(toContextRecord);
+        }
+        const { prefix, after, limit } = listOptions;
+        let query = db.selectFrom('contexts').selectAll().orderBy('id', 'asc');
+        // substr rather than LIKE: ids may hold '_', a LIKE wildcard; substr means the same on both databases.
+        if (prefix !== undefined && prefix !== '') {
+          query = query.where(sql<string>`substr(id, 1, ${prefix.length})`, '=', prefix);
+        }
+        if (after !== undefined) query = query.where('id', '>', after);
+        if (limit !== undefined) {
+          if (!Number.isSafeInteger(limit) || limit < 0) {
+            throw userError('invalid_limit', `limit must be a whole number >= 0, got ${limit}`);
+          }
+          query = query.limit(limit);
+        }
+        return (await query.execute()).map(toContextRecord);
       }),
 
     delete: (id) =>
@@ -215,6 +264,9 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
               final: input.final ?? null,
               fresh: input.fresh === undefined ? null : input.fresh ? 1 : 0,
               learned_context_id: input.learnedContextId ?? null,
+              prefix_cache_hit: input.prefixCacheHit === undefined || input.prefixCacheHit === null ? null : input.prefixCacheHit ? 1 : 0,
+              time_to_first_token_ms:
+                input.timeToFirstTokenMs === undefined || input.timeToFirstTokenMs === null ? null : Math.max(0, Math.round(input.timeToFirstTokenMs)),
               finished_at: finishedAt.toISOString(),
               duration_ms: elapsedMs(started.started_at, finishedAt),
             })
@@ -245,6 +297,18 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
             .executeTakeFirstOrThrow();
           return { run: toRunRecord(linked), learned: toLearnedContextRecord(published) };
         });
+      }),
+
+    recordPrefixWarmUp: (runId: string, warmUp: PrefixWarmUpRecord) =>
+      guard('runs.recordPrefixWarmUp', async () => {
+        const updated = await db
+          .updateTable('runs')
+          .set({ prefix_warm_up: JSON.stringify(warmUp) })
+          .where('id', '=', runId)
+          .returningAll()
+          .executeTakeFirst();
+        if (updated === undefined) throw systemError('run_not_found', `run '${runId}' does not exist`);
+        return toRunRecord(updated);
       }),
 
     fail: (runId: string, error: RunError, usage: Usage) =>
@@ -308,11 +372,99 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       }),
   };
 
+  const tenants: TenantRepository = {
+    create: (input) =>
+      guard('tenants.create', async () => {
+        try {
+          const row = await db
+            .insertInto('tenants')
+            .values({ id: input.id, name: input.name, created_at: new Date().toISOString() })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return toTenantRecord(row);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw userError('tenant_exists', `a tenant named '${input.name}' already exists`);
+          throw error;
+        }
+      }),
+    get: (id) =>
+      guard('tenants.get', async () => {
+        const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+        return row === undefined ? undefined : toTenantRecord(row);
+      }),
+    getByName: (name) =>
+      guard('tenants.getByName', async () => {
+        const row = await db.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst();
+        return row === undefined ? undefined : toTenantRecord(row);
+      }),
+    count: () =>
+      guard('tenants.count', async () => {
+        const row = await db.selectFrom('tenants').select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow();
+        return Number(row.count);
+      }),
+  };
+
+  const apiKeys: ApiKeyRepository = {
+    create: (input) =>
+      guard('apiKeys.create', async () => {
+        try {
+          const row = await db
+            .insertInto('api_keys')
+            .values({
+              id: input.id,
+              tenant_id: input.tenantId,
+              key_hash: input.keyHash,
+              label: input.label ?? null,
+              created_at: new Date().toISOString(),
+              revoked_at: null,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return toApiKeyRecord(row);
+        } catch (error) {
+          if (isForeignKeyViolation(error)) throw userError('tenant_not_found', `tenant '${input.tenantId}' does not exist`);
+          throw error;
+        }
+      }),
+    findActiveByHash: (keyHash) =>
+      guard('apiKeys.findActiveByHash', async () => {
+        const row = await db
+          .selectFrom('api_keys')
+          .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
+          .select([
+            'api_keys.id as key_id',
+            'api_keys.tenant_id as tenant_id',
+            'api_keys.label as label',
+            'api_keys.created_at as key_created_at',
+            'api_keys.revoked_at as revoked_at',
+            'tenants.name as tenant_name',
+            'tenants.created_at as tenant_created_at',
+          ])
+          .where('api_keys.key_hash', '=', keyHash)
+          .where('api_keys.revoked_at', 'is', null)
+          .executeTakeFirst();
+        if (row === undefined) return undefined;
+        return {
+          key: toApiKeyRecord({
+            id: row.key_id,
+            tenant_id: row.tenant_id,
+            key_hash: keyHash,
+            label: row.label,
+            created_at: row.key_created_at,
+            revoked_at: row.revoked_at,
+          }),
+          tenant: toTenantRecord({ id: row.tenant_id, name: row.tenant_name, created_at: row.tenant_created_at }),
+        };
+      }),
+  };
+
   return {
     kind: options.kind,
     contexts,
     learned,
     runs,
+    tenants,
+    apiKeys,
     close() {
       // Idempotent: pg's Pool throws when ended twice.
       closing ??= options.release();
@@ -388,6 +540,20 @@ function toLearnedContextRecord(row: Selectable<LearnedContextsTable>): LearnedC
   };
 }
 
+function toTenantRecord(row: Selectable<TenantsTable>): TenantRecord {
+  return { id: row.id, name: row.name, createdAt: new Date(row.created_at) };
+}
+
+function toApiKeyRecord(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    label: row.label,
+    createdAt: new Date(row.created_at),
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+  };
+}
+
 function toRunRecord(row: Selectable<RunsTable>): RunRecord {
   return {
     id: row.id,
@@ -411,6 +577,9 @@ function toRunRecord(row: Selectable<RunsTable>): RunRecord {
     startedAt: new Date(row.started_at),
     finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
     durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+    prefixCacheHit: row.prefix_cache_hit === null ? null : Number(row.prefix_cache_hit) === 1,
+    timeToFirstTokenMs: row.time_to_first_token_ms === null ? null : Number(row.time_to_first_token_ms),
+    prefixWarmUp: row.prefix_warm_up === null ? null : (parseJson(row.prefix_warm_up) as PrefixWarmUpRecord),
   };
 }
 

@@ -116,6 +116,38 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
         await db.schema.createIndex('model_calls_run_id_index').on('model_calls').column('run_id').execute();
       },
     },
+    // Sleep-time prefix precompute (issue 5): how an ask's prompt prefix was served, and what the
+    // warm-up after a sleep did. Nullable: older runs and providers that report nothing.
+    '0002-prefix-cache-columns': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('runs').addColumn('prefix_cache_hit', 'integer').execute();
+        await db.schema.alterTable('runs').addColumn('time_to_first_token_ms', 'bigint').execute();
+        await db.schema.alterTable('runs').addColumn('prefix_warm_up', 'text').execute();
+      },
+    },
+    // The HTTP service (issue 4).
+    '0003-tenants-and-api-keys': {
+      async up(db: Kysely<unknown>) {
+        // The HTTP service's tenants. Their contexts live in `contexts` under `<tenant id>.<context id>`.
+        await db.schema
+          .createTable('tenants')
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('name', 'text', (column) => column.notNull().unique())
+          .addColumn('created_at', 'text', (column) => column.notNull())
+          .execute();
+        // Only the SHA-256 of a key is kept: a leaked database does not leak usable keys.
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('tenant_id', 'text', (column) => column.notNull().references('tenants.id').onDelete('cascade'))
+          .addColumn('key_hash', 'text', (column) => column.notNull().unique())
+          .addColumn('label', 'text')
+          .addColumn('created_at', 'text', (column) => column.notNull())
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('api_keys_tenant_id_index').on('api_keys').column('tenant_id').execute();
+      },
+    },
   };
 }
 

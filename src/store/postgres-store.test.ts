@@ -115,19 +115,22 @@ describe.skipIf(serverUrl === undefined)(
           `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
         );
         expect(tables.rows.map((row) => row.table_name)).toEqual([
+          'api_keys',
           'contexts',
           'learned_contexts',
           'model_calls',
           'runs',
           'sleeptime_migration',
           'sleeptime_migration_lock',
+          'tenants',
         ]);
         const migrations = await client.query<{ name: string }>('select name from sleeptime_migration');
-        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial']);
+        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys']);
         const indexes = await client.query<{ indexname: string }>(
           `select indexname from pg_indexes where schemaname = 'public' and indexname like '%_index' order by indexname`,
         );
         expect(indexes.rows.map((row) => row.indexname)).toEqual([
+          'api_keys_tenant_id_index',
           'contexts_created_at_index',
           'learned_contexts_context_id_index',
           'learned_contexts_run_id_index',

@@ -15,6 +15,24 @@ export interface Database {
   learned_contexts: LearnedContextsTable;
   runs: RunsTable;
   model_calls: ModelCallsTable;
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+}
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  /** Hex SHA-256 of the key. */
+  key_hash: string;
+  label: string | null;
+  created_at: string;
+  revoked_at: string | null;
 }
 
 export interface ContextsTable {
@@ -61,6 +79,11 @@ export interface RunsTable {
   started_at: string;
   finished_at: string | null;
   duration_ms: number | null;
+  /** Ask runs: 1, 0 or null (not reported). */
+  prefix_cache_hit: number | null;
+  time_to_first_token_ms: number | null;
+  /** Sleep runs: JSON of the prefix warm-up after publishing, or null when none ran. */
+  prefix_warm_up: string | null;
 }
 
 export interface ModelCallsTable {

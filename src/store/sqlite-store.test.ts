@@ -66,14 +66,16 @@ describe('SQLite store', () => {
         .pluck()
         .all();
       expect(tables).toEqual([
+        'api_keys',
         'contexts',
         'learned_contexts',
         'model_calls',
         'runs',
         'sleeptime_migration',
         'sleeptime_migration_lock',
+        'tenants',
       ]);
-      expect(database.prepare('select name from sleeptime_migration').pluck().all()).toEqual(['0001-initial']);
+      expect(database.prepare('select name from sleeptime_migration').pluck().all()).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys']);
     } finally {
       database.close();
     }

@@ -417,6 +417,31 @@ function defineStoreSuite(target: StoreTarget): void {
       expect(freshRun).toMatchObject({ fresh: true, final: null, answer: null, learnedContextId: null });
     });
 
+    it('keeps how an ask read its prompt prefix and what the warm-up after a sleep did', async () => {
+      const store = await open();
+      const context = await store.contexts.put({ id: uniqueId('prefix'), text: 'v1' });
+      const askRun = (question: string) =>
+        store.runs.start({ contextId: context.id, kind: 'ask', model: 'm', settings: {}, sourceVersion: 1, question });
+      const hit = await askRun('hit');
+      expect(hit).toMatchObject({ prefixCacheHit: null, timeToFirstTokenMs: null, prefixWarmUp: null });
+      const { run: hitRun } = await store.runs.complete(hit.id, { usage: usage(1, 1, 0), prefixCacheHit: true, timeToFirstTokenMs: 41.6 });
+      expect(hitRun).toMatchObject({ prefixCacheHit: true, timeToFirstTokenMs: 42 });
+      const miss = await askRun('miss');
+      await store.runs.complete(miss.id, { usage: usage(1, 1, 0), prefixCacheHit: false, timeToFirstTokenMs: 900 });
+      expect(await store.runs.get(miss.id)).toMatchObject({ prefixCacheHit: false, timeToFirstTokenMs: 900 });
+      const unreported = await askRun('unreported');
+      await store.runs.complete(unreported.id, { usage: usage(1, 1, 0) });
+      expect(await store.runs.get(unreported.id)).toMatchObject({ prefixCacheHit: null, timeToFirstTokenMs: null });
+
+      const sleep = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'm', settings: {}, sourceVersion: 1 });
+      await store.runs.complete(sleep.id, { usage: usage(1, 1, 0), learned: { text: 'notes', sourceVersion: 1 } });
+      const warmUp = { status: 'failed' as const, durationMs: 12, error: { code: 'llama_prefix_warm_up_failed', message: 'disk full' } };
+      const recorded = await store.runs.recordPrefixWarmUp(sleep.id, warmUp);
+      expect(recorded).toMatchObject({ status: 'succeeded', prefixWarmUp: warmUp });
+      expect((await store.runs.get(sleep.id))?.prefixWarmUp).toEqual(warmUp);
+      await expectStoreError(store.runs.recordPrefixWarmUp('no-such-run', warmUp), 'run_not_found', 'system');
+    });
+
     it('publishes nothing and leaves the run running when the learned insert fails inside complete', async () => {
       const store = await open();
       const { context, learned: previous } = await contextWithLearned(store, 'the last good learned context');
@@ -624,6 +649,52 @@ function defineStoreSuite(target: StoreTarget): void {
       const { run: finished } = await store.runs.complete(run.id, { usage: big });
       expect(finished.usage).toEqual(big);
       expect((await store.runs.calls(run.id))[0]).toMatchObject({ usage: big, durationMs: 86_400_000 * 30 });
+    });
+  });
+
+  describe('service tenancy (HTTP API)', () => {
+    it('lists by id prefix in id order with keyset paging, taking the prefix literally', async () => {
+      const store = await open();
+      const tag = randomUUID().slice(0, 8);
+      for (const id of [`p${tag}_.c`, `p${tag}_.a`, `p${tag}_.b`, `p${tag}x.a`, `p${tag}__a`]) await store.contexts.put({ id, text: id });
+      const prefix = `p${tag}_.`;
+      const all = await store.contexts.list({ prefix });
+      expect(all.map((record) => record.id)).toEqual([`p${tag}_.a`, `p${tag}_.b`, `p${tag}_.c`]);
+      const firstPage = await store.contexts.list({ prefix, limit: 2 });
+      expect(firstPage.map((record) => record.id)).toEqual([`p${tag}_.a`, `p${tag}_.b`]);
+      const secondPage = await store.contexts.list({ prefix, limit: 2, after: `p${tag}_.b` });
+      expect(secondPage.map((record) => record.id)).toEqual([`p${tag}_.c`]);
+      await expectStoreError(store.contexts.list({ prefix, limit: -1 }), 'invalid_limit', 'user');
+    });
+
+    it('appends in one statement: creates at version 1, keeps every concurrent append', async () => {
+      const store = await open();
+      const id = `append-${randomUUID()}`;
+      expect(await store.contexts.append({ id, text: 'first', separator: '\n' })).toMatchObject({ version: 1, text: 'first', metadata: {} });
+      await Promise.all(Array.from({ length: 8 }, (_, index) => store.contexts.append({ id, text: `turn ${index}`, separator: '\n' })));
+      const record = await store.contexts.get(id);
+      expect(record?.version).toBe(9);
+      const lines = record?.text.split('\n') ?? [];
+      expect(lines[0]).toBe('first');
+      expect([...lines.slice(1)].sort()).toEqual(Array.from({ length: 8 }, (_, index) => `turn ${index}`).sort());
+    });
+
+    it('keeps tenants with unique names and finds active keys by hash only', async () => {
+      const store = await open();
+      const name = `tenant-${randomUUID()}`;
+      const before = await store.tenants.count();
+      const tenant = await store.tenants.create({ id: `t${randomUUID().replaceAll('-', '').slice(0, 16)}`, name });
+      expect(await store.tenants.count()).toBe(before + 1);
+      expect(await store.tenants.get(tenant.id)).toEqual(tenant);
+      expect(await store.tenants.getByName(name)).toEqual(tenant);
+      await expectStoreError(store.tenants.create({ id: `t${randomUUID().slice(0, 8)}`, name }), 'tenant_exists', 'user');
+
+      const keyHash = randomUUID();
+      const key = await store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: tenant.id, keyHash, label: 'ci' });
+      expect(key).toMatchObject({ tenantId: tenant.id, label: 'ci', revokedAt: null });
+      expect(await store.apiKeys.findActiveByHash(keyHash)).toEqual({ key, tenant });
+      expect(await store.apiKeys.findActiveByHash(randomUUID())).toBeUndefined();
+      await expectStoreError(store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: 'no-such-tenant', keyHash: randomUUID() }), 'tenant_not_found', 'user');
     });
   });
 

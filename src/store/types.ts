@@ -53,6 +53,26 @@ export interface RunRecord {
   startedAt: Date;
   finishedAt: Date | null;
   durationMs: number | null;
+  /** Ask runs: whether the prompt prefix came from a precomputed or kept state; null when the provider did not say. */
+  prefixCacheHit: boolean | null;
+  /** Ask runs: from the model call's start to its first token, when the provider measured it. */
+  timeToFirstTokenMs: number | null;
+  /** Sleep runs: what warming the ask prompt prefix did after publishing; null when the model cannot warm. */
+  prefixWarmUp: PrefixWarmUpRecord | null;
+}
+
+/** The prefix warm-up after a sleep run; its failure does not fail the run. */
+export interface PrefixWarmUpRecord {
+  status: 'saved' | 'already-warm' | 'requested' | 'not-kept' | 'failed';
+  durationMs: number;
+  prefixTokens?: number;
+  stateBytes?: number;
+  /**
+   * What an upstream billed for the warm-up request. Kept here, not in the run's usage, which is the
+   * sum of the sleep-time agent's calls.
+   */
+  usage?: Usage;
+  error?: RunError;
 }
 
 /** One model call within a run, with usage exactly as the provider reported it. */
@@ -69,11 +89,26 @@ export interface ModelCallRecord {
   durationMs: number;
 }
 
+export interface ListContextsOptions {
+  prefix?: string;
+  after?: string;
+  limit?: number;
+}
+
 export interface ContextRepository {
   /** Creates the context at version 1, or replaces its text (and metadata, if given) and bumps the version. */
   put(input: { id: string; text: string; metadata?: Record<string, unknown> }): Promise<ContextRecord>;
+  /**
+   * Appends `text` to the context (after `separator` when it already has text) in one statement, so
+   * concurrent appends are all kept; creates the context at version 1 if it does not exist.
+   */
+  append(input: { id: string; text: string; separator: string }): Promise<ContextRecord>;
   get(id: string): Promise<ContextRecord | undefined>;
-  list(): Promise<ContextRecord[]>;
+  /**
+   * Without options: every context, newest first. With options: contexts whose id starts with
+   * `prefix`, in id order, after the id `after` (keyset paging), at most `limit`.
+   */
+  list(options?: ListContextsOptions): Promise<ContextRecord[]>;
   /** Deletes the context with its learned contexts, runs and calls. Returns false if it did not exist. */
   delete(id: string): Promise<boolean>;
 }
@@ -101,6 +136,8 @@ export interface CompleteRunInput {
   final?: string | null;
   fresh?: boolean;
   learnedContextId?: number | null;
+  prefixCacheHit?: boolean | null;
+  timeToFirstTokenMs?: number | null;
   /** Sleep runs: published in the same transaction that marks the run succeeded. */
   learned?: { text: string; sourceVersion: number };
 }
@@ -110,6 +147,8 @@ export interface RunRepository {
   recordCall(call: ModelCallRecord): Promise<void>;
   /** Atomic: the run becomes `succeeded` and its learned context (if any) is published, or neither. */
   complete(runId: string, input: CompleteRunInput): Promise<{ run: RunRecord; learned?: LearnedContextRecord }>;
+  /** Records the prefix warm-up that followed a (finished) sleep run. */
+  recordPrefixWarmUp(runId: string, warmUp: PrefixWarmUpRecord): Promise<RunRecord>;
   /** Marks the run failed; publishes nothing. */
   fail(runId: string, error: RunError, usage: Usage): Promise<RunRecord>;
   get(runId: string): Promise<RunRecord | undefined>;
@@ -118,11 +157,43 @@ export interface RunRepository {
   calls(runId: string): Promise<ModelCallRecord[]>;
 }
 
+/** A tenant of the HTTP service: its contexts are stored under `<tenant id>.<context id>`. */
+export interface TenantRecord {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  tenantId: string;
+  label: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface TenantRepository {
+  /** Fails with `tenant_exists` (user) if the name is taken. */
+  create(input: { id: string; name: string }): Promise<TenantRecord>;
+  get(id: string): Promise<TenantRecord | undefined>;
+  getByName(name: string): Promise<TenantRecord | undefined>;
+  count(): Promise<number>;
+}
+
+export interface ApiKeyRepository {
+  /** Stores the hash of a key; the key itself is never stored. */
+  create(input: { id: string; tenantId: string; keyHash: string; label?: string }): Promise<ApiKeyRecord>;
+  /** The key and its tenant for a hash, unless the key is unknown or revoked. */
+  findActiveByHash(keyHash: string): Promise<{ key: ApiKeyRecord; tenant: TenantRecord } | undefined>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly contexts: ContextRepository;
   readonly learned: LearnedContextRepository;
   readonly runs: RunRepository;
+  readonly tenants: TenantRepository;
+  readonly apiKeys: ApiKeyRepository;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@
  * runtime loads when a model is created.
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { PrefixWarmUp } from '../types.js';
 
 export {
   DEFAULT_LLAMA_CONTEXT_SIZE,
@@ -41,12 +42,22 @@ export interface CreateLlamaModelOptions {
   huggingFaceEndpoint?: string;
   /** Cancels a download in progress. */
   signal?: AbortSignal;
+  /**
+   * Keep precomputed prompt-prefix states (sleep-time KV cache) in this folder, within `maxBytes`
+   * (default 2 GiB, least recently used evicted first). Without it nothing is saved or restored.
+   */
+  prefixStateCache?: { directory: string; maxBytes?: number };
 }
 
 export interface LlamaModelHandle {
   languageModel: LanguageModelV3;
   /** The local `.gguf` file that was loaded. */
   modelPath: string;
+  /**
+   * Evaluates and saves the prompt prefix of an ask with this system message (needs
+   * `prefixStateCache`); see LlamaLanguageModel.warmPrefix.
+   */
+  warmPrefix(systemMessage: string, options?: { signal?: AbortSignal }): Promise<PrefixWarmUp>;
   /** Frees the context and the model once queued calls are done; safe to call twice. */
   close(): Promise<void>;
 }

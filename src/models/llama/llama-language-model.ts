@@ -31,6 +31,7 @@ import type {
   LanguageModelV3StreamPart,
   LanguageModelV3StreamResult,
   LanguageModelV3Usage,
+  SharedV3ProviderMetadata,
   SharedV3Warning,
 } from '@ai-sdk/provider';
 import {
@@ -46,11 +47,15 @@ import {
   type LlamaContext,
   type LlamaGrammar,
   type LlamaModel,
+  type Token,
 } from 'node-llama-cpp';
 import { SleeptimeError, systemError, userError } from '../../errors.js';
 import { ANY_JSON_GRAMMAR_SCHEMA, jsonSchemaToGrammarSchema } from './json-schema-to-grammar-schema.js';
 import { errorMessage } from './llama-runtime.js';
 import { DEFAULT_LLAMA_CONTEXT_SIZE, llamaProviderOptionsSchema, REASONING_EFFORT_THOUGHT_TOKENS } from './llama-provider-options.js';
+import { prefixCacheProviderMetadata } from '../prefix-cache-report.js';
+import type { PrefixWarmUp } from '../types.js';
+import { modelFileIdentity, type PrefixStateCache, type PrefixStateRefusal } from './prefix-state-cache.js';
 import { promptToChatHistory } from './prompt-to-chat-history.js';
 import { SerialQueue } from './serial-queue.js';
 import { parseToolCall, toolCallGrammarSchema, toolCallInstructions } from './tool-call-format.js';
@@ -74,6 +79,39 @@ export interface LlamaLanguageModelSettings {
   threads?: number;
   /** Chat format. Default: node-llama-cpp's choice for the model (from its metadata and template). */
   chatWrapper?: ChatWrapper;
+  /**
+   * Where precomputed prompt-prefix states are kept (see warmPrefix). Without it, prefixes are
+   * still reused within the live context, but nothing is saved or restored.
+   */
+  prefixStateCache?: PrefixStateCache;
+  /** The model's `.gguf` file, to identify the weights for state keys. */
+  modelPath?: string;
+  /** Identity of the model weights for state keys. Default: modelFileIdentity of `modelPath`. */
+  modelIdentity?: () => Promise<string>;
+}
+
+/**
+ * User texts rendered after the system message to find where the question-dependent part of the
+ * prompt starts: the prefix is the longest token prefix their renderings share. Different first
+ * characters (letter, digit, punctuation) keep a tokenizer from merging any of them into the prefix.
+ */
+const PREFIX_PROBE_QUESTIONS = ['A', '7', '('];
+
+/** Where the prompt prefix of a call came from. */
+export type PrefixSource = 'state-file' | 'sequence' | 'none';
+
+export interface PrefixCacheDetails {
+  source: PrefixSource;
+  /** Tokens of the prompt prefix (system message and chat markup up to the user's text); 0 when not looked for. */
+  prefixTokens: number;
+  /** Prompt tokens the model actually evaluated for this call. */
+  evaluatedPromptTokens: number;
+  timeToFirstTokenMs: number | null;
+  /**
+   * Why a saved state was not used, when one was looked for: not found or refused by the cache, or
+   * refused after loading (llama.cpp could not load it, or its tokens are not exactly the prefix).
+   */
+  stateMiss?: PrefixStateRefusal | 'load-failed' | 'token-mismatch';
 }
 
 type OutputMode =
@@ -103,6 +141,7 @@ interface GenerationOutcome {
   content: LanguageModelV3Content[];
   finishReason: LanguageModelV3FinishReason;
   usage: LanguageModelV3Usage;
+  providerMetadata: SharedV3ProviderMetadata;
 }
 
 interface LlamaSession {
@@ -121,6 +160,9 @@ export class LlamaLanguageModel implements LanguageModelV3 {
   private readonly contextSize: number;
   private readonly threads: number;
   private readonly chatWrapper: ChatWrapper | undefined;
+  private readonly prefixStateCache: PrefixStateCache | undefined;
+  private readonly modelIdentitySource: () => Promise<string>;
+  private modelIdentity: Promise<string> | undefined;
   private readonly queue = new SerialQueue();
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private session: LlamaSession | undefined;
@@ -133,6 +175,16 @@ export class LlamaLanguageModel implements LanguageModelV3 {
     this.threads =
       settings.threads ?? (settings.model.size < SINGLE_THREAD_MODEL_BYTES ? 1 : Math.max(1, settings.model.llama.cpuMathCores));
     this.chatWrapper = settings.chatWrapper;
+    this.prefixStateCache = settings.prefixStateCache;
+    if (settings.prefixStateCache !== undefined && settings.modelPath === undefined && settings.modelIdentity === undefined)
+      throw userError('llama_model_identity_unknown', 'A prefix state cache needs the model file (modelPath) or a modelIdentity to key its states by');
+    this.modelIdentitySource =
+      settings.modelIdentity ??
+      (() => {
+        if (settings.modelPath === undefined)
+          throw systemError('llama_model_identity_unknown', 'The llama model has no file path or identity to key its prefix states by');
+        return modelFileIdentity(settings.modelPath);
+      });
   }
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
@@ -145,6 +197,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       content: outcome.content,
       finishReason: outcome.finishReason,
       usage: outcome.usage,
+      providerMetadata: outcome.providerMetadata,
       warnings: prepared.warnings,
       response: { id: randomUUID(), modelId: this.modelId, timestamp: new Date() },
     };
@@ -174,6 +227,59 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       cancel: (reason) => cancellation.abort(reason),
     });
     return { stream };
+  }
+
+  /**
+   * Sleep-time step: evaluates the prompt prefix an ask with this system message will have (the
+   * chat markup, the system message, up to where the user's text starts, rendered with this model's
+   * own chat wrapper) and saves the sequence state in the prefix state cache, keyed by the model's
+   * identity and the exact prefix tokens. A later call with the same system message restores it and
+   * evaluates only the rest.
+   */
+  async warmPrefix(systemMessage: string, options: { signal?: AbortSignal } = {}): Promise<PrefixWarmUp> {
+    const cache = this.prefixStateCache;
+    if (cache === undefined) throw userError('prefix_cache_disabled', 'This llama model has no prefix state cache to warm');
+    return this.queue.run(async () => {
+      const startedAt = performance.now();
+      try {
+        const { chat, context } = await this.getSession();
+        const prefixTokens = this.prefixTokensFor(chat, systemMessage);
+        if (prefixTokens.length + RESERVED_CONTEXT_TOKENS >= context.contextSize)
+          throw userError('context_overflow', `The prompt prefix has ${prefixTokens.length} tokens but the llama context holds ${context.contextSize}`, {
+            promptTokens: prefixTokens.length,
+            contextSize: context.contextSize,
+          });
+        const key = { modelIdentity: await this.identity(), prefixTokens };
+        const existing = await cache.lookup(key);
+        if (existing.found)
+          return { status: 'already-warm', prefixTokens: prefixTokens.length, stateBytes: existing.entry.manifest.stateBytes, durationMs: performance.now() - startedAt };
+        options.signal?.throwIfAborted();
+        const sequence = chat.sequence;
+        // Only the prefix may be in the saved state: anything after it would be restored as if it were part of every ask.
+        await sequence.clearHistory();
+        await sequence.evaluateWithoutGeneratingNewTokens(prefixTokens as Token[]);
+        const entry = await cache.save(key, async (path) => {
+          await sequence.saveStateToFile(path);
+        });
+        return {
+          status: entry === undefined ? 'not-kept' : 'saved',
+          prefixTokens: prefixTokens.length,
+          ...(entry === undefined ? {} : { stateBytes: entry.manifest.stateBytes }),
+          durationMs: performance.now() - startedAt,
+        };
+      } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        if (SleeptimeError.isInstance(error)) throw error;
+        throw systemError('llama_prefix_warm_up_failed', `Could not precompute the prompt prefix: ${errorMessage(error)}`, error);
+      }
+    }, options.signal);
+  }
+
+  /** Drops what the context holds, so the next call reads its whole prompt (or restores a saved state): for benchmarks and tests. */
+  async clearSequence(): Promise<void> {
+    await this.queue.run(async () => {
+      if (this.session !== undefined) await this.session.chat.sequence.clearHistory();
+    });
   }
 
   /** Frees the context once the calls already queued are done. The model itself belongs to the caller. */
@@ -265,6 +371,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
     signal: AbortSignal | undefined,
     listener: GenerationListener | undefined,
   ): Promise<GenerationOutcome> {
+    const startedAt = performance.now();
     try {
       const { chat, context } = await this.getSession();
       const { mode } = prepared;
@@ -288,6 +395,8 @@ export class LlamaLanguageModel implements LanguageModelV3 {
         mode.kind === 'json' || mode.kind === 'forced-tool-call' ? await this.grammarFor(mode.grammarSchema) : undefined;
       const streamsText = mode.kind !== 'forced-tool-call';
       let reasoningTokenCount = 0;
+      const prefix = await this.restorePrefix(chat, prepared);
+      let firstTokenAt: number | undefined;
       const meterBefore = chat.sequence.tokenMeter.getState();
 
       // node-llama-cpp takes a grammar or functions, never both; the mode picks one.
@@ -298,6 +407,9 @@ export class LlamaLanguageModel implements LanguageModelV3 {
         maxTokens,
         signal,
         budgets: prepared.thoughtTokenBudget === undefined ? undefined : { thoughtTokens: prepared.thoughtTokenBudget },
+        onToken: () => {
+          firstTokenAt ??= performance.now();
+        },
         onResponseChunk: (chunk: LlamaChatResponseChunk) => {
           if (chunk.type === 'segment') {
             reasoningTokenCount += chunk.tokens.length;
@@ -307,7 +419,12 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       } as LLamaChatGenerateResponseOptions<ChatModelFunctions>;
       const response = await chat.generateResponse<ChatModelFunctions>(prepared.history, generateOptions);
       // Every sampled token needed one row of logits; the meter counts those rows as output.
-      const outputTokenCount = chat.sequence.tokenMeter.diff(meterBefore).usedOutputTokens;
+      const meterDifference = chat.sequence.tokenMeter.diff(meterBefore);
+      const outputTokenCount = meterDifference.usedOutputTokens;
+      // The meter counts a token that yields logits as output, so the prompt's last token is among the output rows.
+      const evaluatedPromptTokens = meterDifference.usedInputTokens + Math.min(1, outputTokenCount);
+      const timeToFirstTokenMs = firstTokenAt === undefined ? null : roundMilliseconds(firstTokenAt - startedAt);
+      const prefixCache: PrefixCacheDetails = { ...prefix, evaluatedPromptTokens, timeToFirstTokenMs };
 
       const content = responseContent(response, mode);
       const hasToolCalls = content.some((part) => part.type === 'tool-call');
@@ -323,6 +440,14 @@ export class LlamaLanguageModel implements LanguageModelV3 {
           },
           raw: { promptTokens: promptTokenCount, sampledTokens: outputTokenCount, thoughtTokens: reasoningTokenCount },
         },
+        providerMetadata: {
+          ...prefixCacheProviderMetadata({
+            prefixCacheHit: prefix.source !== 'none',
+            timeToFirstTokenMs,
+            cachedPromptTokens: Math.max(0, promptTokenCount - evaluatedPromptTokens),
+          }),
+          llama: { prefixCache: { ...prefixCache } },
+        },
       };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
@@ -330,6 +455,69 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       if (error instanceof DisposedError) throw systemError('llama_model_closed', 'The llama model was closed', error);
       throw systemError('llama_generation_failed', `llama generation failed: ${errorMessage(error)}`, error);
     }
+  }
+
+  /**
+   * Before a text call that starts with a system message: makes sure the sequence holds the prompt
+   * prefix, from the live context or from a saved state. LlamaChat then reuses the longest common
+   * token prefix of the sequence and the prompt, so a state that does not fit costs time, never
+   * correctness.
+   */
+  private async restorePrefix(chat: LlamaChat, prepared: PreparedCall): Promise<Omit<PrefixCacheDetails, 'evaluatedPromptTokens' | 'timeToFirstTokenMs'>> {
+    const first = prepared.history[0];
+    if (prepared.mode.kind !== 'text' || first?.type !== 'system' || typeof first.text !== 'string' || prepared.history.length !== 3)
+      return { source: 'none', prefixTokens: 0 };
+    const prefixTokens = this.prefixTokensFor(chat, first.text);
+    if (prefixTokens.length === 0) return { source: 'none', prefixTokens: 0 };
+    const sequence = chat.sequence;
+    if (startsWith(sequence.contextTokens, prefixTokens)) return { source: 'sequence', prefixTokens: prefixTokens.length };
+    const cache = this.prefixStateCache;
+    if (cache === undefined) return { source: 'none', prefixTokens: prefixTokens.length };
+    // A state folder that cannot be read or written costs this ask its head start, never the answer.
+    try {
+      const found = await cache.lookup({ modelIdentity: await this.identity(), prefixTokens });
+      if (!found.found) return { source: 'none', prefixTokens: prefixTokens.length, stateMiss: found.reason };
+      await sequence.loadStateFromFile(found.entry.statePath, { acceptRisk: true });
+    } catch {
+      await sequence.clearHistory();
+      return { source: 'none', prefixTokens: prefixTokens.length, stateMiss: 'load-failed' };
+    }
+    // The state file carries its own token list: it must be exactly the prefix, or nothing of it is used.
+    if (sequence.contextTokens.length !== prefixTokens.length || !startsWith(sequence.contextTokens, prefixTokens)) {
+      await sequence.clearHistory();
+      return { source: 'none', prefixTokens: prefixTokens.length, stateMiss: 'token-mismatch' };
+    }
+    return { source: 'state-file', prefixTokens: prefixTokens.length };
+  }
+
+  /** The tokens an ask with this system message starts with, whatever its question (see PREFIX_PROBE_QUESTIONS). */
+  private prefixTokensFor(chat: LlamaChat, systemMessage: string): number[] {
+    const renderings = PREFIX_PROBE_QUESTIONS.map((question) => {
+      const { history } = promptToChatHistory([
+        { role: 'system', content: systemMessage },
+        { role: 'user', content: [{ type: 'text', text: question }] },
+      ]);
+      history.push({ type: 'model', response: [] });
+      return chat.chatWrapper
+        .generateContextState({ chatHistory: history, availableFunctions: undefined, documentFunctionParams: true })
+        .contextText.tokenize(this.model.tokenizer);
+    });
+    const [first, ...others] = renderings;
+    let length = first?.length ?? 0;
+    for (const other of others) {
+      let index = 0;
+      while (index < length && index < other.length && other[index] === first?.[index]) index++;
+      length = index;
+    }
+    return (first ?? []).slice(0, length);
+  }
+
+  private identity(): Promise<string> {
+    this.modelIdentity ??= this.modelIdentitySource().catch((error: unknown) => {
+      this.modelIdentity = undefined;
+      throw error;
+    });
+    return this.modelIdentity;
   }
 
   private async getSession(): Promise<LlamaSession> {
@@ -400,6 +588,16 @@ function addSystemInstructions(history: ChatHistoryItem[], instructions: string)
   else history.unshift({ type: 'system', text: instructions });
 }
 
+function startsWith(tokens: readonly number[], prefix: readonly number[]): boolean {
+  if (tokens.length < prefix.length) return false;
+  for (let index = 0; index < prefix.length; index++) if (tokens[index] !== prefix[index]) return false;
+  return true;
+}
+
+function roundMilliseconds(milliseconds: number): number {
+  return Math.round(milliseconds * 10) / 10;
+}
+
 function newToolCallId(): string {
   return `call_${randomUUID()}`;
 }
@@ -433,7 +631,7 @@ class StreamPartWriter implements GenerationListener {
         this.closeBlock();
       }
     }
-    this.controller.enqueue({ type: 'finish', finishReason: outcome.finishReason, usage: outcome.usage });
+    this.controller.enqueue({ type: 'finish', finishReason: outcome.finishReason, usage: outcome.usage, providerMetadata: outcome.providerMetadata });
   }
 
   private write(kind: 'text' | 'reasoning', delta: string): void {

@@ -7,6 +7,7 @@ import { InsufficientMemoryError, resolveModelFile, type LlamaModel } from 'node
 import { SleeptimeError, systemError, upstreamError, userError } from '../../errors.js';
 import type { CreateLlamaModelOptions, LlamaModelHandle } from './index.js';
 import { LlamaLanguageModel } from './llama-language-model.js';
+import { PrefixStateCache } from './prefix-state-cache.js';
 import { errorMessage, getLlamaRuntime, llamaLogMark, llamaLogSince } from './llama-runtime.js';
 
 const REMOTE_SOURCE = /^(hf:|huggingface:|https?:\/\/)/i;
@@ -36,13 +37,16 @@ export async function loadLlamaModel(options: CreateLlamaModelOptions): Promise<
   const languageModel = new LlamaLanguageModel({
     modelId: options.source,
     model,
+    modelPath,
     ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.prefixStateCache === undefined ? {} : { prefixStateCache: new PrefixStateCache(options.prefixStateCache) }),
   });
   let closing: Promise<void> | undefined;
   return {
     languageModel,
     modelPath,
+    warmPrefix: (systemMessage, warmOptions) => languageModel.warmPrefix(systemMessage, warmOptions),
     close: () =>
       (closing ??= (async () => {
         await languageModel.dispose();

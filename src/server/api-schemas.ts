@@ -1,0 +1,87 @@
+/**
+ * The zod schemas the API validates with. They are also the source of `GET /openapi.json`, so the
+ * document cannot drift from what the routes accept.
+ */
+import { z } from 'zod';
+
+/** The engine allows 128 characters; the tenant prefix (`t` + 16 hex + '.') takes 18 of them. */
+export const externalContextIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,109}$/;
+
+export const contextIdParameter = z.string().regex(externalContextIdPattern);
+
+export const putContextBody = z.strictObject({
+  text: z.string().refine((text) => text.trim() !== '', { message: 'text must not be empty' }),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const appendContextBody = z.strictObject({
+  text: z.string().refine((text) => text.trim() !== '', { message: 'text must not be empty' }),
+  /** Put between the existing text and the new text; default a newline. */
+  separator: z.string().max(16).default('\n'),
+});
+
+export const listContextsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+const effort = z.enum(['low', 'medium', 'high']);
+const positiveInteger = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const sleepBody = z.strictObject({
+  parallel: z.number().int().min(1).max(16).optional(),
+  effort: effort.optional(),
+  maxRewrites: z.number().int().min(1).max(50).optional(),
+  examples: z.array(z.string().max(2000)).max(50).optional(),
+  maxOutputTokens: positiveInteger.optional(),
+});
+
+export const askBody = z.strictObject({
+  question: z.string().refine((text) => text.trim() !== '', { message: 'question must not be empty' }),
+  verbosity: z.number().int().min(0).max(4).optional(),
+  effort: effort.optional(),
+  thinkingBudget: positiveInteger.optional(),
+  maxTokens: positiveInteger.optional(),
+  useLearned: z.boolean().optional(),
+  /** Server-sent events: `delta` events with text, then one `done` event (or `error`). */
+  stream: z.boolean().optional(),
+});
+
+export const runsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const learnedDiffQuery = z.strictObject({
+  /** Learned-context versions are numbered 1, 2, ... in publication order. Defaults: the two latest. */
+  from: z.coerce.number().int().min(1).optional(),
+  to: z.coerce.number().int().min(1).optional(),
+});
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+
+export const chatMessage = z.object({
+  role: z.enum(['system', 'developer', 'user', 'assistant']),
+  content: z.union([z.string(), z.array(textPart)]).nullable().optional(),
+  name: z.string().optional(),
+});
+
+/** The subset of OpenAI chat completions the proxy forwards; unknown fields are ignored, as OpenAI SDKs add new ones. */
+export const chatCompletionBody = z.looseObject({
+  model: z.string(),
+  messages: z.array(chatMessage).min(1),
+  stream: z.boolean().nullable().optional(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
+  max_tokens: positiveInteger.nullable().optional(),
+  max_completion_tokens: positiveInteger.nullable().optional(),
+  temperature: z.number().min(0).max(2).nullable().optional(),
+  top_p: z.number().min(0).max(1).nullable().optional(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
+  seed: z.number().int().nullable().optional(),
+  reasoning_effort: effort.nullable().optional(),
+  /** The sleeptime context whose learned context is injected; or the header `x-sleeptime-context`. */
+  sleeptime_context: contextIdParameter.optional(),
+  tools: z.array(z.unknown()).max(0, { message: 'tools are not supported by the sleeptime proxy yet' }).optional(),
+  n: z.literal(1).nullable().optional(),
+});
+
+export type ChatCompletionBody = z.infer<typeof chatCompletionBody>;

@@ -1,0 +1,393 @@
+/**
+ * The HTTP API of the sleep-time service (Hono). Every `/v1` route is authenticated by a bearer API
+ * key and sees only its tenant's contexts: a tenant's context `x` is stored as `<tenant id>.<x>`,
+ * and anything outside that prefix answers 404, never 403, so ids of other tenants cannot be probed.
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
+import { structuredPatch } from 'diff';
+import { createEngine } from '../engine/index.js';
+import { SleeptimeError, systemError } from '../errors.js';
+import type { SleeptimeModel } from '../models/types.js';
+import type { ContextRecord, LearnedContextRecord, ModelCallRecord, RunRecord, Store, TenantRecord } from '../store/types.js';
+import { hashApiKey } from './api-keys.js';
+import { ApiError, errorBody, respondWithError } from './api-errors.js';
+import {
+  appendContextBody,
+  askBody,
+  contextIdParameter,
+  learnedDiffQuery,
+  listContextsQuery,
+  putContextBody,
+  runsQuery,
+  sleepBody,
+} from './api-schemas.js';
+import { startStreamingAsk } from './ask-stream.js';
+import { readJsonBody, validate } from './request-validation.js';
+import { createBackgroundRuns, type BackgroundRuns } from './background-runs.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { handleChatCompletion } from './openai-proxy.js';
+
+export const defaultMaxBodyBytes = 1024 * 1024;
+
+export interface ServerAppOptions {
+  store: Store;
+  /** The model, or a function that makes it on first use (loading it is then deferred to the first sleep or ask). */
+  model: SleeptimeModel | (() => Promise<SleeptimeModel>);
+  /** Largest request body accepted, in bytes (default 1 MiB); larger ones get 413. */
+  maxBodyBytes?: number;
+  /** Where background sleep runs are tracked; pass one to stop them on shutdown. */
+  backgroundRuns?: BackgroundRuns;
+  now?: () => number;
+}
+
+export type ServerEnvironment = { Variables: { tenant: TenantRecord } };
+
+// ---------------------------------------------------------------------------------------------------
+// Tenancy: ids inside the store carry the tenant's prefix; ids on the wire never do.
+
+function internalId(tenant: TenantRecord, contextId: string): string {
+  return `${tenant.id}.${contextId}`;
+}
+
+function externalId(tenant: TenantRecord, storedId: string): string {
+  return storedId.slice(tenant.id.length + 1);
+}
+
+function belongsTo(tenant: TenantRecord, storedId: string): boolean {
+  return storedId.startsWith(`${tenant.id}.`);
+}
+
+function contextIdFrom(context: Context): string {
+  const id = context.req.param('id');
+  const parsed = contextIdParameter.safeParse(id);
+  if (!parsed.success) {
+    throw new ApiError(400, 'invalid_context_id', `Invalid context id "${id}": use 1-110 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  return parsed.data;
+}
+
+function queryOf(context: Context): Record<string, string> {
+  return context.req.query();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Wire shapes
+
+function contextJson(tenant: TenantRecord, record: ContextRecord) {
+  return {
+    id: externalId(tenant, record.id),
+    version: record.version,
+    text: record.text,
+    metadata: record.metadata,
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString(),
+  };
+}
+
+function learnedJson(tenant: TenantRecord, record: LearnedContextRecord, version: number, contextVersion: number) {
+  return {
+    contextId: externalId(tenant, record.contextId),
+    version,
+    sourceVersion: record.sourceVersion,
+    fresh: record.sourceVersion === contextVersion,
+    text: record.text,
+    runId: record.runId,
+    createdAt: record.createdAt.toISOString(),
+  };
+}
+
+function runJson(tenant: TenantRecord, run: RunRecord) {
+  return {
+    id: run.id,
+    contextId: externalId(tenant, run.contextId),
+    kind: run.kind,
+    status: run.status,
+    model: run.model,
+    settings: run.settings,
+    sourceVersion: run.sourceVersion,
+    question: run.question,
+    answer: run.answer,
+    final: run.final,
+    fresh: run.fresh,
+    usage: run.usage,
+    error: run.error,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    durationMs: run.durationMs,
+  };
+}
+
+function callJson(call: ModelCallRecord) {
+  return { phase: call.phase, branch: call.branch, step: call.step, usage: call.usage, finishReason: call.finishReason, durationMs: call.durationMs };
+}
+
+function encodeCursor(id: string): string {
+  return Buffer.from(id, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!contextIdParameter.safeParse(id).success) throw new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned');
+  return id;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironment> {
+  const { store } = options;
+  const now = options.now ?? Date.now;
+  const backgroundRuns = options.backgroundRuns ?? createBackgroundRuns();
+
+  // One model for the engine, the streaming ask and the proxy, made once on first use.
+  let modelPromise: Promise<SleeptimeModel> | undefined;
+  const loadModel = (): Promise<SleeptimeModel> => {
+    const source = options.model;
+    if (typeof source !== 'function') return Promise.resolve(source);
+    modelPromise ??= source().catch((error: unknown) => {
+      modelPromise = undefined;
+      if (SleeptimeError.isInstance(error)) throw error;
+      throw systemError('model_load_failed', `Could not load the model: ${error instanceof Error ? error.message : String(error)}`, error);
+    });
+    return modelPromise;
+  };
+  const engine = createEngine({ store, model: loadModel, now });
+
+  const app = new Hono<ServerEnvironment>();
+
+  app.onError((error, context) => respondWithError(context, error));
+  app.notFound((context) => context.json(errorBody(404, 'route_not_found', `No route ${context.req.method} ${context.req.path}`), 404));
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? defaultMaxBodyBytes,
+      onError: (context) =>
+        context.json(errorBody(413, 'body_too_large', `The request body is larger than ${options.maxBodyBytes ?? defaultMaxBodyBytes} bytes`), 413),
+    }),
+  );
+
+  app.get('/health', (context) => context.json({ status: 'ok' }));
+  app.get('/ready', async (context) => {
+    try {
+      await store.tenants.count();
+      return context.json({ status: 'ready' });
+    } catch {
+      return context.json(errorBody(503, 'store_unavailable', 'The store cannot be reached'), 503);
+    }
+  });
+  app.get('/openapi.json', (context) => context.json(buildOpenApiDocument()));
+
+  app.use('/v1/*', async (context, next) => {
+    const header = context.req.header('authorization');
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match?.[1] === undefined) {
+      return context.json(errorBody(401, 'missing_api_key', 'Send an API key as "Authorization: Bearer <key>"'), 401);
+    }
+    const found = await store.apiKeys.findActiveByHash(hashApiKey(match[1]));
+    if (found === undefined) return context.json(errorBody(401, 'invalid_api_key', 'The API key is unknown or revoked'), 401);
+    context.set('tenant', found.tenant);
+    await next();
+  });
+
+  async function requireContext(tenant: TenantRecord, contextId: string): Promise<ContextRecord> {
+    const record = await store.contexts.get(internalId(tenant, contextId));
+    if (record === undefined) throw new ApiError(404, 'context_not_found', `No context with id "${contextId}"`);
+    return record;
+  }
+
+  // --- contexts -------------------------------------------------------------------------------------
+
+  app.get('/v1/contexts', async (context) => {
+    const tenant = context.get('tenant');
+    const query = validate(listContextsQuery, queryOf(context), 'query');
+    const after = query.cursor === undefined ? undefined : internalId(tenant, decodeCursor(query.cursor));
+    // One more than asked tells whether a next page exists without a second query.
+    const records = await store.contexts.list({ prefix: `${tenant.id}.`, ...(after === undefined ? {} : { after }), limit: query.limit + 1 });
+    const page = records.slice(0, query.limit);
+    const last = page.at(-1);
+    return context.json({
+      data: page.map((record) => ({
+        id: externalId(tenant, record.id),
+        version: record.version,
+        characters: record.text.length,
+        metadata: record.metadata,
+        updatedAt: record.updatedAt.toISOString(),
+      })),
+      nextCursor: records.length > query.limit && last !== undefined ? encodeCursor(externalId(tenant, last.id)) : null,
+    });
+  });
+
+  app.put('/v1/contexts/:id', async (context) => {
+    const tenant = context.get('tenant');
+    const contextId = contextIdFrom(context);
+    const body = await readJsonBody(context, putContextBody);
+    const record = await engine.putContext({ id: internalId(tenant, contextId), text: body.text, ...(body.metadata === undefined ? {} : { metadata: body.metadata }) });
+    return context.json(contextJson(tenant, record), record.version === 1 ? 201 : 200);
+  });
+
+  app.post('/v1/contexts/:id/append', async (context) => {
+    const tenant = context.get('tenant');
+    const contextId = contextIdFrom(context);
+    const body = await readJsonBody(context, appendContextBody);
+    const record = await store.contexts.append({ id: internalId(tenant, contextId), text: body.text, separator: body.separator });
+    return context.json(contextJson(tenant, record), record.version === 1 ? 201 : 200);
+  });
+
+  app.get('/v1/contexts/:id', async (context) => {
+    const tenant = context.get('tenant');
+    return context.json(contextJson(tenant, await requireContext(tenant, contextIdFrom(context))));
+  });
+
+  app.delete('/v1/contexts/:id', async (context) => {
+    const tenant = context.get('tenant');
+    const contextId = contextIdFrom(context);
+    const deleted = await store.contexts.delete(internalId(tenant, contextId));
+    if (!deleted) throw new ApiError(404, 'context_not_found', `No context with id "${contextId}"`);
+    return context.body(null, 204);
+  });
+
+  // --- learned contexts -----------------------------------------------------------------------------
+
+  app.get('/v1/contexts/:id/learned', async (context) => {
+    const tenant = context.get('tenant');
+    const record = await requireContext(tenant, contextIdFrom(context));
+    const history = await store.learned.history(record.id);
+    const latest = history.at(-1);
+    if (latest === undefined) {
+      throw new ApiError(404, 'learned_context_not_found', `Context "${externalId(tenant, record.id)}" has no learned context yet: trigger a sleep run`);
+    }
+    return context.json(learnedJson(tenant, latest, history.length, record.version));
+  });
+
+  app.get('/v1/contexts/:id/learned/history', async (context) => {
+    const tenant = context.get('tenant');
+    const record = await requireContext(tenant, contextIdFrom(context));
+    const history = await store.learned.history(record.id);
+    return context.json({ data: history.map((learned, index) => learnedJson(tenant, learned, index + 1, record.version)) });
+  });
+
+  app.get('/v1/contexts/:id/learned/diff', async (context) => {
+    const tenant = context.get('tenant');
+    const record = await requireContext(tenant, contextIdFrom(context));
+    const query = validate(learnedDiffQuery, queryOf(context), 'query');
+    const history = await store.learned.history(record.id);
+    const to = query.to ?? history.length;
+    const from = query.from ?? to - 1;
+    const fromRecord = history[from - 1];
+    const toRecord = history[to - 1];
+    if (fromRecord === undefined || toRecord === undefined || from < 1) {
+      throw new ApiError(404, 'learned_version_not_found', `Learned versions ${from} and ${to} do not both exist (there are ${history.length})`, {
+        versions: history.length,
+      });
+    }
+    const patch = structuredPatch(`learned-v${from}`, `learned-v${to}`, fromRecord.text, toRecord.text, '', '', { context: 3 });
+    const lines = patch.hunks.flatMap((hunk) => hunk.lines);
+    return context.json({
+      from,
+      to,
+      added: lines.filter((line) => line.startsWith('+')).length,
+      removed: lines.filter((line) => line.startsWith('-')).length,
+      hunks: patch.hunks.map((hunk) => ({ oldStart: hunk.oldStart, oldLines: hunk.oldLines, newStart: hunk.newStart, newLines: hunk.newLines, lines: hunk.lines })),
+    });
+  });
+
+  // --- runs -----------------------------------------------------------------------------------------
+
+  app.post('/v1/contexts/:id/sleep', async (context) => {
+    const tenant = context.get('tenant');
+    const contextId = contextIdFrom(context);
+    const body = await readJsonBody(context, sleepBody);
+    await requireContext(tenant, contextId);
+    // Resolves once the run row exists; rejects if the sleep is refused before that (bad budget...).
+    const started = new Promise<RunRecord>((resolve, reject) => {
+      backgroundRuns.start((signal) => {
+        const sleeping = engine.sleep(internalId(tenant, contextId), { ...body, signal, onStarted: resolve });
+        sleeping.catch(reject);
+        return sleeping;
+      });
+    });
+    const run = await started;
+    context.header('location', `/v1/runs/${run.id}`);
+    return context.json(runJson(tenant, run), 202);
+  });
+
+  app.get('/v1/contexts/:id/runs', async (context) => {
+    const tenant = context.get('tenant');
+    const record = await requireContext(tenant, contextIdFrom(context));
+    const query = validate(runsQuery, queryOf(context), 'query');
+    const runs = await store.runs.list(record.id, { limit: query.limit });
+    return context.json({ data: runs.map((run) => runJson(tenant, run)) });
+  });
+
+  app.get('/v1/runs/:runId', async (context) => {
+    const tenant = context.get('tenant');
+    const runId = context.req.param('runId');
+    const run = await store.runs.get(runId);
+    if (run === undefined || !belongsTo(tenant, run.contextId)) throw new ApiError(404, 'run_not_found', `No run with id "${runId}"`);
+    const calls = await store.runs.calls(runId);
+    return context.json({ ...runJson(tenant, run), calls: calls.map(callJson) });
+  });
+
+  // --- ask ------------------------------------------------------------------------------------------
+
+  app.post('/v1/contexts/:id/ask', async (context) => {
+    const tenant = context.get('tenant');
+    const contextId = contextIdFrom(context);
+    const body = await readJsonBody(context, askBody);
+    await requireContext(tenant, contextId);
+    const budget = {
+      ...(body.verbosity === undefined ? {} : { verbosity: body.verbosity as 0 | 1 | 2 | 3 | 4 }),
+      ...(body.effort === undefined ? {} : { effort: body.effort }),
+      ...(body.thinkingBudget === undefined ? {} : { thinkingBudget: body.thinkingBudget }),
+      ...(body.useLearned === undefined ? {} : { useLearned: body.useLearned }),
+    };
+    if (body.stream !== true) {
+      const result = await engine.ask(internalId(tenant, contextId), body.question, {
+        ...budget,
+        ...(body.maxTokens === undefined ? {} : { maxOutputTokens: body.maxTokens }),
+        signal: context.req.raw.signal,
+      });
+      return context.json({
+        runId: result.runId,
+        contextId,
+        answer: result.answer,
+        final: result.final,
+        fresh: result.fresh,
+        contextVersion: result.contextVersion,
+        learnedSourceVersion: result.learnedSourceVersion,
+        usage: result.usage,
+        latencyMs: result.latencyMs,
+      });
+    }
+    const abort = new AbortController();
+    const asking = await startStreamingAsk({
+      store,
+      loadModel,
+      input: { contextId: internalId(tenant, contextId), question: body.question, ...budget, ...(body.maxTokens === undefined ? {} : { maxTokens: body.maxTokens }) },
+      signal: abort.signal,
+      now,
+    });
+    return streamSSE(context, async (stream) => {
+      stream.onAbort(() => abort.abort());
+      for await (const event of asking.events) {
+        const { type, ...data } = event;
+        await stream.writeSSE({ event: type, data: JSON.stringify(type === 'done' ? { ...data, contextId } : data) });
+      }
+    });
+  });
+
+  // --- OpenAI-compatible proxy ----------------------------------------------------------------------
+
+  app.post('/v1/chat/completions', (context) =>
+    handleChatCompletion(context, {
+      store,
+      loadModel,
+      now,
+      storedContextId: (name) => internalId(context.get('tenant'), name),
+    }),
+  );
+
+  return app;
+}

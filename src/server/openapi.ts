@@ -1,0 +1,85 @@
+/**
+ * `GET /openapi.json`: the routes listed here by hand, their bodies and queries converted from the
+ * zod schemas the routes validate with (so those cannot drift). A test checks that every route the
+ * app serves is listed.
+ */
+import { z } from 'zod';
+import {
+  appendContextBody,
+  askBody,
+  chatCompletionBody,
+  learnedDiffQuery,
+  listContextsQuery,
+  putContextBody,
+  runsQuery,
+  sleepBody,
+} from './api-schemas.js';
+
+interface RouteDescription {
+  method: 'get' | 'put' | 'post' | 'delete';
+  path: string;
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  responses: Record<string, string>;
+  /** Public routes take no API key. */
+  public?: boolean;
+}
+
+const errors = { '400': 'Invalid input ({error: {code, message}})', '401': 'Missing or invalid API key', '404': 'Not found (or another tenant\'s)' };
+
+export const routeDescriptions: RouteDescription[] = [
+  { method: 'get', path: '/health', summary: 'Liveness', responses: { '200': 'The process is up' }, public: true },
+  { method: 'get', path: '/ready', summary: 'Readiness: the store answers', responses: { '200': 'Ready', '503': 'Store unreachable' }, public: true },
+  { method: 'get', path: '/openapi.json', summary: 'This document', responses: { '200': 'OpenAPI 3.1 document' }, public: true },
+  { method: 'get', path: '/v1/contexts', summary: 'List contexts, in id order, with cursor paging', query: listContextsQuery, responses: { '200': '{data, nextCursor}', ...errors } },
+  { method: 'put', path: '/v1/contexts/{id}', summary: 'Create or replace a context (bumps its version)', body: putContextBody, responses: { '200': 'Replaced', '201': 'Created', ...errors } },
+  { method: 'get', path: '/v1/contexts/{id}', summary: 'Read a context', responses: { '200': 'The context', ...errors } },
+  { method: 'delete', path: '/v1/contexts/{id}', summary: 'Delete a context with its learned contexts and runs', responses: { '204': 'Deleted', ...errors } },
+  { method: 'post', path: '/v1/contexts/{id}/append', summary: 'Append text (conversation turns, logs); creates the context if new; bumps the version', body: appendContextBody, responses: { '200': 'Appended', '201': 'Created', ...errors } },
+  { method: 'get', path: '/v1/contexts/{id}/learned', summary: 'The latest learned context, with its freshness', responses: { '200': 'The learned context', ...errors } },
+  { method: 'get', path: '/v1/contexts/{id}/learned/history', summary: 'Every learned context version, oldest first', responses: { '200': '{data}', ...errors } },
+  { method: 'get', path: '/v1/contexts/{id}/learned/diff', summary: 'Line diff between two learned context versions (default: the two latest)', query: learnedDiffQuery, responses: { '200': '{from, to, added, removed, hunks}', ...errors } },
+  { method: 'post', path: '/v1/contexts/{id}/sleep', summary: 'Start a sleep run in the background', body: sleepBody, responses: { '202': 'The run, status running; Location: /v1/runs/{runId}', ...errors } },
+  { method: 'get', path: '/v1/contexts/{id}/runs', summary: 'Runs of a context, newest first', query: runsQuery, responses: { '200': '{data}', ...errors } },
+  { method: 'get', path: '/v1/runs/{runId}', summary: 'A run with status, usage, timings, error and model calls', responses: { '200': 'The run', ...errors } },
+  { method: 'post', path: '/v1/contexts/{id}/ask', summary: 'Answer a question from the learned context; `stream: true` sends SSE events delta, then done (or error)', body: askBody, responses: { '200': 'Answer with final, fresh, usage (or text/event-stream)', '502': 'The model provider failed', ...errors } },
+  { method: 'post', path: '/v1/chat/completions', summary: 'OpenAI-compatible chat completions with the learned context of the context named by the x-sleeptime-context header or sleeptime_context', body: chatCompletionBody, responses: { '200': 'chat.completion (or chat.completion.chunk stream)', '502': 'The model provider failed', ...errors } },
+];
+
+function pathParameters(path: string) {
+  return [...path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }));
+}
+
+function queryParameters(query: z.ZodObject | undefined) {
+  if (query === undefined) return [];
+  return Object.entries(query.shape).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }),
+  }));
+}
+
+export function buildOpenApiDocument() {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routeDescriptions) {
+    paths[route.path] ??= {};
+    paths[route.path]![route.method] = {
+      summary: route.summary,
+      ...(route.public === true ? { security: [] } : {}),
+      parameters: [...pathParameters(route.path), ...queryParameters(route.query)],
+      ...(route.body === undefined
+        ? {}
+        : { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(route.body, { io: 'input', unrepresentable: 'any' }) } } } }),
+      responses: Object.fromEntries(Object.entries(route.responses).map(([status, description]) => [status, { description }])),
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'sleeptime', version: '0.1.0', description: 'Sleep-time compute as a service: contexts, learned contexts, sleep runs, asks, and an OpenAI-compatible proxy.' },
+    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+    security: [{ apiKey: [] }],
+    paths,
+  };
+}
