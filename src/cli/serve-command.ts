@@ -3,7 +3,9 @@
  * on first use), and `sleeptime keys create`: a new API key for a tenant.
  */
 import type { Command } from 'commander';
-import { createBackgroundRuns } from '../server/background-runs.js';
+import { createJobWorker } from '../jobs/job-worker.js';
+import { defaultQuietPeriodMs } from '../jobs/sleep-triggers.js';
+import { parseStaleAskPolicy } from '../jobs/stale-ask.js';
 import { bootstrapApiKey, issueApiKey } from '../server/api-keys.js';
 import { createServerApp, defaultMaxBodyBytes } from '../server/app.js';
 import { startHttpServer } from '../server/http-server.js';
@@ -19,18 +21,35 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     .option('--port <port>', 'port to listen on', '8787')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--max-body-bytes <n>', 'largest request body accepted', String(defaultMaxBodyBytes))
-    .action(async (options: { port: string; host: string; maxBodyBytes: string }, command: Command) => {
+    .option('--quiet-period-ms <n>', 'sleep a context once it has not been written for this long', String(defaultQuietPeriodMs))
+    .option('--sleep-every-asks <n>', 'also sleep a context every N asks (0: off)', '0')
+    .option('--sleep-every-appends <n>', 'also sleep a context every N appended turns (0: off)', '0')
+    .option('--stale-ask <policy>', 'asks on a stale learned context: serve-stale, without, or wait:<ms>', 'serve-stale')
+    .action(async (options: { port: string; host: string; maxBodyBytes: string; quietPeriodMs: string; sleepEveryAsks: string; sleepEveryAppends: string; staleAsk: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const port = integerFlag(options.port, '--port', 0, 65_535) ?? 8787;
       const maxBodyBytes = integerFlag(options.maxBodyBytes, '--max-body-bytes', 1024, 1024 * 1024 * 1024) ?? defaultMaxBodyBytes;
+      const quietPeriodMs = integerFlag(options.quietPeriodMs, '--quiet-period-ms', 0, 7 * 24 * 3_600_000) ?? defaultQuietPeriodMs;
+      const everyAsks = integerFlag(options.sleepEveryAsks, '--sleep-every-asks', 0, 1_000_000) ?? 0;
+      const everyAppends = integerFlag(options.sleepEveryAppends, '--sleep-every-appends', 0, 1_000_000) ?? 0;
+      const staleAsk = parseStaleAskPolicy(options.staleAsk);
+      if (staleAsk === undefined) throw userError('invalid_option', `--stale-ask must be serve-stale, without or wait:<ms>, got "${options.staleAsk}"`);
       const runtime = await openRuntime(globals, { showProgress: false });
-      const backgroundRuns = createBackgroundRuns();
+      // Sleep jobs live in the store and are run here; one left by a previous process is picked up again.
+      const worker = createJobWorker({ store: runtime.store, engine: runtime.engine, onError: (error) => output.stderr(`job worker: ${error instanceof Error ? error.message : String(error)}\n`) });
       try {
         const issued = await bootstrapApiKey(runtime.store);
         if (issued !== undefined) {
           output.stdout(`Created tenant "${issued.tenant.name}" with API key (shown once, keep it):\n  ${issued.key}\n`);
         }
-        const app = createServerApp({ store: runtime.store, model: runtime.loadModel, maxBodyBytes, backgroundRuns });
+        const app = createServerApp({
+          store: runtime.store,
+          model: runtime.loadModel,
+          maxBodyBytes,
+          staleAsk,
+          triggers: { quietPeriodMs, everyAsks, everyAppends, onEnqueued: () => worker.wake() },
+        });
+        worker.start();
         const server = await startHttpServer(app, { port, host: options.host });
         output.stdout(`sleeptime serving on ${server.url} (model ${runtime.modelSpec}; OpenAPI at ${server.url}/openapi.json)\n`);
         await new Promise<void>((resolve) => {
@@ -42,11 +61,12 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
         });
-        output.stderr('Shutting down: stopping sleep runs in flight and closing the server...\n');
-        // Runs in flight are aborted and recorded as failed, so none is left "running" in the store.
-        await backgroundRuns.stop();
+        output.stderr('Shutting down: stopping the job worker and closing the server...\n');
+        // A run in flight is aborted and recorded as failed; its job goes back to the queue for the next start.
+        await worker.stop();
         await server.close();
       } finally {
+        await worker.stop();
         await runtime.close();
       }
     });

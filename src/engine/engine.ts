@@ -64,6 +64,13 @@ export interface SleepOptions {
    * background answer with the run id while input errors still reach it as rejections. Errors are ignored.
    */
   onStarted?: (run: RunRecord) => void;
+  /**
+   * Publish only if the context is still at the version the run read; otherwise the run is marked
+   * failed with code `superseded` (and that error thrown). The service's jobs set this.
+   */
+  onlyIfCurrent?: boolean;
+  /** The id the run row gets (a job pre-assigns it so a caller can follow the run before it starts). */
+  runId?: string;
 }
 
 export interface SleepBranchResult {
@@ -323,6 +330,7 @@ export function createEngine(options: EngineOptions): Engine {
     const startedAt = now();
     const run = await storeCall('start a run', () =>
       store.runs.start({
+        ...(sleepOptions.runId === undefined ? {} : { id: sleepOptions.runId }),
         contextId,
         kind: 'sleep',
         model: model.spec,
@@ -428,7 +436,7 @@ export function createEngine(options: EngineOptions): Engine {
     let published: Awaited<ReturnType<Store['runs']['complete']>>;
     try {
       published = await storeCall('publish the learned context', () =>
-        store.runs.complete(run.id, { usage, learned: { text: learnedText, sourceVersion: context.version } }),
+        store.runs.complete(run.id, { usage, learned: { text: learnedText, sourceVersion: context.version, onlyIfCurrent: sleepOptions.onlyIfCurrent === true } }),
       );
     } catch (error) {
       return failWith(asModelFailure(error, 'store_failed', 'sleep run', sleepOptions.signal));

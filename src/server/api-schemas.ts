@@ -45,6 +45,10 @@ export const askBody = z.strictObject({
   useLearned: z.boolean().optional(),
   /** Server-sent events: `delta` events with text, then one `done` event (or `error`). */
   stream: z.boolean().optional(),
+  /** When the learned context is stale: serve it flagged, wait for a fresh one, or answer without it. Default: the server's policy. */
+  stalePolicy: z.enum(['serve-stale', 'wait', 'without']).optional(),
+  /** With `stalePolicy: wait`: how long to wait for a fresh learned context. */
+  staleWaitMs: z.number().int().min(0).max(60_000).optional(),
 });
 
 export const runsQuery = z.strictObject({

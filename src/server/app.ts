@@ -8,9 +8,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { structuredPatch } from 'diff';
 import { createEngine } from '../engine/index.js';
+import { createSleepTriggers, type SleepTriggerOptions } from '../jobs/sleep-triggers.js';
+import { defaultStaleAskPolicy, isStale, waitForFreshLearned, type StaleAskPolicy } from '../jobs/stale-ask.js';
 import { SleeptimeError, systemError } from '../errors.js';
 import type { SleeptimeModel } from '../models/types.js';
-import type { ContextRecord, LearnedContextRecord, ModelCallRecord, RunRecord, Store, TenantRecord } from '../store/types.js';
+import type { ContextRecord, JobRecord, LearnedContextRecord, ModelCallRecord, RunRecord, Store, TenantRecord } from '../store/types.js';
 import { hashApiKey } from './api-keys.js';
 import { ApiError, errorBody, respondWithError } from './api-errors.js';
 import {
@@ -25,7 +27,6 @@ import {
 } from './api-schemas.js';
 import { startStreamingAsk } from './ask-stream.js';
 import { readJsonBody, validate } from './request-validation.js';
-import { createBackgroundRuns, type BackgroundRuns } from './background-runs.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { handleChatCompletion } from './openai-proxy.js';
 
@@ -37,8 +38,13 @@ export interface ServerAppOptions {
   model: SleeptimeModel | (() => Promise<SleeptimeModel>);
   /** Largest request body accepted, in bytes (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
-  /** Where background sleep runs are tracked; pass one to stop them on shutdown. */
-  backgroundRuns?: BackgroundRuns;
+  /**
+   * When sleep jobs are enqueued (quiet period after a write, every N asks or appends). Jobs are run
+   * by a worker (`src/jobs/job-worker.ts`) the caller starts on the same store.
+   */
+  triggers?: Omit<SleepTriggerOptions, 'jobs' | 'now'>;
+  /** Asks on a stale learned context: serve it flagged (default), wait for a fresh one, or go without. */
+  staleAsk?: StaleAskPolicy;
   now?: () => number;
 }
 
@@ -119,6 +125,47 @@ function runJson(tenant: TenantRecord, run: RunRecord) {
   };
 }
 
+/** A sleep run that a job will start: run-shaped, so a client follows it like any run. */
+function queuedRunJson(tenant: TenantRecord, job: JobRecord, contextVersion: number) {
+  return {
+    id: job.runId,
+    jobId: job.id,
+    contextId: externalId(tenant, job.contextId),
+    kind: 'sleep' as const,
+    // A job that failed before it could start a run reports its error here.
+    status: job.status === 'failed' ? ('failed' as const) : ('queued' as const),
+    model: null,
+    settings: job.payload,
+    sourceVersion: contextVersion,
+    question: null,
+    answer: null,
+    final: null,
+    fresh: null,
+    usage: { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
+    error: job.status === 'failed' ? job.error : null,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    runAfter: job.runAfter.toISOString(),
+  };
+}
+
+function jobJson(tenant: TenantRecord, job: JobRecord) {
+  return {
+    id: job.id,
+    kind: job.kind,
+    contextId: externalId(tenant, job.contextId),
+    status: job.status,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    runAfter: job.runAfter.toISOString(),
+    runId: job.runId,
+    error: job.error,
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+  };
+}
+
 function callJson(call: ModelCallRecord) {
   return { phase: call.phase, branch: call.branch, step: call.step, usage: call.usage, finishReason: call.finishReason, durationMs: call.durationMs };
 }
@@ -138,7 +185,8 @@ function decodeCursor(cursor: string): string {
 export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironment> {
   const { store } = options;
   const now = options.now ?? Date.now;
-  const backgroundRuns = options.backgroundRuns ?? createBackgroundRuns();
+  const triggers = createSleepTriggers({ ...options.triggers, jobs: store.jobs, now: () => new Date(now()) });
+  const staleAsk = options.staleAsk ?? defaultStaleAskPolicy;
 
   // One model for the engine, the streaming ask and the proxy, made once on first use.
   let modelPromise: Promise<SleeptimeModel> | undefined;
@@ -224,6 +272,7 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
     const contextId = contextIdFrom(context);
     const body = await readJsonBody(context, putContextBody);
     const record = await engine.putContext({ id: internalId(tenant, contextId), text: body.text, ...(body.metadata === undefined ? {} : { metadata: body.metadata }) });
+    await triggers.afterWrite(record.id, 'put');
     return context.json(contextJson(tenant, record), record.version === 1 ? 201 : 200);
   });
 
@@ -232,6 +281,7 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
     const contextId = contextIdFrom(context);
     const body = await readJsonBody(context, appendContextBody);
     const record = await store.contexts.append({ id: internalId(tenant, contextId), text: body.text, separator: body.separator });
+    await triggers.afterWrite(record.id, 'append');
     return context.json(contextJson(tenant, record), record.version === 1 ? 201 : 200);
   });
 
@@ -299,18 +349,20 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
     const tenant = context.get('tenant');
     const contextId = contextIdFrom(context);
     const body = await readJsonBody(context, sleepBody);
-    await requireContext(tenant, contextId);
-    // Resolves once the run row exists; rejects if the sleep is refused before that (bad budget...).
-    const started = new Promise<RunRecord>((resolve, reject) => {
-      backgroundRuns.start((signal) => {
-        const sleeping = engine.sleep(internalId(tenant, contextId), { ...body, signal, onStarted: resolve });
-        sleeping.catch(reject);
-        return sleeping;
-      });
-    });
-    const run = await started;
-    context.header('location', `/v1/runs/${run.id}`);
-    return context.json(runJson(tenant, run), 202);
+    const record = await requireContext(tenant, contextId);
+    // A durable job (coalesced with a pending one for this context); the worker runs it.
+    const job = await triggers.onDemand(record.id, body);
+    const queued = queuedRunJson(tenant, job, record.version);
+    context.header('location', `/v1/runs/${queued.id}`);
+    return context.json(queued, 202);
+  });
+
+  app.get('/v1/jobs/:jobId', async (context) => {
+    const tenant = context.get('tenant');
+    const jobId = context.req.param('jobId');
+    const job = await store.jobs.get(jobId);
+    if (job === undefined || !belongsTo(tenant, job.contextId)) throw new ApiError(404, 'job_not_found', `No job with id "${jobId}"`);
+    return context.json(jobJson(tenant, job));
   });
 
   app.get('/v1/contexts/:id/runs', async (context) => {
@@ -325,6 +377,14 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
     const tenant = context.get('tenant');
     const runId = context.req.param('runId');
     const run = await store.runs.get(runId);
+    if (run === undefined) {
+      // A run requested on demand has its id before its job starts it.
+      const job = await store.jobs.findByRunId(runId);
+      if (job !== undefined && belongsTo(tenant, job.contextId)) {
+        const contextRecord = await store.contexts.get(job.contextId);
+        return context.json({ ...queuedRunJson(tenant, job, contextRecord?.version ?? 0), calls: [] });
+      }
+    }
     if (run === undefined || !belongsTo(tenant, run.contextId)) throw new ApiError(404, 'run_not_found', `No run with id "${runId}"`);
     const calls = await store.runs.calls(runId);
     return context.json({ ...runJson(tenant, run), calls: calls.map(callJson) });
@@ -336,12 +396,28 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
     const tenant = context.get('tenant');
     const contextId = contextIdFrom(context);
     const body = await readJsonBody(context, askBody);
-    await requireContext(tenant, contextId);
+    const record = await requireContext(tenant, contextId);
+    const policy: StaleAskPolicy =
+      body.stalePolicy === undefined
+        ? staleAsk
+        : body.stalePolicy === 'wait'
+          ? { mode: 'wait', waitMs: body.staleWaitMs ?? (staleAsk.mode === 'wait' ? staleAsk.waitMs : 2000) }
+          : { mode: body.stalePolicy };
+    let useLearned = body.useLearned;
+    if (useLearned !== false && policy.mode !== 'serve-stale' && isStale(await store.learned.latest(record.id), record.version)) {
+      if (policy.mode === 'without') useLearned = false;
+      else {
+        // Make sure a sleep is coming now rather than after the quiet period, then wait for it.
+        await triggers.onDemand(record.id);
+        await waitForFreshLearned(store, record.id, { waitMs: policy.waitMs, signal: context.req.raw.signal });
+      }
+    }
+    await triggers.afterAsk(record.id);
     const budget = {
       ...(body.verbosity === undefined ? {} : { verbosity: body.verbosity as 0 | 1 | 2 | 3 | 4 }),
       ...(body.effort === undefined ? {} : { effort: body.effort }),
       ...(body.thinkingBudget === undefined ? {} : { thinkingBudget: body.thinkingBudget }),
-      ...(body.useLearned === undefined ? {} : { useLearned: body.useLearned }),
+      ...(useLearned === undefined ? {} : { useLearned }),
     };
     if (body.stream !== true) {
       const result = await engine.ask(internalId(tenant, contextId), body.question, {
@@ -359,6 +435,7 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
         learnedSourceVersion: result.learnedSourceVersion,
         usage: result.usage,
         latencyMs: result.latencyMs,
+        stalePolicy: policy.mode,
       });
     }
     const abort = new AbortController();

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpServer, type RunningHttpServer } from './http-server.js';
 import { contextHeader } from './openai-proxy.js';
-import { createServerTestBed, scriptedRequests, sleepReplies, type ServerTestBed } from './server-test-support.js';
+import { createServerTestBed, scriptedRequests, sleepReplies, waitForStoredRun, type ServerTestBed } from './server-test-support.js';
 
 let bed: ServerTestBed;
 let server: RunningHttpServer;
@@ -16,8 +16,7 @@ beforeEach(async () => {
   await bed.call('PUT', '/v1/contexts/notes', { body: { text: 'Ana has 3 apples. Ben has 4.' } });
   bed.replies.push(...sleepReplies('LEARNED: total apples = 7'));
   const started = (await (await bed.call('POST', '/v1/contexts/notes/sleep')).json()) as { id: string };
-  await bed.backgroundRuns.idle();
-  expect((await bed.store.runs.get(started.id))?.status).toBe('succeeded');
+  expect((await waitForStoredRun(bed.store, started.id)).status).toBe('succeeded');
 });
 
 afterEach(async () => {

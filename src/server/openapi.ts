@@ -40,9 +40,10 @@ export const routeDescriptions: RouteDescription[] = [
   { method: 'get', path: '/v1/contexts/{id}/learned', summary: 'The latest learned context, with its freshness', responses: { '200': 'The learned context', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/learned/history', summary: 'Every learned context version, oldest first', responses: { '200': '{data}', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/learned/diff', summary: 'Line diff between two learned context versions (default: the two latest)', query: learnedDiffQuery, responses: { '200': '{from, to, added, removed, hunks}', ...errors } },
-  { method: 'post', path: '/v1/contexts/{id}/sleep', summary: 'Start a sleep run in the background', body: sleepBody, responses: { '202': 'The run, status running; Location: /v1/runs/{runId}', ...errors } },
+  { method: 'post', path: '/v1/contexts/{id}/sleep', summary: 'Queue a sleep run as a durable job (coalesced with a pending one for the context)', body: sleepBody, responses: { '202': 'The run to be, status queued, with its id and jobId; Location: /v1/runs/{runId}', ...errors } },
+  { method: 'get', path: '/v1/jobs/{jobId}', summary: 'A sleep job: status, attempts, next due time, latest run, last error', responses: { '200': 'The job', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/runs', summary: 'Runs of a context, newest first', query: runsQuery, responses: { '200': '{data}', ...errors } },
-  { method: 'get', path: '/v1/runs/{runId}', summary: 'A run with status, usage, timings, error and model calls', responses: { '200': 'The run', ...errors } },
+  { method: 'get', path: '/v1/runs/{runId}', summary: 'A run with status, usage, timings, error and model calls (status queued while its job waits)', responses: { '200': 'The run', ...errors } },
   { method: 'post', path: '/v1/contexts/{id}/ask', summary: 'Answer a question from the learned context; `stream: true` sends SSE events delta, then done (or error)', body: askBody, responses: { '200': 'Answer with final, fresh, usage (or text/event-stream)', '502': 'The model provider failed', ...errors } },
   { method: 'post', path: '/v1/chat/completions', summary: 'OpenAI-compatible chat completions with the learned context of the context named by the x-sleeptime-context header or sleeptime_context', body: chatCompletionBody, responses: { '200': 'chat.completion (or chat.completion.chunk stream)', '502': 'The model provider failed', ...errors } },
 ];

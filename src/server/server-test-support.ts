@@ -1,12 +1,13 @@
 /** Shared set-up of the server tests: a temp SQLite store, a scripted upstream model, two tenants. */
 import { createModel } from '../models/create-model.js';
 import { openStore } from '../store/index.js';
-import type { Store } from '../store/types.js';
+import type { RunRecord, Store } from '../store/types.js';
 import { createSqliteTestLocation, type TestStoreLocation } from '../store/test-databases.js';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '../testing/scripted-openai-server.js';
 import { issueApiKey } from './api-keys.js';
 import { createServerApp, type ServerAppOptions } from './app.js';
-import { createBackgroundRuns, type BackgroundRuns } from './background-runs.js';
+import { createEngine } from '../engine/index.js';
+import { createJobWorker, type JobWorker, type JobWorkerOptions } from '../jobs/job-worker.js';
 
 export interface ServerTestBed {
   store: Store;
@@ -14,14 +15,19 @@ export interface ServerTestBed {
   /** Replies the upstream gives next, in order; a test pushes what it expects to be asked. */
   replies: ScriptedReply[];
   app: ReturnType<typeof createServerApp>;
-  backgroundRuns: BackgroundRuns;
+  /** The in-process job worker, polling every 10 ms. */
+  worker: JobWorker;
   keyA: string;
   keyB: string;
   call(method: string, path: string, options?: { key?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<Response>;
   close(): Promise<void>;
 }
 
-export async function createServerTestBed(options: Partial<Pick<ServerAppOptions, 'maxBodyBytes'>> = {}): Promise<ServerTestBed> {
+export interface ServerTestBedOptions extends Partial<Pick<ServerAppOptions, 'maxBodyBytes' | 'staleAsk' | 'triggers'>> {
+  worker?: Partial<Pick<JobWorkerOptions, 'retryBaseDelayMs' | 'jobTimeoutMs' | 'leaseMs'>>;
+}
+
+export async function createServerTestBed(options: ServerTestBedOptions = {}): Promise<ServerTestBed> {
   const location: TestStoreLocation = await createSqliteTestLocation('server');
   const store = await openStore(location.config);
   const replies: ScriptedReply[] = [];
@@ -33,13 +39,17 @@ export async function createServerTestBed(options: Partial<Pick<ServerAppOptions
     if (reply === undefined) throw new Error('the test scripted no more upstream replies');
     return reply;
   });
-  const backgroundRuns = createBackgroundRuns();
+  const model = () => createModel('openai-compatible:scripted', { baseUrl: upstream.baseUrl, retry: { maxAttempts: 1 } });
+  // Retries are far off by default, so a failing run does not take replies a test scripted for later.
+  const worker = createJobWorker({ store, engine: createEngine({ store, model }), pollIntervalMs: 10, retryBaseDelayMs: 60_000, ...options.worker });
+  const { worker: _workerOptions, ...appOptions } = options;
   const app = createServerApp({
     store,
-    model: () => createModel('openai-compatible:scripted', { baseUrl: upstream.baseUrl, retry: { maxAttempts: 1 } }),
-    backgroundRuns,
-    ...options,
+    model,
+    ...appOptions,
+    triggers: { ...appOptions.triggers, onEnqueued: () => worker.wake() },
   });
+  worker.start();
   const keyA = (await issueApiKey(store, { tenantName: 'tenant-a' })).key;
   const keyB = (await issueApiKey(store, { tenantName: 'tenant-b' })).key;
   return {
@@ -47,7 +57,7 @@ export async function createServerTestBed(options: Partial<Pick<ServerAppOptions
     upstream,
     replies,
     app,
-    backgroundRuns,
+    worker,
     keyA,
     keyB,
     call(method, path, callOptions = {}) {
@@ -62,12 +72,23 @@ export async function createServerTestBed(options: Partial<Pick<ServerAppOptions
       return Promise.resolve(app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }));
     },
     async close() {
-      await backgroundRuns.stop();
+      await worker.stop();
       await upstream.close();
       await store.close();
       await location.remove();
     },
   };
+}
+
+/** Waits until the run exists and has finished (its job may not have started it yet). */
+export async function waitForStoredRun(store: Store, runId: string, timeoutMs = 5000): Promise<RunRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await store.runs.get(runId);
+    if (run !== undefined && run.status !== 'running') return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not finish within ${timeoutMs} ms (${run?.status ?? 'not started'})`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 export function isPrefixWarmUp(request: RecordedRequest): boolean {

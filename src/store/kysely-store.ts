@@ -7,6 +7,7 @@ import type {
   ApiKeysTable,
   ContextsTable,
   Database,
+  JobsTable,
   LearnedContextsTable,
   ModelCallsTable,
   RunsTable,
@@ -20,6 +21,8 @@ import type {
   CompleteRunInput,
   ContextRecord,
   ContextRepository,
+  JobRecord,
+  JobRepository,
   LearnedContextRecord,
   LearnedContextRepository,
   ModelCallRecord,
@@ -276,6 +279,21 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
             .executeTakeFirst();
           if (finished === undefined) throw runNotRunning(runId);
           if (input.learned === undefined) return { run: toRunRecord(finished) };
+          if (input.learned.onlyIfCurrent === true) {
+            // Read under a row lock (PostgreSQL; SQLite holds the write lock already), so a write
+            // cannot slip in between this check and the publish.
+            let versionQuery = transaction.selectFrom('contexts').select('version').where('id', '=', finished.context_id);
+            if (options.kind === 'postgres') versionQuery = versionQuery.forUpdate();
+            const current = await versionQuery.executeTakeFirst();
+            const currentVersion = current === undefined ? undefined : Number(current.version);
+            if (currentVersion !== input.learned.sourceVersion) {
+              throw userError(
+                'superseded',
+                `The context moved to version ${currentVersion ?? '(deleted)'} while the run read version ${input.learned.sourceVersion}; nothing was published`,
+                { sourceVersion: input.learned.sourceVersion, currentVersion: currentVersion ?? null },
+              );
+            }
+          }
 
           const published = await transaction
             .insertInto('learned_contexts')
@@ -458,8 +476,208 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       }),
   };
 
+  /** A running job still held by `owner`. */
+  const heldBy = (executor: Kysely<Database>, jobId: string, owner: string) =>
+    executor.selectFrom('jobs').selectAll().where('id', '=', jobId).where('status', '=', 'running').where('lease_owner', '=', owner);
+
+  const jobs: JobRepository = {
+    enqueue: (input) =>
+      guard('jobs.enqueue', async () => {
+        const now = (input.now ?? new Date()).toISOString();
+        const maxAttempts = input.maxAttempts ?? 3;
+        if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
+          throw systemError('invalid_job', `maxAttempts must be a whole number >= 1, got ${maxAttempts}`);
+        }
+        const id = randomUUID();
+        try {
+          const row = await db
+            .insertInto('jobs')
+            .values({
+              id,
+              kind: input.kind,
+              context_id: input.contextId,
+              coalesce_key: input.coalesceKey ?? null,
+              payload: serializeObject(input.payload ?? {}, 'payload'),
+              status: 'pending',
+              attempts: 0,
+              max_attempts: maxAttempts,
+              run_after: input.runAfter.toISOString(),
+              lease_owner: null,
+              lease_expires_at: null,
+              run_id: input.runId ?? null,
+              error_code: null,
+              error_message: null,
+              created_at: now,
+              updated_at: now,
+            })
+            // The predicate is literal SQL: PostgreSQL matches it against the partial index at plan time.
+            .onConflict((conflict) =>
+              conflict
+                .column('coalesce_key')
+                .where(sql<boolean>`status = 'pending'`)
+                .doUpdateSet((eb) => ({
+                  run_after: eb.ref('excluded.run_after'),
+                  payload: eb.ref('excluded.payload'),
+                  run_id: sql<string | null>`coalesce(jobs.run_id, excluded.run_id)`,
+                  updated_at: eb.ref('excluded.updated_at'),
+                })),
+            )
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return { job: toJobRecord(row), coalesced: row.id !== id };
+        } catch (error) {
+          if (isForeignKeyViolation(error)) {
+            throw userError('context_not_found', `context '${input.contextId}' does not exist`, { contextId: input.contextId });
+          }
+          throw error;
+        }
+      }),
+
+    claim: (input) =>
+      guard('jobs.claim', async () => {
+        const now = input.now ?? new Date();
+        const nowIso = now.toISOString();
+        const leaseIso = new Date(now.getTime() + input.leaseMs).toISOString();
+        // A crashed worker's job with no attempts left is given up rather than run forever.
+        await db
+          .updateTable('jobs')
+          .set({ status: 'failed', error_code: 'lease_expired', error_message: 'The job\'s lease expired on its last attempt', lease_owner: null, lease_expires_at: null, updated_at: nowIso })
+          .where('status', '=', 'running')
+          .where('lease_expires_at', '<=', nowIso)
+          .whereRef('attempts', '>=', 'max_attempts')
+          .execute();
+        const due = sql<boolean>`((jobs.status = 'pending' and jobs.run_after <= ${nowIso}) or (jobs.status = 'running' and jobs.lease_expires_at <= ${nowIso}))`;
+        // One sleep per context at a time: a context whose job is under a live lease waits.
+        const contextFree = sql<boolean>`not exists (select 1 from jobs as other where other.context_id = jobs.context_id and other.id <> jobs.id and other.status = 'running' and other.lease_expires_at > ${nowIso})`;
+        let candidate = db
+          .selectFrom('jobs')
+          .select('jobs.id')
+          .where(due)
+          .where(contextFree)
+          .orderBy('jobs.run_after', 'asc')
+          .orderBy('jobs.created_at', 'asc')
+          .limit(1);
+        if (options.kind === 'postgres') candidate = candidate.forUpdate().skipLocked();
+        // `due` is checked again on the row being updated: of two claimers that picked the same job,
+        // the second finds it running under a live lease and updates nothing.
+        const claimed = await db
+          .updateTable('jobs')
+          .set((eb) => ({
+            status: 'running',
+            lease_owner: input.owner,
+            lease_expires_at: leaseIso,
+            attempts: eb('attempts', '+', 1),
+            updated_at: nowIso,
+          }))
+          .where('id', '=', candidate)
+          .where(due)
+          .returningAll()
+          .executeTakeFirst();
+        return claimed === undefined ? undefined : toJobRecord(claimed);
+      }),
+
+    heartbeat: (input) =>
+      guard('jobs.heartbeat', async () => {
+        const now = input.now ?? new Date();
+        const result = await db
+          .updateTable('jobs')
+          .set({ lease_expires_at: new Date(now.getTime() + input.leaseMs).toISOString(), updated_at: now.toISOString() })
+          .where('id', '=', input.jobId)
+          .where('status', '=', 'running')
+          .where('lease_owner', '=', input.owner)
+          .executeTakeFirst();
+        return result.numUpdatedRows > 0n;
+      }),
+
+    complete: (input) =>
+      guard('jobs.complete', async () => {
+        const now = (input.now ?? new Date()).toISOString();
+        const row = await db
+          .updateTable('jobs')
+          .set({
+            status: 'succeeded',
+            lease_owner: null,
+            lease_expires_at: null,
+            ...(input.runId === undefined ? {} : { run_id: input.runId }),
+            error_code: null,
+            error_message: null,
+            updated_at: now,
+          })
+          .where('id', '=', input.jobId)
+          .where('status', '=', 'running')
+          .where('lease_owner', '=', input.owner)
+          .returningAll()
+          .executeTakeFirst();
+        return row === undefined ? undefined : toJobRecord(row);
+      }),
+
+    fail: (input) =>
+      guard('jobs.fail', async () => {
+        const now = input.now ?? new Date();
+        const nowIso = now.toISOString();
+        return await db.transaction().execute(async (transaction) => {
+          const held = await heldBy(transaction, input.jobId, input.owner).executeTakeFirst();
+          if (held === undefined) return undefined;
+          let retry = input.retry !== false && Number(held.attempts) < Number(held.max_attempts);
+          if (retry && held.coalesce_key !== null) {
+            // Another pending job for the same key will do the same work: no second one.
+            const pending = await transaction
+              .selectFrom('jobs')
+              .select('id')
+              .where('coalesce_key', '=', held.coalesce_key)
+              .where('status', '=', 'pending')
+              .executeTakeFirst();
+            if (pending !== undefined) retry = false;
+          }
+          const row = await transaction
+            .updateTable('jobs')
+            .set({
+              status: retry ? 'pending' : 'failed',
+              run_after: retry ? new Date(now.getTime() + Math.max(0, input.retryDelayMs)).toISOString() : held.run_after,
+              lease_owner: null,
+              lease_expires_at: null,
+              ...(input.runId === undefined ? {} : { run_id: input.runId }),
+              error_code: input.error.code,
+              error_message: input.error.message,
+              updated_at: nowIso,
+            })
+            .where('id', '=', input.jobId)
+            .where('status', '=', 'running')
+            .where('lease_owner', '=', input.owner)
+            .returningAll()
+            .executeTakeFirst();
+          return row === undefined ? undefined : toJobRecord(row);
+        });
+      }),
+
+    get: (jobId) =>
+      guard('jobs.get', async () => {
+        const row = await db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+        return row === undefined ? undefined : toJobRecord(row);
+      }),
+
+    findByRunId: (runId) =>
+      guard('jobs.findByRunId', async () => {
+        const row = await db.selectFrom('jobs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+        return row === undefined ? undefined : toJobRecord(row);
+      }),
+
+    list: (contextId) =>
+      guard('jobs.list', async () => {
+        const rows = await db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('context_id', '=', contextId)
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'asc')
+          .execute();
+        return rows.map(toJobRecord);
+      }),
+  };
+
   return {
     kind: options.kind,
+    jobs,
     contexts,
     learned,
     runs,
@@ -580,6 +798,26 @@ function toRunRecord(row: Selectable<RunsTable>): RunRecord {
     prefixCacheHit: row.prefix_cache_hit === null ? null : Number(row.prefix_cache_hit) === 1,
     timeToFirstTokenMs: row.time_to_first_token_ms === null ? null : Number(row.time_to_first_token_ms),
     prefixWarmUp: row.prefix_warm_up === null ? null : (parseJson(row.prefix_warm_up) as PrefixWarmUpRecord),
+  };
+}
+
+function toJobRecord(row: Selectable<JobsTable>): JobRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    contextId: row.context_id,
+    coalesceKey: row.coalesce_key,
+    payload: parseJson(row.payload) as Record<string, unknown>,
+    status: row.status,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    runAfter: new Date(row.run_after),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at === null ? null : new Date(row.lease_expires_at),
+    runId: row.run_id,
+    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
   };
 }
 

@@ -148,6 +148,40 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
         await db.schema.createIndex('api_keys_tenant_id_index').on('api_keys').column('tenant_id').execute();
       },
     },
+    // Durable sleep jobs (issue 4): the embedded worker polls this table; a lease makes a job one
+    // worker's at a time, and an expired lease lets another worker pick it up again.
+    '0004-jobs': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('jobs')
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('kind', 'text', (column) => column.notNull())
+          .addColumn('context_id', 'text', (column) => column.notNull().references('contexts.id').onDelete('cascade'))
+          .addColumn('coalesce_key', 'text')
+          .addColumn('payload', 'text', (column) => column.notNull())
+          .addColumn('status', 'text', (column) => column.notNull())
+          .addColumn('attempts', 'integer', (column) => column.notNull())
+          .addColumn('max_attempts', 'integer', (column) => column.notNull())
+          .addColumn('run_after', 'text', (column) => column.notNull())
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_expires_at', 'text')
+          // The run the job's next attempt creates (pre-assigned on demand), then the latest run.
+          .addColumn('run_id', 'text')
+          .addColumn('error_code', 'text')
+          .addColumn('error_message', 'text')
+          .addColumn('created_at', 'text', (column) => column.notNull())
+          .addColumn('updated_at', 'text', (column) => column.notNull())
+          .addCheckConstraint('jobs_kind_known', sql`kind in ('sleep')`)
+          .addCheckConstraint('jobs_status_known', sql`status in ('pending', 'running', 'succeeded', 'failed')`)
+          .addCheckConstraint('jobs_attempts_valid', sql`attempts >= 0 and max_attempts >= 1`)
+          .execute();
+        // At most one pending job per coalescing key: a new write pushes that job back instead of adding one.
+        await sql`create unique index jobs_pending_coalesce_key_index on jobs (coalesce_key) where status = 'pending'`.execute(db);
+        await db.schema.createIndex('jobs_status_run_after_index').on('jobs').columns(['status', 'run_after']).execute();
+        await db.schema.createIndex('jobs_context_id_index').on('jobs').column('context_id').execute();
+        await db.schema.createIndex('jobs_run_id_index').on('jobs').column('run_id').execute();
+      },
+    },
   };
 }
 

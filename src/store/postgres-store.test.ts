@@ -117,6 +117,7 @@ describe.skipIf(serverUrl === undefined)(
         expect(tables.rows.map((row) => row.table_name)).toEqual([
           'api_keys',
           'contexts',
+          'jobs',
           'learned_contexts',
           'model_calls',
           'runs',
@@ -125,13 +126,17 @@ describe.skipIf(serverUrl === undefined)(
           'tenants',
         ]);
         const migrations = await client.query<{ name: string }>('select name from sleeptime_migration');
-        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys']);
+        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs']);
         const indexes = await client.query<{ indexname: string }>(
           `select indexname from pg_indexes where schemaname = 'public' and indexname like '%_index' order by indexname`,
         );
         expect(indexes.rows.map((row) => row.indexname)).toEqual([
           'api_keys_tenant_id_index',
           'contexts_created_at_index',
+          'jobs_context_id_index',
+          'jobs_pending_coalesce_key_index',
+          'jobs_run_id_index',
+          'jobs_status_run_after_index',
           'learned_contexts_context_id_index',
           'learned_contexts_run_id_index',
           'model_calls_run_id_index',

@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { Phase, RunKind, RunStatus } from './types.js';
+import type { JobKind, JobStatus, Phase, RunKind, RunStatus } from './types.js';
 
 /**
  * Row types of the store's tables, shared by SQLite and PostgreSQL. Column types are chosen to mean
@@ -17,6 +17,27 @@ export interface Database {
   model_calls: ModelCallsTable;
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
+  jobs: JobsTable;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: JobKind;
+  context_id: string;
+  coalesce_key: string | null;
+  /** JSON object: the options the job's run is started with. */
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  run_after: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  run_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface TenantsTable {

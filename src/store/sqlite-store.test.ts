@@ -68,6 +68,7 @@ describe('SQLite store', () => {
       expect(tables).toEqual([
         'api_keys',
         'contexts',
+        'jobs',
         'learned_contexts',
         'model_calls',
         'runs',
@@ -75,7 +76,7 @@ describe('SQLite store', () => {
         'sleeptime_migration_lock',
         'tenants',
       ]);
-      expect(database.prepare('select name from sleeptime_migration').pluck().all()).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys']);
+      expect(database.prepare('select name from sleeptime_migration').pluck().all()).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs']);
     } finally {
       database.close();
     }

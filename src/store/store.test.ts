@@ -698,6 +698,112 @@ function defineStoreSuite(target: StoreTarget): void {
     });
   });
 
+  describe('jobs', () => {
+    const start = new Date('2030-01-01T00:00:00.000Z');
+    const at = (ms: number) => new Date(start.getTime() + ms);
+
+    /** A store of its own: claim() takes any due job, so no other test's jobs may be in it. */
+    async function jobStore(label: string) {
+      const store = await open(await freshConfig(label));
+      const context = await store.contexts.put({ id: uniqueId('jobs'), text: 'text' });
+      return { store, contextId: context.id };
+    }
+
+    it('coalesces pending jobs per key: a re-enqueue moves runAfter later and adds no job', async () => {
+      const { store, contextId } = await jobStore('jobs-coalesce');
+      const first = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(30_000), now: at(0) });
+      expect(first).toMatchObject({ coalesced: false, job: { status: 'pending', attempts: 0, maxAttempts: 3, runId: null } });
+      for (let write = 1; write <= 5; write += 1) {
+        const again = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(30_000 + write * 1000), runId: `run-${write}`, now: at(write * 1000) });
+        expect(again).toMatchObject({ coalesced: true, job: { id: first.job.id } });
+      }
+      const jobs = await store.jobs.list(contextId);
+      expect(jobs).toHaveLength(1);
+      // The first pre-assigned run id is kept; runAfter follows the last write.
+      expect(jobs[0]).toMatchObject({ runAfter: at(35_000), runId: 'run-1' });
+      expect(await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(34_999) })).toBeUndefined();
+      expect(await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(35_000) })).toMatchObject({ id: first.job.id, status: 'running', attempts: 1, leaseOwner: 'w1', leaseExpiresAt: at(36_000) });
+      // A write while the job runs starts a new pending job rather than touching the running one.
+      const during = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(40_000), now: at(35_500) });
+      expect(during.coalesced).toBe(false);
+      await expectStoreError(store.jobs.enqueue({ kind: 'sleep', contextId: 'no-such-context', runAfter: at(0) }), 'context_not_found', 'user');
+    });
+
+    it('lets exactly one of many concurrent claimers win a job', async () => {
+      const { store, contextId } = await jobStore('jobs-race');
+      const { job } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, index) => store.jobs.claim({ owner: `w${index}`, leaseMs: 60_000, now: at(1) })));
+      const winners = claims.filter((claimed) => claimed !== undefined);
+      expect(winners).toHaveLength(1);
+      expect(winners[0]?.id).toBe(job.id);
+      expect((await store.jobs.get(job.id))?.leaseOwner).toBe(winners[0]?.leaseOwner);
+    });
+
+    it('heartbeats extend the lease; an expired lease is reclaimed by another worker, and the old owner is refused', async () => {
+      const { store, contextId } = await jobStore('jobs-lease');
+      const { job } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      expect(await store.jobs.claim({ owner: 'crashing', leaseMs: 1000, now: at(0) })).toMatchObject({ id: job.id });
+      expect(await store.jobs.heartbeat({ jobId: job.id, owner: 'crashing', leaseMs: 1000, now: at(900) })).toBe(true);
+      // Still leased (until 1900): nobody else gets it, not even for another context job.
+      expect(await store.jobs.claim({ owner: 'rescuer', leaseMs: 1000, now: at(1800) })).toBeUndefined();
+      // The owner crashed: no more heartbeats. After expiry the job is claimed again.
+      const reclaimed = await store.jobs.claim({ owner: 'rescuer', leaseMs: 1000, now: at(1900) });
+      expect(reclaimed).toMatchObject({ id: job.id, leaseOwner: 'rescuer', attempts: 2, status: 'running' });
+      expect(await store.jobs.heartbeat({ jobId: job.id, owner: 'crashing', leaseMs: 1000, now: at(1950) })).toBe(false);
+      expect(await store.jobs.complete({ jobId: job.id, owner: 'crashing', runId: 'late', now: at(1950) })).toBeUndefined();
+      expect(await store.jobs.complete({ jobId: job.id, owner: 'rescuer', runId: 'run-ok', now: at(2000) })).toMatchObject({ status: 'succeeded', runId: 'run-ok', leaseOwner: null });
+      expect(await store.jobs.claim({ owner: 'rescuer', leaseMs: 1000, now: at(10_000) })).toBeUndefined();
+    });
+
+    it('retries a failed job with the given backoff, at most maxAttempts times, then fails it', async () => {
+      const { store, contextId } = await jobStore('jobs-retry');
+      const { job } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), maxAttempts: 2, now: at(0) });
+      await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(0) });
+      const retried = await store.jobs.fail({ jobId: job.id, owner: 'w', error: { code: 'upstream_failed', message: 'boom' }, retryDelayMs: 500, now: at(100) });
+      expect(retried).toMatchObject({ status: 'pending', attempts: 1, runAfter: at(600), error: { code: 'upstream_failed' } });
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(599) })).toBeUndefined();
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(600) })).toMatchObject({ attempts: 2 });
+      const gaveUp = await store.jobs.fail({ jobId: job.id, owner: 'w', error: { code: 'upstream_failed', message: 'again' }, retryDelayMs: 500, now: at(700) });
+      expect(gaveUp).toMatchObject({ status: 'failed', attempts: 2, error: { message: 'again' } });
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(100_000) })).toBeUndefined();
+
+      // retry: false fails at once; an expired lease on the last attempt is given up.
+      const { job: second } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), maxAttempts: 1, now: at(0) });
+      await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(200_000) });
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(202_000) })).toBeUndefined();
+      expect(await store.jobs.get(second.id)).toMatchObject({ status: 'failed', error: { code: 'lease_expired' } });
+      const { job: third } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(300_000) });
+      expect(await store.jobs.fail({ jobId: third.id, owner: 'w', error: { code: 'context_not_found', message: 'gone' }, retryDelayMs: 0, retry: false, now: at(300_001) })).toMatchObject({ status: 'failed', attempts: 1 });
+    });
+
+    it('publishes only if the source version is still current when asked to', async () => {
+      const store = await open();
+      const context = await store.contexts.put({ id: uniqueId('supersede'), text: 'v1' });
+      const run = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
+      await store.contexts.put({ id: context.id, text: 'v2' });
+      await expectStoreError(store.runs.complete(run.id, { usage: usage(1, 1, 0), learned: { text: 'old', sourceVersion: 1, onlyIfCurrent: true } }), 'superseded', 'user');
+      // Nothing changed: the run is still running and nothing was published.
+      expect((await store.runs.get(run.id))?.status).toBe('running');
+      expect(await store.learned.latest(context.id)).toBeUndefined();
+      const current = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 2 });
+      const { learned } = await store.runs.complete(current.id, { usage: usage(1, 1, 0), learned: { text: 'new', sourceVersion: 2, onlyIfCurrent: true } });
+      expect(learned).toMatchObject({ sourceVersion: 2, text: 'new' });
+    });
+
+    it('keeps pending jobs across close and reopen, and deletes them with their context', async () => {
+      const config = await freshConfig('jobs-reopen');
+      const first = await open(config);
+      const context = await first.contexts.put({ id: uniqueId('jobs'), text: 'text' });
+      const { job } = await first.jobs.enqueue({ kind: 'sleep', contextId: context.id, runAfter: at(0), payload: { parallel: 2 }, now: at(0) });
+      await first.close();
+      const second = await open(config);
+      expect(await second.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1) })).toMatchObject({ id: job.id, payload: { parallel: 2 } });
+      await second.contexts.delete(context.id);
+      expect(await second.jobs.get(job.id)).toBeUndefined();
+    });
+  });
+
   describe('lifecycle', () => {
     it('applies migrations once: opening again, or several at once, keeps working and keeps data', async () => {
       const config = await freshConfig('migrations');

@@ -138,8 +138,12 @@ export interface CompleteRunInput {
   learnedContextId?: number | null;
   prefixCacheHit?: boolean | null;
   timeToFirstTokenMs?: number | null;
-  /** Sleep runs: published in the same transaction that marks the run succeeded. */
-  learned?: { text: string; sourceVersion: number };
+  /**
+   * Sleep runs: published in the same transaction that marks the run succeeded. With
+   * `onlyIfCurrent`, the transaction fails with `superseded` (and nothing changes) when the context
+   * has moved past `sourceVersion` meanwhile.
+   */
+  learned?: { text: string; sourceVersion: number; onlyIfCurrent?: boolean };
 }
 
 export interface RunRepository {
@@ -187,8 +191,83 @@ export interface ApiKeyRepository {
   findActiveByHash(keyHash: string): Promise<{ key: ApiKeyRecord; tenant: TenantRecord } | undefined>;
 }
 
+export type JobKind = 'sleep';
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+
+/** A durable unit of background work (a sleep run of one context), processed by a worker under a lease. */
+export interface JobRecord {
+  id: string;
+  kind: JobKind;
+  contextId: string;
+  /** Jobs with the same key coalesce while pending: one pending job per key. */
+  coalesceKey: string | null;
+  payload: Record<string, unknown>;
+  status: JobStatus;
+  /** Claims so far, including the one running now. */
+  attempts: number;
+  maxAttempts: number;
+  /** Not claimed before this time (debounce, retry backoff). */
+  runAfter: Date;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  /** The run the next attempt creates (pre-assigned when triggered on demand), then the latest run. */
+  runId: string | null;
+  error: RunError | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EnqueueJobInput {
+  kind: JobKind;
+  contextId: string;
+  coalesceKey?: string;
+  payload?: Record<string, unknown>;
+  runAfter: Date;
+  /** Default 3. */
+  maxAttempts?: number;
+  /** Kept if the job coalesces into a pending job that has none. */
+  runId?: string;
+  now?: Date;
+}
+
+export interface JobRepository {
+  /**
+   * Adds a pending job, or, when a pending job with the same coalescing key exists, moves that job's
+   * `runAfter` to this one's (a new write pushes a debounced job later) and returns it.
+   */
+  enqueue(input: EnqueueJobInput): Promise<{ job: JobRecord; coalesced: boolean }>;
+  /**
+   * Atomically takes the next due job (pending and due, or running with an expired lease) for
+   * `owner` until `now + leaseMs`; one claimer wins. Skips contexts with a job under a live lease.
+   * Running jobs whose lease expired with no attempts left are marked failed (`lease_expired`).
+   */
+  claim(input: { owner: string; leaseMs: number; now?: Date }): Promise<JobRecord | undefined>;
+  /** Extends the lease; false when `owner` no longer holds it (expired and reclaimed, or finished). */
+  heartbeat(input: { jobId: string; owner: string; leaseMs: number; now?: Date }): Promise<boolean>;
+  /** Marks the job succeeded; undefined when `owner` no longer holds it. */
+  complete(input: { jobId: string; owner: string; runId?: string | null; now?: Date }): Promise<JobRecord | undefined>;
+  /**
+   * Records a failed attempt: back to pending after `retryDelayMs` while attempts remain and `retry`
+   * is not false, else failed for good. Undefined when `owner` no longer holds the lease.
+   */
+  fail(input: {
+    jobId: string;
+    owner: string;
+    error: RunError;
+    retryDelayMs: number;
+    retry?: boolean;
+    runId?: string | null;
+    now?: Date;
+  }): Promise<JobRecord | undefined>;
+  get(jobId: string): Promise<JobRecord | undefined>;
+  findByRunId(runId: string): Promise<JobRecord | undefined>;
+  /** Newest first. */
+  list(contextId: string): Promise<JobRecord[]>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  readonly jobs: JobRepository;
   readonly contexts: ContextRepository;
   readonly learned: LearnedContextRepository;
   readonly runs: RunRepository;
