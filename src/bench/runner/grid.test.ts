@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { SleeptimeError } from '../../errors.js';
 import type { BenchItem } from '../bench-types.js';
 import { benchPromptsDigest } from './bench-prompts.js';
 import { contentHash } from './canonical-json.js';
 import { benchRowKey, compareTestBudgets, deriveSeed, expandGrid, lowestTestBudget, parseGridSpec, type BenchCell } from './grid.js';
 import { benchTestItems } from './runner-test-support.js';
+import { sleeptimeErrorThrownBy } from '../../testing/sleeptime-error-of.js';
 
 const model = 'openai-compatible:scripted';
-
-function userErrorOf(action: () => unknown): SleeptimeError {
-  try {
-    action();
-  } catch (error) {
-    if (SleeptimeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a SleeptimeError');
-}
 
 function countBy(cells: BenchCell[], field: (cell: BenchCell) => string): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -66,7 +56,7 @@ describe('parseGridSpec', () => {
     [{ samplingTemperature: 0 }, 'samplingTemperature'],
     [{ pasAtK: [1] }, 'grid'],
   ])('rejects %j naming %s', (input, field) => {
-    const error = userErrorOf(() => parseGridSpec(input));
+    const error = sleeptimeErrorThrownBy(() => parseGridSpec(input));
     expect(error.code).toBe('invalid_grid');
     expect(error.category).toBe('user');
     expect(error.message).toContain(field);
@@ -165,9 +155,9 @@ describe('expandGrid', () => {
 
   it('rejects repeated ids, a context group with two texts, and answers the grader cannot use', () => {
     const [first] = benchTestItems as [BenchItem];
-    expect(userErrorOf(() => expandGrid([first, first], {}, { model })).code).toBe('duplicate_item');
-    expect(userErrorOf(() => expandGrid([first, { ...first, id: 'other', context: 'Different.' }], {}, { model })).code).toBe('inconsistent_context_group');
-    expect(userErrorOf(() => expandGrid([{ ...first, grader: 'aime', answer: 2.5 }], {}, { model })).code).toBe('invalid_item');
+    expect(sleeptimeErrorThrownBy(() => expandGrid([first, first], {}, { model })).code).toBe('duplicate_item');
+    expect(sleeptimeErrorThrownBy(() => expandGrid([first, { ...first, id: 'other', context: 'Different.' }], {}, { model })).code).toBe('inconsistent_context_group');
+    expect(sleeptimeErrorThrownBy(() => expandGrid([{ ...first, grader: 'aime', answer: 2.5 }], {}, { model })).code).toBe('invalid_item');
   });
 });
 

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveModelFile } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SleeptimeError } from '../../errors.js';
 import { writeRandomLlamaGguf } from '../../testing/gguf-writer.js';
 import { createLlamaModel, DEFAULT_LLAMA_MODEL, type DownloadProgress } from './index.js';
+import { sleeptimeErrorOf } from '../../testing/sleeptime-error-of.js';
 
 let directory: string;
 let modelFile: string;
@@ -28,15 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
-
-async function failureOf(promise: PromiseLike<unknown>): Promise<SleeptimeError> {
-  const error = await Promise.resolve(promise).then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!SleeptimeError.isInstance(error)) throw new Error(`expected a SleeptimeError, got ${String(error)}`);
-  return error;
-}
 
 /** Serves `/<user>/<repo>/resolve/main/<file>` like Hugging Face, with HEAD and byte ranges. */
 async function startHuggingFaceStandIn(files: Record<string, Buffer>): Promise<{ server: Server; endpoint: string; requests: string[] }> {
@@ -77,26 +68,26 @@ describe('createLlamaModel', () => {
 
     await handle.close();
     await handle.close();
-    const failure = await failureOf(handle.languageModel.doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }] }));
+    const failure = await sleeptimeErrorOf(handle.languageModel.doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }] }));
     expect(failure).toMatchObject({ code: 'llama_model_closed', category: 'system' });
   });
 
   it('reports a missing file or a folder as model_file_not_found, naming the path', async () => {
     const missing = join(directory, 'nope', 'model.gguf');
-    const failure = await failureOf(createLlamaModel({ source: missing, cacheDir: directory }));
+    const failure = await sleeptimeErrorOf(createLlamaModel({ source: missing, cacheDir: directory }));
     expect(failure).toMatchObject({ code: 'model_file_not_found', category: 'user', details: { path: missing } });
     expect(failure.message).toContain(missing);
 
-    const folder = await failureOf(createLlamaModel({ source: directory, cacheDir: directory }));
+    const folder = await sleeptimeErrorOf(createLlamaModel({ source: directory, cacheDir: directory }));
     expect(folder.code).toBe('model_file_not_found');
   });
 
   it('rejects a context size or thread count that is not a positive integer', async () => {
-    expect(await failureOf(createLlamaModel({ source: modelFile, cacheDir: directory, contextSize: 0 }))).toMatchObject({
+    expect(await sleeptimeErrorOf(createLlamaModel({ source: modelFile, cacheDir: directory, contextSize: 0 }))).toMatchObject({
       code: 'invalid_context_size',
       category: 'user',
     });
-    expect(await failureOf(createLlamaModel({ source: modelFile, cacheDir: directory, threads: 1.5 }))).toMatchObject({
+    expect(await sleeptimeErrorOf(createLlamaModel({ source: modelFile, cacheDir: directory, threads: 1.5 }))).toMatchObject({
       code: 'invalid_threads',
       category: 'user',
     });
@@ -105,13 +96,13 @@ describe('createLlamaModel', () => {
   it('reports a file that is not a GGUF model, or a cut-off one, as invalid_model_file', async () => {
     const text = join(directory, 'notes.gguf');
     await writeFile(text, 'just some text, not a model');
-    const notGguf = await failureOf(createLlamaModel({ source: text, cacheDir: directory }));
+    const notGguf = await sleeptimeErrorOf(createLlamaModel({ source: text, cacheDir: directory }));
     expect(notGguf).toMatchObject({ code: 'invalid_model_file', category: 'user' });
     expect(notGguf.message).toContain(text);
 
     const truncated = join(directory, 'truncated.gguf');
     await writeFile(truncated, modelBytes.subarray(0, 4096));
-    const cutOff = await failureOf(createLlamaModel({ source: truncated, cacheDir: directory }));
+    const cutOff = await sleeptimeErrorOf(createLlamaModel({ source: truncated, cacheDir: directory }));
     expect(cutOff).toMatchObject({ code: 'invalid_model_file', category: 'user' });
     // llama.cpp's own explanation is kept in the details instead of being printed.
     expect((cutOff.details.llamaLog as string[]).join('\n')).toMatch(/failed to (read|load)/);
@@ -152,7 +143,7 @@ describe('createLlamaModel', () => {
     const { server, endpoint } = await startHuggingFaceStandIn({});
     await closeServer(server); // nothing listens on that port any more
     const started = Date.now();
-    const failure = await failureOf(
+    const failure = await sleeptimeErrorOf(
       createLlamaModel({ source: 'hf:test-user/tiny-GGUF/tiny.gguf', cacheDir: join(directory, 'cache-unreachable'), huggingFaceEndpoint: endpoint }),
     );
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -164,7 +155,7 @@ describe('createLlamaModel', () => {
   it('fails with model_download_failed when the server does not have the file', async () => {
     const { server, endpoint } = await startHuggingFaceStandIn({});
     try {
-      const failure = await failureOf(
+      const failure = await sleeptimeErrorOf(
         createLlamaModel({ source: 'hf:test-user/tiny-GGUF/missing.gguf', cacheDir: join(directory, 'cache-missing'), huggingFaceEndpoint: endpoint }),
       );
       expect(failure).toMatchObject({ code: 'model_download_failed', category: 'upstream' });

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SleeptimeError } from '../../../errors.js';
 import { DATASETS_DIR_ENV } from '../datasets-dir.js';
 import { generateGsmSymbolic, type GsmSymbolicInstance } from './generator.js';
 import { writeGsmSymbolicJsonl } from './instances-jsonl.js';
+import { sleeptimeErrorThrownBy } from '../../../testing/sleeptime-error-of.js';
 
 const temporaryFolders: string[] = [];
 
@@ -24,16 +24,6 @@ function datasetsWith(templates: Record<string, string>): string {
     writeFileSync(join(folder, `${number}.json`), JSON.stringify({ question_annotated: annotated, answer: '#### 1' }));
   }
   return root;
-}
-
-function failure(action: () => unknown): SleeptimeError {
-  try {
-    action();
-  } catch (error) {
-    if (SleeptimeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a SleeptimeError');
 }
 
 const goodTemplate = [
@@ -84,7 +74,7 @@ describe('generateGsmSymbolic on templates of its own', () => {
 
   it('fails naming the template when a function is unknown', () => {
     const datasetsDir = datasetsWith({ 'p1/0007': '{x,1} apples.\n#init:\n- $x = range(1, 9)\n#answer: frobnicate(x)' });
-    const error = failure(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 1, datasetsDir }));
+    const error = sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 1, datasetsDir }));
     expect(error.code).toBe('template_failed');
     expect(error.category).toBe('user');
     expect(error.message).toContain('p1/0007');
@@ -97,7 +87,7 @@ describe('generateGsmSymbolic on templates of its own', () => {
       'p1/0000': goodTemplate,
       'p1/0001': '{x,1} apples.\n#init:\n- $x = range(1, 9)\n#conditions:\n- x > 100\n#answer: x',
     });
-    const error = failure(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 1, datasetsDir, maxAttemptsPerInstance: 500 }));
+    const error = sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 1, datasetsDir, maxAttemptsPerInstance: 500 }));
     expect(error.code).toBe('template_failed');
     expect(error.message).toContain('p1/0001');
     expect(error.message).toContain('no values satisfied every condition in 500 attempts');
@@ -106,21 +96,21 @@ describe('generateGsmSymbolic on templates of its own', () => {
 
   it('fails naming the template on a syntax error, a type error or an answer that is not a number', () => {
     const syntax = datasetsWith({ 'p2/0003': '{x,1}.\n#init:\n- $x = range(1, 9\n#answer: x' });
-    expect(failure(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir: syntax })).message).toMatch(
+    expect(sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir: syntax })).message).toMatch(
       /p2\/0003 failed \(parse\): syntax error/,
     );
     const typeError = datasetsWith({ 'p2/0004': "{x,1}.\n#init:\n- $x = range(1, 9)\n#answer: x + 'a'" });
-    const typeFailure = failure(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir: typeError }));
+    const typeFailure = sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir: typeError }));
     expect(typeFailure.message).toMatch(/p2\/0004 failed \(answer\): TypeError/);
     expect(typeFailure.details).toMatchObject({ expression: "x + 'a'" });
     const notNumber = datasetsWith({ 'p2/0005': '{name,Ann}.\n#init:\n- name = sample(names)\n#answer: name' });
-    expect(failure(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir: notNumber })).message).toMatch(
+    expect(sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir: notNumber })).message).toMatch(
       /p2\/0005 failed \(answer\): #answer is not a number/,
     );
     const badJson = datasetsWith({});
     mkdirSync(join(badJson, 'gsm-symbolic', 'templates', 'p2'), { recursive: true });
     writeFileSync(join(badJson, 'gsm-symbolic', 'templates', 'p2', '0009.json'), '{ not json');
-    expect(failure(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir: badJson })).message).toMatch(
+    expect(sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir: badJson })).message).toMatch(
       /p2\/0009 failed \(parse\): not valid JSON/,
     );
   });
@@ -133,13 +123,13 @@ describe('generateGsmSymbolic on templates of its own', () => {
 
   it('rejects bad options and unknown folders, variants and templates', () => {
     const datasetsDir = datasetsWith({ 'p1/0000': goodTemplate });
-    expect(failure(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 0, seed: 1, datasetsDir })).code).toBe('invalid_option');
-    expect(failure(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 1.5, datasetsDir })).code).toBe('invalid_option');
-    expect(failure(() => generateGsmSymbolic({ variant: 'p3' as 'p1', perTemplate: 1, seed: 1, datasetsDir })).code).toBe('invalid_option');
-    expect(failure(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir })).code).toBe(
+    expect(sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 0, seed: 1, datasetsDir })).code).toBe('invalid_option');
+    expect(sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 1.5, datasetsDir })).code).toBe('invalid_option');
+    expect(sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p3' as 'p1', perTemplate: 1, seed: 1, datasetsDir })).code).toBe('invalid_option');
+    expect(sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p2', perTemplate: 1, seed: 1, datasetsDir })).code).toBe(
       'gsm_symbolic_templates_not_found',
     );
-    expect(failure(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 1, datasetsDir, templates: ['0042'] })).code).toBe(
+    expect(sleeptimeErrorThrownBy(() => generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 1, datasetsDir, templates: ['0042'] })).code).toBe(
       'gsm_symbolic_template_unknown',
     );
   });

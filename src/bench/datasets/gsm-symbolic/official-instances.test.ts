@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SleeptimeError } from '../../../errors.js';
 import { loadOfficialGsmSymbolic, officialCachePath } from './official-instances.js';
+import { sleeptimeErrorOf } from '../../../testing/sleeptime-error-of.js';
 
 // Made-up rows in the released files' format (the real ones may not be redistributed).
 const rows = [
@@ -58,16 +58,6 @@ async function startServer(): Promise<{ baseUrl: string; requests: () => number 
   return { baseUrl: `http://127.0.0.1:${port}`, requests: () => count };
 }
 
-async function failure(action: () => Promise<unknown>): Promise<SleeptimeError> {
-  try {
-    await action();
-  } catch (error) {
-    if (SleeptimeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a SleeptimeError');
-}
-
 describe('loadOfficialGsmSymbolic', () => {
   it('reads a local file: answers from "#### N", questions split into context and query', async () => {
     const folder = temporaryFolder();
@@ -103,10 +93,10 @@ describe('loadOfficialGsmSymbolic', () => {
   it('reports failed downloads and leaves nothing in the cache', async () => {
     const { baseUrl } = await startServer();
     const cacheDir = join(temporaryFolder(), 'cache');
-    const missing = await failure(() => loadOfficialGsmSymbolic(`${baseUrl}/nothing.jsonl`, { cacheDir }));
+    const missing = await sleeptimeErrorOf(loadOfficialGsmSymbolic(`${baseUrl}/nothing.jsonl`, { cacheDir }));
     expect(missing.code).toBe('download_failed');
     expect(missing.category).toBe('user');
-    const broken = await failure(() => loadOfficialGsmSymbolic(`${baseUrl}/broken`, { cacheDir }));
+    const broken = await sleeptimeErrorOf(loadOfficialGsmSymbolic(`${baseUrl}/broken`, { cacheDir }));
     expect(broken.code).toBe('download_failed');
     expect(broken.category).toBe('upstream');
     expect(broken.details).toMatchObject({ status: 500 });
@@ -117,10 +107,10 @@ describe('loadOfficialGsmSymbolic', () => {
     const folder = temporaryFolder();
     const path = join(folder, 'bad.jsonl');
     writeFileSync(path, `${JSON.stringify(rows[0])}\n${JSON.stringify({ id: 1, instance: 0, question: 'Q?', answer: 'no final number' })}\n`);
-    const error = await failure(() => loadOfficialGsmSymbolic(path, { cacheDir: folder }));
+    const error = await sleeptimeErrorOf(loadOfficialGsmSymbolic(path, { cacheDir: folder }));
     expect(error.code).toBe('jsonl_malformed');
     expect(error.message).toContain('bad.jsonl, line 2');
-    const missing = await failure(() => loadOfficialGsmSymbolic(join(folder, 'absent.jsonl'), { cacheDir: folder }));
+    const missing = await sleeptimeErrorOf(loadOfficialGsmSymbolic(join(folder, 'absent.jsonl'), { cacheDir: folder }));
     expect(missing.code).toBe('file_not_found');
   });
 });

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SleeptimeError } from '../../../errors.js';
 import { parseGsmSymbolicTemplate } from './template-parser.js';
+import { sleeptimeErrorThrownBy } from '../../../testing/sleeptime-error-of.js';
 
 function templateFile(annotated: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { question_annotated: annotated, ...extra };
-}
-
-function failure(action: () => unknown): SleeptimeError {
-  try {
-    action();
-  } catch (error) {
-    if (SleeptimeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a SleeptimeError');
 }
 
 describe('parseGsmSymbolicTemplate', () => {
@@ -77,7 +67,7 @@ describe('parseGsmSymbolicTemplate', () => {
   });
 
   it('fails with an error naming the template for a syntax error', () => {
-    const error = failure(() => parseGsmSymbolicTemplate('p2/0007', templateFile('{x,1}.\n#init:\n- $x = range(1, 5\n#answer: x')));
+    const error = sleeptimeErrorThrownBy(() => parseGsmSymbolicTemplate('p2/0007', templateFile('{x,1}.\n#init:\n- $x = range(1, 5\n#answer: x')));
     expect(error.code).toBe('template_failed');
     expect(error.category).toBe('user');
     expect(error.message).toContain('p2/0007');
@@ -86,22 +76,22 @@ describe('parseGsmSymbolicTemplate', () => {
   });
 
   it('fails for a placeholder without an #init assignment', () => {
-    const error = failure(() => parseGsmSymbolicTemplate('p1/0001', templateFile('{x,1} and {y,2}.\n#init:\n- $x = range(1, 5)\n#answer: x')));
+    const error = sleeptimeErrorThrownBy(() => parseGsmSymbolicTemplate('p1/0001', templateFile('{x,1} and {y,2}.\n#init:\n- $x = range(1, 5)\n#answer: x')));
     expect(error.message).toContain('p1/0001');
     expect(error.message).toContain('{y,...} has no #init assignment');
   });
 
   it('fails for missing sections, stray lines and stray braces', () => {
-    expect(failure(() => parseGsmSymbolicTemplate('p1/0002', templateFile('Text.\n#answer: 1'))).message).toMatch(/p1\/0002.*no #init/);
-    expect(failure(() => parseGsmSymbolicTemplate('p1/0003', templateFile('Text.\n#init:\n- $x = range(1, 5)'))).message).toMatch(/no #answer/);
+    expect(sleeptimeErrorThrownBy(() => parseGsmSymbolicTemplate('p1/0002', templateFile('Text.\n#answer: 1'))).message).toMatch(/p1\/0002.*no #init/);
+    expect(sleeptimeErrorThrownBy(() => parseGsmSymbolicTemplate('p1/0003', templateFile('Text.\n#init:\n- $x = range(1, 5)'))).message).toMatch(/no #answer/);
     expect(
-      failure(() => parseGsmSymbolicTemplate('p1/0004', templateFile('Text.\n#init:\n$x = range(1, 5)\n#answer: x'))).message,
+      sleeptimeErrorThrownBy(() => parseGsmSymbolicTemplate('p1/0004', templateFile('Text.\n#init:\n$x = range(1, 5)\n#answer: x'))).message,
     ).toMatch(/must start with '-'/);
-    expect(failure(() => parseGsmSymbolicTemplate('p1/0005', templateFile('A {brace}.\n#init:\n- x = 1\n#answer: x'))).message).toMatch(
+    expect(sleeptimeErrorThrownBy(() => parseGsmSymbolicTemplate('p1/0005', templateFile('A {brace}.\n#init:\n- x = 1\n#answer: x'))).message).toMatch(
       /brace that is not a \{variable,default\} placeholder/,
     );
-    expect(failure(() => parseGsmSymbolicTemplate('p1/0006', { question: 'no annotation' })).message).toMatch(/question_annotated/);
-    expect(failure(() => parseGsmSymbolicTemplate('p1/0008', templateFile('T.\n#init:\n- x + 1\n#answer: x'))).message).toMatch(
+    expect(sleeptimeErrorThrownBy(() => parseGsmSymbolicTemplate('p1/0006', { question: 'no annotation' })).message).toMatch(/question_annotated/);
+    expect(sleeptimeErrorThrownBy(() => parseGsmSymbolicTemplate('p1/0008', templateFile('T.\n#init:\n- x + 1\n#answer: x'))).message).toMatch(
       /not an assignment/,
     );
   });
