@@ -49,9 +49,9 @@ const noModelCodes = new Set([
 
 const howToPointAtAModel = [
   'Point sleeptime at a model, for example:',
-  '  npm start -- --model llama:/path/to/model.gguf                 (a local GGUF file)',
-  '  npm start -- --model openai-compatible:<name> --base-url http://127.0.0.1:8080/v1   (llama.cpp server, vLLM, Ollama...)',
-  '  OPENAI_API_KEY=... npm start -- --model openai:gpt-4o-mini',
+  '  npm run demo -- --model llama:/path/to/model.gguf                 (a local GGUF file)',
+  '  npm run demo -- --model openai-compatible:<name> --base-url http://127.0.0.1:8080/v1   (llama.cpp server, vLLM, Ollama...)',
+  '  OPENAI_API_KEY=... npm run demo -- --model openai:gpt-4o-mini',
   'or set SLEEPTIME_MODEL (and SLEEPTIME_BASE_URL) in the environment.',
 ].join('\n');
 

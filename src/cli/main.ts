@@ -4,7 +4,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { SleeptimeError, userError } from '../errors.js';
 import { registerBenchCommands } from './bench-commands.js';
 import { registerDataCommands } from './data-commands.js';
+import { registerKeysCommands } from './keys-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 import { runDemo } from './demo.js';
 import { formatDuration, formatUsage, renderRuns } from './format.js';
 import { effortFlag, integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
@@ -245,6 +247,8 @@ export function buildProgram(output: CliOutput): Command {
   registerDataCommands(program, output);
   registerBenchCommands(program, output);
   registerServeCommand(program, output);
+  registerWorkerCommand(program, output);
+  registerKeysCommands(program, output);
 
   program
     .command('demo')

@@ -4,11 +4,13 @@ import { createModel, resolveModelSpec } from '../models/create-model.js';
 import { parseModelSpec } from '../models/model-spec.js';
 import type { SleeptimeModel } from '../models/types.js';
 import { openStore, storeConfigFrom } from '../store/index.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoreConfig } from '../store/types.js';
 import type { GlobalOptions } from './global-options.js';
 
 export interface Runtime {
   store: Store;
+  /** Where the store lives (the PostgreSQL URL is also Graphile Worker's database). */
+  storeConfig: StoreConfig;
   engine: Engine;
   /** The model spec that sleep and ask will use. */
   modelSpec: string;
@@ -25,7 +27,8 @@ export async function openRuntime(options: GlobalOptions, runtimeOptions: { show
   const modelSpec = resolveModelSpec(options.model);
   // Checked before anything is opened so a bad spec writes nothing.
   parseModelSpec(modelSpec);
-  const store = await openStore(storeConfigFrom({ dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
+  const storeConfig = storeConfigFrom({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  const store = await openStore(storeConfig);
   let model: Promise<SleeptimeModel> | undefined;
   const loadModel = (): Promise<SleeptimeModel> => {
     model ??= createModel(modelSpec, {
@@ -39,6 +42,7 @@ export async function openRuntime(options: GlobalOptions, runtimeOptions: { show
   const engine = createEngine({ store, model: loadModel });
   return {
     store,
+    storeConfig,
     engine,
     modelSpec,
     loadModel,

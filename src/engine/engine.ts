@@ -10,6 +10,7 @@ import type {
   ModelCallRecord,
   Phase,
   PrefixWarmUpRecord,
+  PublishFence,
   RunRecord,
   Store,
 } from '../store/types.js';
@@ -71,6 +72,8 @@ export interface SleepOptions {
   onlyIfCurrent?: boolean;
   /** The id the run row gets (a job pre-assigns it so a caller can follow the run before it starts). */
   runId?: string;
+  /** Publish only while this job lease is held (see `PublishFence`); the service's jobs set this. */
+  publishFence?: PublishFence;
 }
 
 export interface SleepBranchResult {
@@ -436,7 +439,13 @@ export function createEngine(options: EngineOptions): Engine {
     let published: Awaited<ReturnType<Store['runs']['complete']>>;
     try {
       published = await storeCall('publish the learned context', () =>
-        store.runs.complete(run.id, { usage, learned: { text: learnedText, sourceVersion: context.version, onlyIfCurrent: sleepOptions.onlyIfCurrent === true } }),
+        store.runs.complete(run.id, { usage, learned: {
+            text: learnedText,
+            sourceVersion: context.version,
+            onlyIfCurrent: sleepOptions.onlyIfCurrent === true,
+            ...(sleepOptions.publishFence === undefined ? {} : { fence: sleepOptions.publishFence }),
+          },
+        }),
       );
     } catch (error) {
       return failWith(asModelFailure(error, 'store_failed', 'sleep run', sleepOptions.signal));

@@ -65,6 +65,34 @@ describe('sleep triggers and the job worker', () => {
     expect((await triggers.afterWrite('chat', 'append')).runAfter).toEqual(now());
   });
 
+  it('keeps counting every N asks across a restart and between two servers (the count is in the store)', async () => {
+    await store.contexts.put({ id: 'chat', text: 'hello' });
+    const first = createSleepTriggers({ jobs: store.jobs, everyAsks: 3, now });
+    expect(await first.afterAsk('chat')).toBeUndefined();
+    expect(await first.afterAsk('chat')).toBeUndefined();
+    // A restarted (or second) server continues the same count: its first ask is the third.
+    const second = createSleepTriggers({ jobs: store.jobs, everyAsks: 3, now });
+    expect(await second.afterAsk('chat')).toBeDefined();
+    expect(await first.afterAsk('chat')).toBeUndefined();
+  });
+
+  it('closes the run a crashed worker left running when another worker takes its job over', async () => {
+    await store.contexts.put({ id: 'notes', text: 'text' });
+    const triggers = createSleepTriggers({ jobs: store.jobs, now });
+    const job = await triggers.onDemand('notes');
+    const claimed = await store.jobs.claim({ owner: 'crashed', leaseMs: 1000, now: now() });
+    expect(claimed).toMatchObject({ id: job.id });
+    // The crashed worker had started its run (the pre-assigned id) and recorded it on the job.
+    const abandoned = await store.runs.start({ id: job.runId ?? '', contextId: 'notes', kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
+    const { worker } = workerWith([rethink('m', tokens), finish(tokens)]);
+    clock = 1000;
+    const outcome = await worker.runOnce();
+    expect(outcome).toMatchObject({ status: 'succeeded', job: { attempts: 2 } });
+    expect(outcome?.runId).not.toBe(abandoned.id);
+    expect(await store.runs.get(abandoned.id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost' } });
+    expect((await store.jobs.get(job.id))?.runId).toBe(outcome?.runId);
+  });
+
   it('picks up the job of a crashed worker once its lease has expired', async () => {
     await store.contexts.put({ id: 'notes', text: 'text' });
     const triggers = createSleepTriggers({ jobs: store.jobs, now });
@@ -136,6 +164,25 @@ describe('sleep triggers and the job worker', () => {
     const history = await store.learned.history('notes');
     expect(history.map((learned) => `${learned.sourceVersion}:${learned.text}`)).toEqual(['2:memory of version 2']);
     expect(await worker.runOnce()).toBeUndefined();
+  });
+
+  it('leaves the follow-up of a superseded run to the quiet period when the write enqueued one', async () => {
+    await store.contexts.put({ id: 'notes', text: 'version 1' });
+    const triggers = createSleepTriggers({ jobs: store.jobs, quietPeriodMs: 5000, now });
+    await triggers.onDemand('notes');
+    const writeDuringSleep: ScriptStep = async () => {
+      await store.contexts.put({ id: 'notes', text: 'version 2' });
+      await triggers.afterWrite('notes', 'put');
+      return rethink('memory of version 1', tokens);
+    };
+    const { worker } = workerWith([writeDuringSleep, finish(tokens), rethink('memory of version 2', tokens), finish(tokens)]);
+    expect(await worker.runOnce()).toMatchObject({ status: 'superseded' });
+    // One pending job, still due a quiet period after the write: not pulled to now.
+    const pending = (await store.jobs.list('notes')).filter((job) => job.status === 'pending');
+    expect(pending.map((job) => job.runAfter.getTime() - now().getTime())).toEqual([5000]);
+    expect(await worker.runOnce()).toBeUndefined();
+    clock = 5000;
+    expect(await worker.runOnce()).toMatchObject({ status: 'succeeded' });
   });
 
   it('survives a restart: a job enqueued before the store closed runs after it is reopened, under its pre-assigned run id', async () => {

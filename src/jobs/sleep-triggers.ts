@@ -4,7 +4,7 @@
  * coalescing key per context, so a burst of triggers makes one pending job.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobRecord, JobRepository } from '../store/types.js';
+import type { JobRecord, JobRepository, TriggerCounterKind } from '../store/types.js';
 
 export const defaultQuietPeriodMs = 30_000;
 
@@ -19,8 +19,8 @@ export interface SleepTriggerOptions {
   /** Attempts per job (default 3). */
   maxAttempts?: number;
   now?: () => Date;
-  /** Called after every enqueue, e.g. to wake the worker. */
-  onEnqueued?: (job: JobRecord) => void;
+  /** Called (and awaited) after every enqueue, e.g. to wake the worker or dispatch the job. */
+  onEnqueued?: (job: JobRecord) => void | Promise<void>;
 }
 
 export interface SleepTriggers {
@@ -39,10 +39,6 @@ export function sleepCoalesceKey(contextId: string): string {
 export function createSleepTriggers(options: SleepTriggerOptions): SleepTriggers {
   const now = options.now ?? (() => new Date());
   const quietPeriodMs = options.quietPeriodMs ?? defaultQuietPeriodMs;
-  // Counted in memory: after a restart the count starts again, which at worst delays one trigger.
-  const askCounts = new Map<string, number>();
-  const appendCounts = new Map<string, number>();
-
   async function enqueue(contextId: string, runAfter: Date, extra: { payload?: Record<string, unknown>; runId?: string } = {}) {
     const { job } = await options.jobs.enqueue({
       kind: 'sleep',
@@ -54,25 +50,24 @@ export function createSleepTriggers(options: SleepTriggerOptions): SleepTriggers
       ...(extra.payload === undefined ? {} : { payload: extra.payload }),
       ...(extra.runId === undefined ? {} : { runId: extra.runId }),
     });
-    options.onEnqueued?.(job);
+    await options.onEnqueued?.(job);
     return job;
   }
 
-  /** True every `every`-th call for the context. */
-  function countReaches(counts: Map<string, number>, contextId: string, every: number | undefined): boolean {
+  /** True every `every`-th time for the context; counted in the store (durable, shared by servers). */
+  async function countReaches(contextId: string, kind: TriggerCounterKind, every: number | undefined): Promise<boolean> {
     if (every === undefined || every <= 0) return false;
-    const count = (counts.get(contextId) ?? 0) + 1;
-    counts.set(contextId, count % every);
+    const count = await options.jobs.countTrigger({ contextId, kind });
     return count % every === 0;
   }
 
   return {
-    afterWrite(contextId, write) {
-      const dueNow = write === 'append' && countReaches(appendCounts, contextId, options.everyAppends);
+    async afterWrite(contextId, write) {
+      const dueNow = write === 'append' && (await countReaches(contextId, 'appends', options.everyAppends));
       return enqueue(contextId, new Date(now().getTime() + (dueNow ? 0 : quietPeriodMs)));
     },
     async afterAsk(contextId) {
-      if (!countReaches(askCounts, contextId, options.everyAsks)) return undefined;
+      if (!(await countReaches(contextId, 'asks', options.everyAsks))) return undefined;
       return enqueue(contextId, now());
     },
     onDemand(contextId, payload) {

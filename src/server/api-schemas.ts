@@ -3,6 +3,7 @@
  * document cannot drift from what the routes accept.
  */
 import { z } from 'zod';
+import { parseStaleAskPolicy } from '../jobs/stale-ask.js';
 
 /** The engine allows 128 characters; the tenant prefix (`t` + 16 hex + '.') takes 18 of them. */
 export const externalContextIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,109}$/;
@@ -62,12 +63,66 @@ export const learnedDiffQuery = z.strictObject({
 });
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const messageContent = z.union([z.string(), z.array(textPart)]);
 
-export const chatMessage = z.object({
-  role: z.enum(['system', 'developer', 'user', 'assistant']),
-  content: z.union([z.string(), z.array(textPart)]).nullable().optional(),
-  name: z.string().optional(),
+/** OpenAI's rule for function names (1 to 64 letters, digits, underscores, dashes). */
+const toolName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1 to 64 letters, digits, underscores or dashes' });
+/** OpenAI's limit on the number of tools of a request. */
+export const maxChatTools = 128;
+
+/** A tool call the model made, as an assistant message carries it back; `arguments` is JSON text. */
+const chatToolCall = z.object({
+  id: z.string().min(1).max(256),
+  type: z.literal('function'),
+  function: z.object({ name: z.string().min(1).max(256), arguments: z.string() }),
 });
+
+export const chatMessage = z.discriminatedUnion('role', [
+  z.object({
+    role: z.enum(['system', 'developer', 'user']),
+    content: messageContent.nullable().optional(),
+    name: z.string().optional(),
+  }),
+  z.object({
+    role: z.literal('assistant'),
+    /** Null (or absent) when the message is only tool calls. */
+    content: messageContent.nullable().optional(),
+    name: z.string().optional(),
+    tool_calls: z.array(chatToolCall).max(maxChatTools).nullable().optional(),
+  }),
+  /** The result of a tool call, answering the assistant's call with that id. */
+  z.object({
+    role: z.literal('tool'),
+    tool_call_id: z.string().min(1).max(256),
+    content: messageContent,
+  }),
+]);
+
+/** A function the model may call; the caller runs it (the proxy never does) and sends the result back. */
+export const chatTool = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: toolName,
+    description: z.string().optional(),
+    /** A JSON Schema of the arguments object; none means no arguments. */
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullable().optional(),
+  }),
+});
+
+export const chatToolChoice = z.union([
+  z.enum(['auto', 'none', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: toolName }) }),
+], { error: "must be auto, none, required or {type: 'function', function: {name}}" });
+
+/** A stale-ask policy as text (`serve-stale`, `without`, `wait:<ms>`), waiting at most a minute, as an ask's `staleWaitMs`. */
+export const staleAskPolicyText = z.string().refine(
+  (text) => {
+    const policy = parseStaleAskPolicy(text);
+    return policy !== undefined && (policy.mode !== 'wait' || policy.waitMs <= 60_000);
+  },
+  { message: 'must be serve-stale, without or wait:<ms> (ms up to 60000)' },
+);
 
 /** The subset of OpenAI chat completions the proxy forwards; unknown fields are ignored, as OpenAI SDKs add new ones. */
 export const chatCompletionBody = z.looseObject({
@@ -84,7 +139,14 @@ export const chatCompletionBody = z.looseObject({
   reasoning_effort: effort.nullable().optional(),
   /** The sleeptime context whose learned context is injected; or the header `x-sleeptime-context`. */
   sleeptime_context: contextIdParameter.optional(),
-  tools: z.array(z.unknown()).max(0, { message: 'tools are not supported by the sleeptime proxy yet' }).optional(),
+  /** When the learned context is stale: `serve-stale`, `without` or `wait:<ms>`; or the header `x-sleeptime-stale-policy`. Default: the server's policy. */
+  sleeptime_stale_policy: staleAskPolicyText.optional(),
+  /** Function tools: the model's calls come back to the caller (`tool_calls`), who runs them. */
+  tools: z.array(chatTool).max(maxChatTools).nullable().optional(),
+  /** `auto` (default with tools), `none`, `required`, or `{type: 'function', function: {name}}` naming one of `tools`. */
+  tool_choice: chatToolChoice.nullable().optional(),
+  /** Passed to providers that have the switch (OpenAI, OpenAI-compatible servers, Anthropic); the embedded llama model has none. */
+  parallel_tool_calls: z.boolean().nullable().optional(),
   n: z.literal(1).nullable().optional(),
 });
 

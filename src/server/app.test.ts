@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashApiKey } from './api-keys.js';
+import { hashApiKey, issueApiKey } from './api-keys.js';
 import { createServerTestBed, parseServerSentEvents, scriptedRequests, sleepReplies, type ServerTestBed } from './server-test-support.js';
 
 let bed: ServerTestBed;
@@ -81,6 +81,27 @@ describe('auth and tenancy', () => {
     await expectError(await bed.call('GET', '/v1/contexts', { key: null }), 401, 'missing_api_key');
     await expectError(await bed.call('GET', '/v1/contexts', { key: 'sk-sleeptime-not-a-key' }), 401, 'invalid_api_key');
     await expectError(await bed.call('GET', '/v1/contexts', { key: null, headers: { authorization: 'Basic abc' } }), 401, 'missing_api_key');
+  });
+
+  it('refuses a revoked key from the next request on, for every route, and keeps other keys working', async () => {
+    expect((await bed.call('PUT', '/v1/contexts/notes', { body: { text: 'A text' } })).status).toBe(201);
+    expect((await bed.call('GET', '/v1/contexts/notes')).status).toBe(200);
+    const found = await bed.store.apiKeys.findActiveByHash(hashApiKey(bed.keyA));
+    expect(await bed.store.apiKeys.revoke(found?.key.id ?? '')).toMatchObject({ revokedAt: expect.any(Date) });
+
+    await expectError(await bed.call('GET', '/v1/contexts/notes'), 401, 'invalid_api_key');
+    await expectError(await bed.call('GET', '/v1/contexts'), 401, 'invalid_api_key');
+    await expectError(await bed.call('POST', '/v1/contexts/notes/ask', { body: { question: 'q?' } }), 401, 'invalid_api_key');
+    await expectError(
+      await bed.call('POST', '/v1/chat/completions', { headers: { 'x-sleeptime-context': 'notes' }, body: { model: 'm', messages: [{ role: 'user', content: 'hi' }] } }),
+      401,
+      'invalid_api_key',
+    );
+    expect(scriptedRequests(bed.upstream)).toHaveLength(0);
+    // The tenant's data is untouched: another key of the same tenant still sees it.
+    const fresh = await issueApiKey(bed.store, { tenantName: 'tenant-a' });
+    expect((await json(await bed.call('GET', '/v1/contexts/notes', { key: fresh.key }))).text).toBe('A text');
+    expect((await bed.call('GET', '/v1/contexts', { key: bed.keyB })).status).toBe(200);
   });
 
   it('stores only the hash of a key', async () => {

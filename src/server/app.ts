@@ -9,7 +9,7 @@ import { streamSSE } from 'hono/streaming';
 import { structuredPatch } from 'diff';
 import { createEngine } from '../engine/index.js';
 import { createSleepTriggers, type SleepTriggerOptions } from '../jobs/sleep-triggers.js';
-import { defaultStaleAskPolicy, isStale, waitForFreshLearned, type StaleAskPolicy } from '../jobs/stale-ask.js';
+import { defaultStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
 import { SleeptimeError, systemError } from '../errors.js';
 import type { SleeptimeModel } from '../models/types.js';
 import type { ContextRecord, JobRecord, LearnedContextRecord, ModelCallRecord, RunRecord, Store, TenantRecord } from '../store/types.js';
@@ -29,6 +29,7 @@ import { startStreamingAsk } from './ask-stream.js';
 import { readJsonBody, validate } from './request-validation.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { handleChatCompletion } from './openai-proxy.js';
+import { applyStaleAskPolicy } from './stale-ask-policy.js';
 
 export const defaultMaxBodyBytes = 1024 * 1024;
 
@@ -404,13 +405,11 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
           ? { mode: 'wait', waitMs: body.staleWaitMs ?? (staleAsk.mode === 'wait' ? staleAsk.waitMs : 2000) }
           : { mode: body.stalePolicy };
     let useLearned = body.useLearned;
-    if (useLearned !== false && policy.mode !== 'serve-stale' && isStale(await store.learned.latest(record.id), record.version)) {
-      if (policy.mode === 'without') useLearned = false;
-      else {
-        // Make sure a sleep is coming now rather than after the quiet period, then wait for it.
-        await triggers.onDemand(record.id);
-        await waitForFreshLearned(store, record.id, { waitMs: policy.waitMs, signal: context.req.raw.signal });
-      }
+    if (
+      useLearned !== false &&
+      (await applyStaleAskPolicy({ store, triggers, contextId: record.id, contextVersion: record.version, policy, signal: context.req.raw.signal })) === 'without'
+    ) {
+      useLearned = false;
     }
     await triggers.afterAsk(record.id);
     const budget = {
@@ -463,6 +462,9 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
       loadModel,
       now,
       storedContextId: (name) => internalId(context.get('tenant'), name),
+      // Proxied completions count as asks: for every-N-asks sleeps and for the stale-ask policy.
+      triggers,
+      staleAsk,
     }),
   );
 

@@ -45,7 +45,24 @@ export const routeDescriptions: RouteDescription[] = [
   { method: 'get', path: '/v1/contexts/{id}/runs', summary: 'Runs of a context, newest first', query: runsQuery, responses: { '200': '{data}', ...errors } },
   { method: 'get', path: '/v1/runs/{runId}', summary: 'A run with status, usage, timings, error and model calls (status queued while its job waits)', responses: { '200': 'The run', ...errors } },
   { method: 'post', path: '/v1/contexts/{id}/ask', summary: 'Answer a question from the learned context; `stream: true` sends SSE events delta, then done (or error)', body: askBody, responses: { '200': 'Answer with final, fresh, usage (or text/event-stream)', '502': 'The model provider failed', ...errors } },
-  { method: 'post', path: '/v1/chat/completions', summary: 'OpenAI-compatible chat completions with the learned context of the context named by the x-sleeptime-context header or sleeptime_context', body: chatCompletionBody, responses: { '200': 'chat.completion (or chat.completion.chunk stream)', '502': 'The model provider failed', ...errors } },
+  {
+    method: 'post',
+    path: '/v1/chat/completions',
+    summary:
+      'OpenAI-compatible chat completions with the learned context of the context named by the x-sleeptime-context header or sleeptime_context. ' +
+      'Counts as an ask: toward every-N-asks sleeps, and under the stale-ask policy (the server\'s, or the x-sleeptime-stale-policy header / ' +
+      'sleeptime_stale_policy field: serve-stale, without, wait:<ms>). Function tools (tools, tool_choice, parallel_tool_calls) are forwarded to the ' +
+      'model and its calls returned as tool_calls (finish_reason tool_calls, streamed as tool_calls deltas); the proxy runs no tool, the caller ' +
+      'sends the results back as tool messages',
+    body: chatCompletionBody,
+    responses: {
+      '200':
+        'chat.completion (or chat.completion.chunk stream); headers x-sleeptime-run-id, x-sleeptime-learned (fresh, stale, none, or stale-omitted ' +
+        'when the without policy left a stale one out) and x-sleeptime-stale-policy (the policy applied)',
+      '502': 'The model provider failed',
+      ...errors,
+    },
+  },
 ];
 
 function pathParameters(path: string) {

@@ -67,6 +67,38 @@ describe('asks on a stale learned context', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect(answer).toMatchObject({ fresh: false, learnedSourceVersion: 1, stalePolicy: 'wait' });
   });
+
+  it("applies the server's policy to the OpenAI-compatible proxy too", async () => {
+    bed = await staleContext({ staleAsk: { mode: 'without' } });
+    bed.replies.push({ text: 'Five.' });
+    const response = await bed.call('POST', '/v1/chat/completions', {
+      headers: { 'x-sleeptime-context': 'notes' },
+      body: { model: 'm', messages: [{ role: 'user', content: 'How many?' }] },
+    });
+    expect(response.status).toBe(200);
+    expect({ learned: response.headers.get('x-sleeptime-learned'), policy: response.headers.get('x-sleeptime-stale-policy') }).toEqual({
+      learned: 'stale-omitted',
+      policy: 'without',
+    });
+    expect(lastPrompt(bed)).not.toContain('OLD LEARNED');
+  });
+
+  it('waits up to the server bound on the proxy, then serves the stale one, flagged', async () => {
+    bed = await staleContext({ staleAsk: { mode: 'wait', waitMs: 150 } });
+    bed.replies.push({ status: 500 }, { text: 'Five.' });
+    const started = Date.now();
+    const response = await bed.call('POST', '/v1/chat/completions', {
+      headers: { 'x-sleeptime-context': 'notes' },
+      body: { model: 'm', messages: [{ role: 'user', content: 'How many?' }] },
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(response.status).toBe(200);
+    expect({ learned: response.headers.get('x-sleeptime-learned'), policy: response.headers.get('x-sleeptime-stale-policy') }).toEqual({
+      learned: 'stale',
+      policy: 'wait',
+    });
+    expect(lastPrompt(bed)).toContain('OLD LEARNED');
+  });
 });
 
 describe('sleep triggers through the API', () => {
@@ -85,5 +117,28 @@ describe('sleep triggers through the API', () => {
     const jobView = await json(await bed.call('GET', `/v1/jobs/${job?.id ?? ''}`));
     expect(jobView).toMatchObject({ status: 'succeeded', attempts: 1, contextId: 'log' });
     expect((await bed.call('GET', `/v1/jobs/${job?.id ?? ''}`, { key: bed.keyB })).status).toBe(404);
+  });
+
+  it('counts proxied chat completions as asks toward --sleep-every-asks, together with native asks', async () => {
+    bed = await createServerTestBed({ triggers: { everyAsks: 3 } });
+    // Jobs are looked at, not run: the worker would race the asks for the scripted replies.
+    await bed.worker.stop();
+    await bed.call('PUT', '/v1/contexts/chat', { body: { text: 'Ana has 3 apples.' } });
+    const contextId = (await bed.store.contexts.list({ prefix: '' })).find((record) => record.id.endsWith('.chat'))?.id ?? '';
+    const dueJobs = async () => (await bed?.store.jobs.list(contextId))?.filter((job) => job.status === 'pending' && job.runAfter.getTime() <= Date.now()) ?? [];
+    const proxied = () =>
+      bed?.call('POST', '/v1/chat/completions', { headers: { 'x-sleeptime-context': 'chat' }, body: { model: 'm', messages: [{ role: 'user', content: 'How many?' }] } });
+
+    bed.replies.push({ text: 'Three.' }, { text: 'Three.' }, { text: 'Three.' });
+    expect((await proxied())?.status).toBe(200);
+    expect((await bed.call('POST', '/v1/contexts/chat/ask', { body: { question: 'How many?' } })).status).toBe(200);
+    // Two asks: only the debounced job of the write, due after the quiet period.
+    expect(await bed.store.jobs.list(contextId)).toHaveLength(1);
+    expect(await dueJobs()).toEqual([]);
+
+    // The third ask, a proxied one, makes the context's (one) job due now.
+    expect((await proxied())?.status).toBe(200);
+    expect(await bed.store.jobs.list(contextId)).toHaveLength(1);
+    expect(await dueJobs()).toHaveLength(1);
   });
 });

@@ -185,6 +185,10 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     return row;
   }
 
+  /** A running job still held by `owner`. */
+  const heldBy = (executor: Kysely<Database>, jobId: string, owner: string) =>
+    executor.selectFrom('jobs').selectAll().where('id', '=', jobId).where('status', '=', 'running').where('lease_owner', '=', owner);
+
   const runs: RunRepository = {
     start: (input: StartRunInput) =>
       guard('runs.start', async () => {
@@ -279,6 +283,14 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
             .executeTakeFirst();
           if (finished === undefined) throw runNotRunning(runId);
           if (input.learned === undefined) return { run: toRunRecord(finished) };
+          const fence = input.learned.fence;
+          if (fence !== undefined) {
+            let leaseQuery = heldBy(transaction, fence.jobId, fence.owner);
+            if (options.kind === 'postgres') leaseQuery = leaseQuery.forUpdate();
+            if ((await leaseQuery.executeTakeFirst()) === undefined) {
+              throw systemError('lease_lost', `The job '${fence.jobId}' is no longer held by this worker (its lease expired and another took it over); nothing was published`);
+            }
+          }
           if (input.learned.onlyIfCurrent === true) {
             // Read under a row lock (PostgreSQL; SQLite holds the write lock already), so a write
             // cannot slip in between this check and the publish.
@@ -466,7 +478,6 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
           key: toApiKeyRecord({
             id: row.key_id,
             tenant_id: row.tenant_id,
-            key_hash: keyHash,
             label: row.label,
             created_at: row.key_created_at,
             revoked_at: row.revoked_at,
@@ -474,11 +485,29 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
           tenant: toTenantRecord({ id: row.tenant_id, name: row.tenant_name, created_at: row.tenant_created_at }),
         };
       }),
+    revoke: (keyId) =>
+      guard('apiKeys.revoke', async () => {
+        // One statement: of two concurrent revokes, the first time stays.
+        const row = await db
+          .updateTable('api_keys')
+          .set({ revoked_at: sql<string>`coalesce(revoked_at, ${new Date().toISOString()})` })
+          .where('id', '=', keyId)
+          .returningAll()
+          .executeTakeFirst();
+        return row === undefined ? undefined : toApiKeyRecord(row);
+      }),
+    list: (tenantId) =>
+      guard('apiKeys.list', async () => {
+        const rows = await db
+          .selectFrom('api_keys')
+          .select(['id', 'tenant_id', 'label', 'created_at', 'revoked_at'])
+          .where('tenant_id', '=', tenantId)
+          .orderBy('created_at', 'asc')
+          .orderBy('id', 'asc')
+          .execute();
+        return rows.map(toApiKeyRecord);
+      }),
   };
-
-  /** A running job still held by `owner`. */
-  const heldBy = (executor: Kysely<Database>, jobId: string, owner: string) =>
-    executor.selectFrom('jobs').selectAll().where('id', '=', jobId).where('status', '=', 'running').where('lease_owner', '=', owner);
 
   const jobs: JobRepository = {
     enqueue: (input) =>
@@ -554,6 +583,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
           .select('jobs.id')
           .where(due)
           .where(contextFree)
+          .$if(input.jobId !== undefined, (query) => query.where('jobs.id', '=', input.jobId ?? ''))
           .orderBy('jobs.run_after', 'asc')
           .orderBy('jobs.created_at', 'asc')
           .limit(1);
@@ -581,7 +611,11 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         const now = input.now ?? new Date();
         const result = await db
           .updateTable('jobs')
-          .set({ lease_expires_at: new Date(now.getTime() + input.leaseMs).toISOString(), updated_at: now.toISOString() })
+          .set({
+            lease_expires_at: new Date(now.getTime() + input.leaseMs).toISOString(),
+            ...(input.runId === undefined ? {} : { run_id: input.runId }),
+            updated_at: now.toISOString(),
+          })
           .where('id', '=', input.jobId)
           .where('status', '=', 'running')
           .where('lease_owner', '=', input.owner)
@@ -648,6 +682,45 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
             .executeTakeFirst();
           return row === undefined ? undefined : toJobRecord(row);
         });
+      }),
+
+    overdue: (input) =>
+      guard('jobs.overdue', async () => {
+        const now = input.now ?? new Date();
+        const nowIso = now.toISOString();
+        const pendingBefore = new Date(now.getTime() - Math.max(0, input.pendingGraceMs)).toISOString();
+        const rows = await db
+          .selectFrom('jobs')
+          .selectAll()
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<=', nowIso)]),
+              eb.and([eb('status', '=', 'pending'), eb('run_after', '<=', pendingBefore)]),
+            ]),
+          )
+          .orderBy('run_after', 'asc')
+          .orderBy('id', 'asc')
+          .limit(input.limit ?? 100)
+          .execute();
+        return rows.map(toJobRecord);
+      }),
+
+    countTrigger: (input) =>
+      guard('jobs.countTrigger', async () => {
+        try {
+          const row = await db
+            .insertInto('trigger_counters')
+            .values({ context_id: input.contextId, kind: input.kind, count: 1 })
+            .onConflict((conflict) => conflict.columns(['context_id', 'kind']).doUpdateSet({ count: sql<number>`trigger_counters.count + 1` }))
+            .returning('count')
+            .executeTakeFirstOrThrow();
+          return Number(row.count);
+        } catch (error) {
+          if (isForeignKeyViolation(error)) {
+            throw userError('context_not_found', `context '${input.contextId}' does not exist`, { contextId: input.contextId });
+          }
+          throw error;
+        }
       }),
 
     get: (jobId) =>
@@ -762,7 +835,8 @@ function toTenantRecord(row: Selectable<TenantsTable>): TenantRecord {
   return { id: row.id, name: row.name, createdAt: new Date(row.created_at) };
 }
 
-function toApiKeyRecord(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+/** Takes no hash: an ApiKeyRecord never carries one. */
+function toApiKeyRecord(row: Omit<Selectable<ApiKeysTable>, 'key_hash'>): ApiKeyRecord {
   return {
     id: row.id,
     tenantId: row.tenant_id,

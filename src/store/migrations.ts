@@ -182,6 +182,20 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
         await db.schema.createIndex('jobs_run_id_index').on('jobs').column('run_id').execute();
       },
     },
+    // Every-N-asks and every-N-appends triggers count here, so a restart or a second server process
+    // neither loses nor splits the count.
+    '0005-trigger-counters': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('trigger_counters')
+          .addColumn('context_id', 'text', (column) => column.notNull().references('contexts.id').onDelete('cascade'))
+          .addColumn('kind', 'text', (column) => column.notNull())
+          .addColumn('count', 'bigint', (column) => column.notNull())
+          .addPrimaryKeyConstraint('trigger_counters_primary_key', ['context_id', 'kind'])
+          .addCheckConstraint('trigger_counters_kind_known', sql`kind in ('asks', 'appends')`)
+          .execute();
+      },
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { JobKind, JobStatus, Phase, RunKind, RunStatus } from './types.js';
+import type { JobKind, JobStatus, Phase, RunKind, RunStatus, TriggerCounterKind } from './types.js';
 
 /**
  * Row types of the store's tables, shared by SQLite and PostgreSQL. Column types are chosen to mean
@@ -18,6 +18,14 @@ export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
   jobs: JobsTable;
+  trigger_counters: TriggerCountersTable;
+}
+
+export interface TriggerCountersTable {
+  context_id: string;
+  kind: TriggerCounterKind;
+  /** bigint: PostgreSQL returns it as a string. */
+  count: number | string;
 }
 
 export interface JobsTable {

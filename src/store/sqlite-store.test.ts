@@ -75,8 +75,9 @@ describe('SQLite store', () => {
         'sleeptime_migration',
         'sleeptime_migration_lock',
         'tenants',
+        'trigger_counters',
       ]);
-      expect(database.prepare('select name from sleeptime_migration').pluck().all()).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs']);
+      expect(database.prepare('select name from sleeptime_migration').pluck().all()).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs', '0005-trigger-counters']);
     } finally {
       database.close();
     }

@@ -696,6 +696,38 @@ function defineStoreSuite(target: StoreTarget): void {
       expect(await store.apiKeys.findActiveByHash(randomUUID())).toBeUndefined();
       await expectStoreError(store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: 'no-such-tenant', keyHash: randomUUID() }), 'tenant_not_found', 'user');
     });
+
+    it("lists a tenant's keys without hashes and revokes a key once, keeping the first time", async () => {
+      const store = await open();
+      const tenant = await store.tenants.create({ id: `t${randomUUID().replaceAll('-', '').slice(0, 16)}`, name: `tenant-${randomUUID()}` });
+      const other = await store.tenants.create({ id: `t${randomUUID().replaceAll('-', '').slice(0, 16)}`, name: `tenant-${randomUUID()}` });
+      expect(await store.apiKeys.list(tenant.id)).toEqual([]);
+      const firstHash = randomUUID();
+      const secondHash = randomUUID();
+      const first = await store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: tenant.id, keyHash: firstHash, label: 'first' });
+      await sleep(5);
+      const second = await store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: tenant.id, keyHash: secondHash });
+      await store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: other.id, keyHash: randomUUID() });
+
+      const listed = await store.apiKeys.list(tenant.id);
+      expect(listed).toEqual([first, second]);
+      expect(JSON.stringify(listed)).not.toContain(firstHash);
+      expect(JSON.stringify(listed)).not.toContain(secondHash);
+      for (const record of listed) expect(Object.keys(record).sort()).toEqual(['createdAt', 'id', 'label', 'revokedAt', 'tenantId']);
+
+      const revoked = await store.apiKeys.revoke(first.id);
+      expect(revoked).toMatchObject({ id: first.id, tenantId: tenant.id, label: 'first', createdAt: first.createdAt, revokedAt: expect.any(Date) });
+      expect(Object.keys(revoked ?? {})).not.toContain('keyHash');
+      expect(await store.apiKeys.findActiveByHash(firstHash)).toBeUndefined();
+      expect(await store.apiKeys.findActiveByHash(secondHash)).toMatchObject({ key: second, tenant });
+
+      await sleep(5);
+      const again = await store.apiKeys.revoke(first.id);
+      expect(again?.revokedAt).toEqual(revoked?.revokedAt);
+      expect(await store.apiKeys.list(tenant.id)).toEqual([revoked, second]);
+      expect(await store.apiKeys.revoke(`k${randomUUID()}`)).toBeUndefined();
+      expect(await store.apiKeys.list('no-such-tenant')).toEqual([]);
+    });
   });
 
   describe('jobs', () => {
@@ -789,6 +821,59 @@ function defineStoreSuite(target: StoreTarget): void {
       const current = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 2 });
       const { learned } = await store.runs.complete(current.id, { usage: usage(1, 1, 0), learned: { text: 'new', sourceVersion: 2, onlyIfCurrent: true } });
       expect(learned).toMatchObject({ sourceVersion: 2, text: 'new' });
+    });
+
+    it('publishes under a fence only while the job lease is held by that owner', async () => {
+      const { store, contextId } = await jobStore('jobs-fence');
+      const { job } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      await store.jobs.claim({ owner: 'slow', leaseMs: 1000, now: at(0) });
+      const slowRun = await store.runs.start({ contextId, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
+      // The slow worker's lease expires and another takes the job over.
+      expect(await store.jobs.claim({ owner: 'rescuer', leaseMs: 1000, now: at(5000) })).toMatchObject({ id: job.id, leaseOwner: 'rescuer' });
+      await expectStoreError(
+        store.runs.complete(slowRun.id, { usage: usage(1, 1, 0), learned: { text: 'late', sourceVersion: 1, onlyIfCurrent: true, fence: { jobId: job.id, owner: 'slow' } } }),
+        'lease_lost',
+        'system',
+      );
+      expect((await store.runs.get(slowRun.id))?.status).toBe('running');
+      expect(await store.learned.latest(contextId)).toBeUndefined();
+      const rescueRun = await store.runs.start({ contextId, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
+      const { learned } = await store.runs.complete(rescueRun.id, {
+        usage: usage(1, 1, 0),
+        learned: { text: 'once', sourceVersion: 1, onlyIfCurrent: true, fence: { jobId: job.id, owner: 'rescuer' } },
+      });
+      expect(learned).toMatchObject({ text: 'once' });
+      expect(await store.learned.history(contextId)).toHaveLength(1);
+    });
+
+    it('claims one named job, records the run an attempt started, and lists overdue jobs', async () => {
+      const { store, contextId } = await jobStore('jobs-by-id');
+      const other = (await store.contexts.put({ id: uniqueId('jobs'), text: 'text' })).id;
+      const { job: first } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      const { job: second } = await store.jobs.enqueue({ kind: 'sleep', contextId: other, runAfter: at(0), now: at(0) });
+      const { job: later } = await store.jobs.enqueue({ kind: 'sleep', contextId: other, runAfter: at(10_000), now: at(0) });
+      // By id: the second job although the first is older; a job not yet due is not claimed.
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1), jobId: second.id })).toMatchObject({ id: second.id, status: 'running' });
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1), jobId: later.id })).toBeUndefined();
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1), jobId: 'no-such-job' })).toBeUndefined();
+      expect(await store.jobs.heartbeat({ jobId: second.id, owner: 'w', leaseMs: 1000, now: at(2), runId: 'run-1' })).toBe(true);
+      expect((await store.jobs.get(second.id))?.runId).toBe('run-1');
+      // At 2000: the first job has been due for 2000 ms and the second's lease (to 1002) expired.
+      expect((await store.jobs.overdue({ pendingGraceMs: 5000, now: at(2000) })).map((job) => job.id)).toEqual([second.id]);
+      expect((await store.jobs.overdue({ pendingGraceMs: 1000, now: at(2000) })).map((job) => job.id).sort()).toEqual([first.id, second.id].sort());
+      expect(await store.jobs.overdue({ pendingGraceMs: 1000, now: at(2000), limit: 1 })).toHaveLength(1);
+    });
+
+    it('counts triggers per context and kind atomically', async () => {
+      const { store, contextId } = await jobStore('jobs-counters');
+      const counts = await Promise.all(Array.from({ length: 8 }, () => store.jobs.countTrigger({ contextId, kind: 'asks' })));
+      expect(counts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(await store.jobs.countTrigger({ contextId, kind: 'appends' })).toBe(1);
+      await expectStoreError(store.jobs.countTrigger({ contextId: 'no-such-context', kind: 'asks' }), 'context_not_found', 'user');
+      // Deleting the context deletes its counts: a new context of the same id starts again.
+      await store.contexts.delete(contextId);
+      await store.contexts.put({ id: contextId, text: 'again' });
+      expect(await store.jobs.countTrigger({ contextId, kind: 'asks' })).toBe(1);
     });
 
     it('keeps pending jobs across close and reopen, and deletes them with their context', async () => {

@@ -143,7 +143,17 @@ export interface CompleteRunInput {
    * `onlyIfCurrent`, the transaction fails with `superseded` (and nothing changes) when the context
    * has moved past `sourceVersion` meanwhile.
    */
-  learned?: { text: string; sourceVersion: number; onlyIfCurrent?: boolean };
+  learned?: { text: string; sourceVersion: number; onlyIfCurrent?: boolean; fence?: PublishFence };
+}
+
+/**
+ * Publish only while this job lease is held: a worker whose lease expired and was taken over (a long
+ * pause, a partition) must not publish next to the worker that took over. Checked in the publish
+ * transaction; a lost lease fails it with `lease_lost` and nothing changes.
+ */
+export interface PublishFence {
+  jobId: string;
+  owner: string;
 }
 
 export interface RunRepository {
@@ -189,9 +199,17 @@ export interface ApiKeyRepository {
   create(input: { id: string; tenantId: string; keyHash: string; label?: string }): Promise<ApiKeyRecord>;
   /** The key and its tenant for a hash, unless the key is unknown or revoked. */
   findActiveByHash(keyHash: string): Promise<{ key: ApiKeyRecord; tenant: TenantRecord } | undefined>;
+  /**
+   * Marks the key revoked (it stops authenticating at once). Revoking a revoked key keeps its first
+   * `revokedAt`. Undefined when no key has this id.
+   */
+  revoke(keyId: string): Promise<ApiKeyRecord | undefined>;
+  /** The tenant's keys, revoked ones included, oldest first; hashes are never returned. */
+  list(tenantId: string): Promise<ApiKeyRecord[]>;
 }
 
 export type JobKind = 'sleep';
+export type TriggerCounterKind = 'asks' | 'appends';
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed';
 
 /** A durable unit of background work (a sleep run of one context), processed by a worker under a lease. */
@@ -241,9 +259,24 @@ export interface JobRepository {
    * `owner` until `now + leaseMs`; one claimer wins. Skips contexts with a job under a live lease.
    * Running jobs whose lease expired with no attempts left are marked failed (`lease_expired`).
    */
-  claim(input: { owner: string; leaseMs: number; now?: Date }): Promise<JobRecord | undefined>;
-  /** Extends the lease; false when `owner` no longer holds it (expired and reclaimed, or finished). */
-  heartbeat(input: { jobId: string; owner: string; leaseMs: number; now?: Date }): Promise<boolean>;
+  claim(input: { owner: string; leaseMs: number; now?: Date; jobId?: string }): Promise<JobRecord | undefined>;
+  /**
+   * Extends the lease; false when `owner` no longer holds it (expired and reclaimed, or finished).
+   * `runId` records the run the attempt started, so a worker that takes the job over after a crash
+   * can close that run.
+   */
+  heartbeat(input: { jobId: string; owner: string; leaseMs: number; now?: Date; runId?: string }): Promise<boolean>;
+  /**
+   * Jobs a dispatcher may have lost track of: running with an expired lease (the worker died), and
+   * pending jobs due for longer than `pendingGraceMs`. Oldest first, at most `limit` (default 100).
+   */
+  overdue(input: { pendingGraceMs: number; now?: Date; limit?: number }): Promise<JobRecord[]>;
+  /**
+   * Adds one to a context's count of asks or appended turns (the every-N triggers) and returns the
+   * new count; atomic, so concurrent servers never skip or repeat a number. Unknown contexts fail
+   * with `context_not_found`.
+   */
+  countTrigger(input: { contextId: string; kind: TriggerCounterKind }): Promise<number>;
   /** Marks the job succeeded; undefined when `owner` no longer holds it. */
   complete(input: { jobId: string; owner: string; runId?: string | null; now?: Date }): Promise<JobRecord | undefined>;
   /**

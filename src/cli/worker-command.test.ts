@@ -1,0 +1,78 @@
+/**
+ * `sleeptime worker` as a real child process on a SQLite folder (the embedded queue; PostgreSQL
+ * with Graphile Worker is `src/jobs/scale-out.test.ts`), against a scripted upstream.
+ */
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSleepTriggers } from '../jobs/sleep-triggers.js';
+import { openStore } from '../store/index.js';
+import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '../testing/scripted-openai-server.js';
+import { runCli, temporaryDirectory } from './cli-test-support.js';
+
+const binPath = fileURLToPath(new URL('../../bin/sleeptime.js', import.meta.url));
+
+function script(request: RecordedRequest): ScriptedReply {
+  if ((request.body.tools?.length ?? 0) === 0) return { text: 'ok' };
+  const afterToolResult = request.body.messages?.some((message) => message.role === 'tool') ?? false;
+  return afterToolResult
+    ? { toolCalls: [{ name: 'finish_rethinking', arguments: {} }] }
+    : { toolCalls: [{ name: 'rethink_memory', arguments: { new_memory: 'learned by the worker process' } }] };
+}
+
+describe('sleeptime worker', () => {
+  let upstream: ScriptedOpenAIServer;
+  let dataDir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    upstream = await startScriptedOpenAIServer(script);
+    dataDir = await temporaryDirectory('worker');
+    env = { SLEEPTIME_DATA_DIR: dataDir, SLEEPTIME_MODEL: 'openai-compatible:scripted', SLEEPTIME_BASE_URL: upstream.baseUrl };
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  it('runs the sleep jobs of a SQLite folder and stops cleanly on SIGTERM, handing nothing half done', async () => {
+    const store = await openStore({ kind: 'sqlite', dataDir });
+    try {
+      await store.contexts.put({ id: 'notes', text: 'The meeting moved to Thursday.' });
+      const job = await createSleepTriggers({ jobs: store.jobs }).onDemand('notes');
+      const child = spawn(process.execPath, [binPath, 'worker', '--lease-ms', '5000'], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 60_000;
+      while ((await store.jobs.get(job.id))?.status !== 'succeeded') {
+        if (Date.now() > deadline) throw new Error(`the worker did not finish the job\nstdout: ${stdout}\nstderr: ${stderr}`);
+        await sleep(50);
+      }
+      expect(stdout).toMatch(/sleeptime worker \d+ running sleep jobs \(model openai-compatible:scripted; sqlite store; embedded job queue; concurrency 1\)/);
+      expect(stderr).toContain(`job ${job.id} (context notes, attempt 1) succeeded run ${job.runId}`);
+      expect((await store.learned.latest('notes'))?.text).toBe('learned by the worker process');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('Shutting down');
+    } finally {
+      await store.close();
+    }
+  }, 90_000);
+
+  it('refuses an unknown queue and the graphile queue without PostgreSQL, in one line', async () => {
+    const unknown = await runCli(['worker', '--queue', 'rabbit'], env);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr.trim()).toBe('sleeptime: --queue must be embedded or graphile, got "rabbit" [invalid_option]');
+    const graphile = await runCli(['worker', '--queue', 'graphile'], env);
+    expect(graphile.exitCode).toBe(1);
+    expect(graphile.stderr.trim().split('\n')).toHaveLength(1);
+    expect(graphile.stderr).toContain('needs the PostgreSQL store');
+  });
+});
