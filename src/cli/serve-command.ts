@@ -72,7 +72,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
         output.stdout(
           `sleeptime serving on ${server.url} (model ${runtime.modelSpec}; ${runtime.store.kind} store; ${jobs.queue} job queue, ${workersNote}; OpenAPI at ${server.url}/openapi.json)\n`,
         );
-        await untilStopSignal();
+        await Promise.race([untilStopSignal(), jobs.failure]);
         log('Shutting down: stopping the job workers and closing the server...\n');
         await server.close();
       } finally {

@@ -24,7 +24,7 @@ export function registerWorkerCommand(program: Command, output: CliOutput): void
       const jobs = await startJobsOnRuntime(runtime, { workers: concurrency, ...jobFlags }, log);
       try {
         output.stdout(`sleeptime worker ${process.pid} running sleep jobs (model ${runtime.modelSpec}; ${runtime.store.kind} store; ${jobs.queue} job queue; concurrency ${concurrency})\n`);
-        await untilStopSignal();
+        await Promise.race([untilStopSignal(), jobs.failure]);
         log('Shutting down: the sleep jobs in flight go back to the queue...\n');
       } finally {
         await jobs.stop();

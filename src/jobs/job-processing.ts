@@ -4,7 +4,7 @@
  * default: deliveries to any number of `sleeptime worker` processes). `sleeptime serve` and
  * `sleeptime worker` both start one; a server with no workers of its own only enqueues and delivers.
  */
-import { userError } from '../errors.js';
+import { systemError, userError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { JobRecord, Store } from '../store/types.js';
 import { createGraphileDispatcher, startGraphileSleepWorker, type GraphileSleepWorker, type SleepJobDispatcher } from './graphile-queue.js';
@@ -30,6 +30,8 @@ export interface SleepJobProcessingOptions {
 
 export interface SleepJobProcessing {
   readonly queue: JobQueueKind;
+  /** Rejects if the job processing fails for good (Graphile Worker's runner died); never settles otherwise. */
+  readonly failure: Promise<never>;
   /** Pass to the sleep triggers: wakes the local workers or delivers the job through Graphile Worker. */
   onEnqueued(job: JobRecord): Promise<void>;
   stop(): Promise<void>;
@@ -59,6 +61,7 @@ export async function startSleepJobProcessing(options: SleepJobProcessingOptions
     for (const worker of workers) worker.start();
     return {
       queue,
+      failure: new Promise<never>(() => undefined),
       async onEnqueued() {
         wakeAll();
       },
@@ -80,8 +83,17 @@ export async function startSleepJobProcessing(options: SleepJobProcessingOptions
     await dispatcher.close();
     throw error;
   }
+  const failure = new Promise<never>((_, reject) => {
+    worker?.finished.then(
+      () => undefined,
+      (error: unknown) => reject(systemError('queue_failed', `Graphile Worker stopped: ${error instanceof Error ? error.message : String(error)}`, error)),
+    );
+  });
+  // Observed here so an unwatched failure is not an unhandled rejection.
+  failure.catch(() => undefined);
   return {
     queue,
+    failure,
     async onEnqueued(job) {
       try {
         await dispatcher.dispatch(job);
