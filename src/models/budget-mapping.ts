@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { userError } from '../errors.js';
 import type { CallSettings, ModelBudget, ProviderKind, ReasoningEffort } from './types.js';
 
@@ -127,5 +128,23 @@ export function mapBudgetToCallSettings(provider: ProviderKind, budget: ModelBud
       if (Object.keys(llamaOptions).length > 0) settings.providerOptions = { llama: llamaOptions };
       return settings;
     }
+  }
+}
+
+/**
+ * `parallel_tool_calls` has no provider-neutral AI SDK setting: it goes in each provider's own
+ * options. The embedded llama model has no such switch, so there it is ignored.
+ */
+export function parallelToolCallsOptions(provider: ProviderKind, parallel: boolean): SharedV3ProviderOptions | undefined {
+  switch (provider) {
+    case 'openai':
+      return { openai: { parallelToolCalls: parallel } };
+    case 'openai-compatible':
+      // Keys the openai-compatible provider does not know are sent as request fields, as they are.
+      return { openaiCompatible: { parallel_tool_calls: parallel } };
+    case 'anthropic':
+      return { anthropic: { disableParallelToolUse: !parallel } };
+    case 'llama':
+      return undefined;
   }
 }

@@ -28,7 +28,8 @@ import { streamSSE } from 'hono/streaming';
 import { withCallRecording } from '../engine/recording-model.js';
 import { extractFinalAnswer } from '../engine/index.js';
 import { SleeptimeError, upstreamError } from '../errors.js';
-import type { ProviderKind, SleeptimeModel } from '../models/types.js';
+import { parallelToolCallsOptions } from '../models/budget-mapping.js';
+import type { SleeptimeModel } from '../models/types.js';
 import { usageFromReport, zeroUsage, type Usage } from '../models/usage.js';
 import type { SleepTriggers } from '../jobs/sleep-triggers.js';
 import { parseStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
@@ -181,23 +182,6 @@ function toToolSettings(body: ChatCompletionBody): { tools?: ToolSet; toolChoice
   return { tools, ...(toolChoice === undefined ? {} : { toolChoice }) };
 }
 
-/**
- * `parallel_tool_calls` has no provider-neutral AI SDK setting: it goes in each provider's own
- * options. The embedded llama model has no such switch, so there it is ignored.
- */
-function parallelToolCallsOptions(provider: ProviderKind, parallel: boolean): SharedV3ProviderOptions | undefined {
-  switch (provider) {
-    case 'openai':
-      return { openai: { parallelToolCalls: parallel } };
-    case 'openai-compatible':
-      // Keys the openai-compatible provider does not know are sent as request fields, as they are.
-      return { openaiCompatible: { parallel_tool_calls: parallel } };
-    case 'anthropic':
-      return { anthropic: { disableParallelToolUse: !parallel } };
-    case 'llama':
-      return undefined;
-  }
-}
 
 /** Merges provider options one provider deep (both may set options for the same provider). */
 function mergeProviderOptions(first: SharedV3ProviderOptions | undefined, second: SharedV3ProviderOptions | undefined): SharedV3ProviderOptions | undefined {

@@ -9,7 +9,7 @@ import type { SleeptimeModel } from '../../models/types.js';
 import { learnedContextSystemMessage } from '../../server/openai-proxy.js';
 import { benchContextId, benchContextText, benchQuestion } from './bench-fixtures.js';
 import { requireLoopback } from './bench-service.js';
-import { median, summarizeLatencies, type LatencySummary } from './latency-statistics.js';
+import { median, summarizeLatencies, type LatencySummary } from '../latency-statistics.js';
 import type { ServiceClient } from './service-client.js';
 
 export const overheadVariants = ['direct-ask-sdk', 'direct-ask-fetch', 'service-ask', 'direct-proxy-sdk', 'service-proxy'] as const;

@@ -4,7 +4,7 @@
  * round, so slow phases of a shared machine spread over all of them.
  */
 import { benchContextId, benchQuestion } from './bench-fixtures.js';
-import { median, summarizeLatencies, type LatencySummary } from './latency-statistics.js';
+import { median, summarizeLatencies, type LatencySummary } from '../latency-statistics.js';
 import type { ServiceClient } from './service-client.js';
 
 export interface ThroughputOptions {

@@ -18,6 +18,7 @@ import { getLlamaRuntime } from '../../models/llama/llama-runtime.js';
 import { LlamaLanguageModel, type PrefixCacheDetails } from '../../models/llama/llama-language-model.js';
 import { PrefixStateCache } from '../../models/llama/prefix-state-cache.js';
 import { writeRandomLlamaGguf, type RandomLlamaGgufOptions } from '../../testing/gguf-writer.js';
+import { median } from '../latency-statistics.js';
 
 const MODEL_SHAPE = {
   embeddingLength: 512,
@@ -39,12 +40,6 @@ interface SizeResult {
   warmReportedMs: number[];
   warmUpMs: number;
   stateBytes: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Deterministic prose for the learned and raw context; its length sets the prefix size. */

@@ -1,7 +1,4 @@
-/**
- * Percentiles and medians for the service benchmark. (The only other median in src/bench is private
- * to ttft-benchmark.ts; this one adds nearest-rank percentiles, which p99 needs.)
- */
+/** Medians and nearest-rank percentiles of timings, for the benchmarks (`bench:ttft`, `bench:service`). */
 
 /**
  * Nearest-rank percentile: the smallest sample with at least `p`% of the samples at or below it
