@@ -1,5 +1,5 @@
 /**
- * The demonstration (`npm start`) against a scripted OpenAI-compatible server: a scripted model
+ * The demonstration (`npm run demo`) against a scripted OpenAI-compatible server: a scripted model
  * answers what the test says, so this checks the demo's flow and table, not answer quality.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
