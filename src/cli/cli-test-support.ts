@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const binPath = fileURLToPath(new URL('../../bin/sleeptime.js', import.meta.url));
@@ -38,4 +40,44 @@ export function parseJson<T = Record<string, unknown>>(run: CliRun): T {
 
 export function temporaryDirectory(label: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `sleeptime-${label}-`));
+}
+
+/** A long-running `bin/sleeptime.js` child (serve, worker) whose output the test reads as it comes. */
+export interface CliProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  stdout(): string;
+  stderr(): string;
+  /** The exit code; null when a signal ended it. */
+  exited: Promise<number | null>;
+  /** Resolves with the first match of `pattern` in stdout; fails on timeout or an early exit. */
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+}
+
+export function startCliProcess(args: string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, [binPath, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async waitForStdout(pattern, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = pattern.exec(stdout);
+        if (match !== null) return match;
+        if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`\`sleeptime ${args.join(' ')}\` printed no ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`);
+        }
+        await sleep(50);
+      }
+    },
+  };
 }

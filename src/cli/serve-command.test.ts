@@ -4,15 +4,11 @@
  * the bootstrap key, a write slept on after the quiet period, an ask from the learned context, and
  * a clean stop on SIGTERM.
  */
-import { spawn } from 'node:child_process';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '../testing/scripted-openai-server.js';
-import { temporaryDirectory } from './cli-test-support.js';
+import { startCliProcess, temporaryDirectory } from './cli-test-support.js';
 
-const binPath = fileURLToPath(new URL('../../bin/sleeptime.js', import.meta.url));
 const learnedMemory = 'Inference: the launch is on Friday, two days after Wednesday. Likely question: launch day -> Friday.';
 
 function script(request: RecordedRequest): ScriptedReply {
@@ -38,31 +34,17 @@ describe('sleeptime serve on the embedded defaults', () => {
 
   it('serves, sleeps a written context after the quiet period, answers from it, and stops on SIGTERM', async () => {
     const dataDir = await temporaryDirectory('serve');
-    const child = spawn(process.execPath, [binPath, 'serve', '--port', '0', '--quiet-period-ms', '300'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? os.tmpdir(),
-        SLEEPTIME_DATA_DIR: dataDir,
-        SLEEPTIME_MODEL: 'openai-compatible:scripted',
-        SLEEPTIME_BASE_URL: upstream.baseUrl,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const serve = startCliProcess(['serve', '--port', '0', '--quiet-period-ms', '300'], {
+      SLEEPTIME_DATA_DIR: dataDir,
+      SLEEPTIME_MODEL: 'openai-compatible:scripted',
+      SLEEPTIME_BASE_URL: upstream.baseUrl,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
+      const ready = await serve.waitForStdout(/sleeptime serving on (http:\/\/\S+) \(model openai-compatible:scripted; sqlite store; embedded job queue, 1 sleep worker;/);
       const deadline = Date.now() + 60_000;
-      let ready: RegExpExecArray | null = null;
-      while ((ready = /sleeptime serving on (http:\/\/\S+) \(model openai-compatible:scripted; sqlite store; embedded job queue, 1 sleep worker;/.exec(stdout)) === null) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start\nstdout: ${stdout}\nstderr: ${stderr}`);
-        await sleep(50);
-      }
       const baseUrl = ready[1] ?? '';
-      const key = /Created tenant "default" with API key \(shown once, keep it\):\n\s+(sk-sleeptime-\S+)/.exec(stdout)?.[1];
-      expect(key, stdout).toBeDefined();
+      const key = /Created tenant "default" with API key \(shown once, keep it\):\n\s+(sk-sleeptime-\S+)/.exec(serve.stdout())?.[1];
+      expect(key, serve.stdout()).toBeDefined();
       const api = (path: string, init: RequestInit = {}) =>
         fetch(`${baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers } });
 
@@ -72,21 +54,21 @@ describe('sleeptime serve on the embedded defaults', () => {
       // No sleep was asked for: the quiet period after the write starts one.
       let learned: { text?: string; fresh?: boolean } = {};
       while (learned.text === undefined) {
-        if (Date.now() > deadline) throw new Error(`no learned context\nstderr: ${stderr}`);
+        if (Date.now() > deadline) throw new Error(`no learned context\nstderr: ${serve.stderr()}`);
         await sleep(100);
         const response = await api('/v1/contexts/plans/learned');
         if (response.status === 200) learned = (await response.json()) as typeof learned;
       }
       expect(learned).toMatchObject({ text: learnedMemory, fresh: true });
-      expect(stderr).toMatch(/job \S+ \(context \S+plans, attempt 1\) succeeded run \S+/);
+      expect(serve.stderr()).toMatch(/job \S+ \(context \S+plans, attempt 1\) succeeded run \S+/);
 
       const ask = await api('/v1/contexts/plans/ask', { method: 'POST', body: JSON.stringify({ question: 'Which day is the launch?', verbosity: 0 }) });
       expect(ask.status).toBe(200);
       expect(await ask.json()).toMatchObject({ answer: 'From the notes: Friday.', fresh: true });
     } finally {
-      child.kill('SIGTERM');
+      serve.child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
-    expect(stderr).toContain('Shutting down');
+    expect(await serve.exited).toBe(0);
+    expect(serve.stderr()).toContain('Shutting down');
   }, 90_000);
 });

@@ -2,17 +2,12 @@
  * `sleeptime worker` as a real child process on a SQLite folder (the embedded queue; PostgreSQL
  * with Graphile Worker is `src/jobs/scale-out.test.ts`), against a scripted upstream.
  */
-import { spawn } from 'node:child_process';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSleepTriggers } from '../jobs/sleep-triggers.js';
 import { openStore } from '../store/index.js';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '../testing/scripted-openai-server.js';
-import { runCli, temporaryDirectory } from './cli-test-support.js';
-
-const binPath = fileURLToPath(new URL('../../bin/sleeptime.js', import.meta.url));
+import { runCli, startCliProcess, temporaryDirectory } from './cli-test-support.js';
 
 function script(request: RecordedRequest): ScriptedReply {
   if ((request.body.tools?.length ?? 0) === 0) return { text: 'ok' };
@@ -41,26 +36,18 @@ describe('sleeptime worker', () => {
     try {
       await store.contexts.put({ id: 'notes', text: 'The meeting moved to Thursday.' });
       const job = await createSleepTriggers({ jobs: store.jobs }).onDemand('notes');
-      const child = spawn(process.execPath, [binPath, 'worker', '--lease-ms', '5000'], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const worker = startCliProcess(['worker', '--lease-ms', '5000'], env);
       const deadline = Date.now() + 60_000;
       while ((await store.jobs.get(job.id))?.status !== 'succeeded') {
-        if (Date.now() > deadline) throw new Error(`the worker did not finish the job\nstdout: ${stdout}\nstderr: ${stderr}`);
+        if (Date.now() > deadline) throw new Error(`the worker did not finish the job\nstdout: ${worker.stdout()}\nstderr: ${worker.stderr()}`);
         await sleep(50);
       }
-      expect(stdout).toMatch(/sleeptime worker \d+ running sleep jobs \(model openai-compatible:scripted; sqlite store; embedded job queue; concurrency 1\)/);
-      expect(stderr).toContain(`job ${job.id} (context notes, attempt 1) succeeded run ${job.runId}`);
+      expect(worker.stdout()).toMatch(/sleeptime worker \d+ running sleep jobs \(model openai-compatible:scripted; sqlite store; embedded job queue; concurrency 1\)/);
+      expect(worker.stderr()).toContain(`job ${job.id} (context notes, attempt 1) succeeded run ${job.runId}`);
       expect((await store.learned.latest('notes'))?.text).toBe('learned by the worker process');
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(stderr).toContain('Shutting down');
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      expect(worker.stderr()).toContain('Shutting down');
     } finally {
       await store.close();
     }

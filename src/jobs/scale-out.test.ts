@@ -8,44 +8,18 @@
  * Needs SLEEPTIME_TEST_DATABASE_URL (`bash scripts/start-test-postgres.sh`); skipped without it,
  * failed when SLEEPTIME_REQUIRE_POSTGRES=1 (as in `.ci/run`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCliProcess, type CliProcess } from '../cli/cli-test-support.js';
 import { openStore } from '../store/index.js';
 import { createPostgresTestLocation, postgresTestSettings, postgresTestUrlVariable, requirePostgresVariable, type TestStoreLocation } from '../store/test-databases.js';
 import type { Store } from '../store/types.js';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '../testing/scripted-openai-server.js';
 
-const binPath = fileURLToPath(new URL('../../bin/sleeptime.js', import.meta.url));
 const postgres = postgresTestSettings();
 const leaseMs = 2500;
 const learnedMemory = 'Inference: the release moved from May 3 to May 17, two weeks later. Likely question: new date -> May 17.';
-
-interface RunningProcess {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `bin/sleeptime.js` and resolves once its stdout matches `ready`. */
-async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<RunningProcess & { match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [binPath, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const running = { child, stdout: () => stdout, stderr: () => stderr, exited };
-  const match = await waitFor(`\`sleeptime ${args[0]}\` to start`, () => ready.exec(stdout) ?? undefined, 60_000, () => `stdout: ${stdout}\nstderr: ${stderr}`);
-  return { ...running, match };
-}
 
 async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, details: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -73,7 +47,7 @@ describe.skipIf(postgres.url === undefined)('scale-out: a server and two workers
   let location: TestStoreLocation;
   let upstream: ScriptedOpenAIServer;
   let store: Store;
-  const processes: RunningProcess[] = [];
+  const processes: CliProcess[] = [];
   /** The first sleep call hangs (until its worker is killed); the rest answer at once. */
   let heldFirstSleepCall = false;
 
@@ -108,20 +82,17 @@ describe.skipIf(postgres.url === undefined)('scale-out: a server and two workers
     if (config.kind !== 'postgres') throw new Error('expected a PostgreSQL location');
     const env = { SLEEPTIME_DATABASE_URL: config.url, SLEEPTIME_MODEL: 'openai-compatible:scripted', SLEEPTIME_BASE_URL: upstream.baseUrl };
 
-    const server = await startProcess(
-      ['serve', '--port', '0', '--workers', '0', '--quiet-period-ms', '3600000', '--lease-ms', String(leaseMs)],
-      env,
-      /sleeptime serving on (http:\/\/\S+) .*graphile job queue, no sleep workers here/,
-    );
+    const server = startCliProcess(['serve', '--port', '0', '--workers', '0', '--quiet-period-ms', '3600000', '--lease-ms', String(leaseMs)], env);
     processes.push(server);
-    const baseUrl = server.match[1] ?? '';
+    const baseUrl = (await server.waitForStdout(/sleeptime serving on (http:\/\/\S+) .*graphile job queue, no sleep workers here/))[1] ?? '';
     const key = /API key \(shown once, keep it\):\n\s+(\S+)/.exec(server.stdout())?.[1];
     expect(key, server.stdout()).toBeDefined();
-    const workers: RunningProcess[] = [];
+    const workers: CliProcess[] = [];
     for (let index = 0; index < 2; index += 1) {
-      const worker = await startProcess(['worker', '--lease-ms', String(leaseMs)], env, /sleeptime worker (\d+) running sleep jobs .*graphile job queue/);
+      const worker = startCliProcess(['worker', '--lease-ms', String(leaseMs)], env);
       processes.push(worker);
       workers.push(worker);
+      await worker.waitForStdout(/sleeptime worker (\d+) running sleep jobs .*graphile job queue/);
     }
     store = await openStore(config);
 

@@ -189,6 +189,35 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   const heldBy = (executor: Kysely<Database>, jobId: string, owner: string) =>
     executor.selectFrom('jobs').selectAll().where('id', '=', jobId).where('status', '=', 'running').where('lease_owner', '=', owner);
 
+  /**
+   * Ends `owner`'s hold on a running job with an outcome: the lease is cleared and the attempt's run
+   * recorded. Undefined when `owner` no longer holds the job (its lease was taken over).
+   */
+  async function settleHeldJob(
+    executor: Kysely<Database>,
+    held: { jobId: string; owner: string; runId?: string | null },
+    outcome: { status: 'succeeded' | 'pending' | 'failed'; runAfter?: string; error: RunError | null; now: string },
+  ): Promise<JobRecord | undefined> {
+    const row = await executor
+      .updateTable('jobs')
+      .set({
+        status: outcome.status,
+        ...(outcome.runAfter === undefined ? {} : { run_after: outcome.runAfter }),
+        lease_owner: null,
+        lease_expires_at: null,
+        ...(held.runId === undefined ? {} : { run_id: held.runId }),
+        error_code: outcome.error?.code ?? null,
+        error_message: outcome.error?.message ?? null,
+        updated_at: outcome.now,
+      })
+      .where('id', '=', held.jobId)
+      .where('status', '=', 'running')
+      .where('lease_owner', '=', held.owner)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : toJobRecord(row);
+  }
+
   const runs: RunRepository = {
     start: (input: StartRunInput) =>
       guard('runs.start', async () => {
@@ -626,23 +655,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     complete: (input) =>
       guard('jobs.complete', async () => {
         const now = (input.now ?? new Date()).toISOString();
-        const row = await db
-          .updateTable('jobs')
-          .set({
-            status: 'succeeded',
-            lease_owner: null,
-            lease_expires_at: null,
-            ...(input.runId === undefined ? {} : { run_id: input.runId }),
-            error_code: null,
-            error_message: null,
-            updated_at: now,
-          })
-          .where('id', '=', input.jobId)
-          .where('status', '=', 'running')
-          .where('lease_owner', '=', input.owner)
-          .returningAll()
-          .executeTakeFirst();
-        return row === undefined ? undefined : toJobRecord(row);
+        return settleHeldJob(db, input, { status: 'succeeded', error: null, now });
       }),
 
     fail: (input) =>
@@ -663,24 +676,12 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
               .executeTakeFirst();
             if (pending !== undefined) retry = false;
           }
-          const row = await transaction
-            .updateTable('jobs')
-            .set({
-              status: retry ? 'pending' : 'failed',
-              run_after: retry ? new Date(now.getTime() + Math.max(0, input.retryDelayMs)).toISOString() : held.run_after,
-              lease_owner: null,
-              lease_expires_at: null,
-              ...(input.runId === undefined ? {} : { run_id: input.runId }),
-              error_code: input.error.code,
-              error_message: input.error.message,
-              updated_at: nowIso,
-            })
-            .where('id', '=', input.jobId)
-            .where('status', '=', 'running')
-            .where('lease_owner', '=', input.owner)
-            .returningAll()
-            .executeTakeFirst();
-          return row === undefined ? undefined : toJobRecord(row);
+          return settleHeldJob(transaction, input, {
+            status: retry ? 'pending' : 'failed',
+            ...(retry ? { runAfter: new Date(now.getTime() + Math.max(0, input.retryDelayMs)).toISOString() } : {}),
+            error: input.error,
+            now: nowIso,
+          });
         });
       }),
 
