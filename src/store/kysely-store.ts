@@ -248,13 +248,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
           const inserted = await db.insertInto('runs').values(row).returningAll().executeTakeFirstOrThrow();
           return toRunRecord(inserted);
         } catch (error) {
-          if (isForeignKeyViolation(error)) {
-            throw userError('context_not_found', `context '${input.contextId}' does not exist`, {
-              contextId: input.contextId,
-            });
-          }
           if (isUniqueViolation(error)) throw systemError('run_already_exists', `run '${row.id}' already exists`, error);
-          throw error;
+          throw asContextNotFound(error, input.contextId);
         }
       }),
 
@@ -584,10 +579,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
             .executeTakeFirstOrThrow();
           return { job: toJobRecord(row), coalesced: row.id !== id };
         } catch (error) {
-          if (isForeignKeyViolation(error)) {
-            throw userError('context_not_found', `context '${input.contextId}' does not exist`, { contextId: input.contextId });
-          }
-          throw error;
+          throw asContextNotFound(error, input.contextId);
         }
       }),
 
@@ -717,10 +709,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
             .executeTakeFirstOrThrow();
           return Number(row.count);
         } catch (error) {
-          if (isForeignKeyViolation(error)) {
-            throw userError('context_not_found', `context '${input.contextId}' does not exist`, { contextId: input.contextId });
-          }
-          throw error;
+          throw asContextNotFound(error, input.contextId);
         }
       }),
 
@@ -911,4 +900,9 @@ function toModelCallRecord(row: Selectable<ModelCallsTable>): ModelCallRecord {
     finishReason: row.finish_reason,
     durationMs: Number(row.duration_ms),
   };
+}
+
+/** A row that references a context failed its foreign key: the context does not exist (or was just deleted). */
+function asContextNotFound(error: unknown, contextId: string): unknown {
+  return isForeignKeyViolation(error) ? userError('context_not_found', `context '${contextId}' does not exist`, { contextId }) : error;
 }
