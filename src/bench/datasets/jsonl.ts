@@ -43,7 +43,26 @@ export async function readJsonl<Row>(path: string, schema?: z.ZodType<Row>): Pro
     }
     throw error;
   }
-  const rows: unknown[] = [];
+  return parseJsonlText(text, schema, (line, problem) =>
+    userError('jsonl_malformed', problem.kind === 'json' ? `${path}, line ${line}: not valid JSON (${problem.message}).` : `${path}, line ${line}: ${problem.message}.`, {
+      path,
+      line,
+    }),
+  );
+}
+
+/** What is wrong with one line: not JSON at all, or JSON the schema refuses (its first issue and where). */
+export interface JsonlLineProblem {
+  kind: 'json' | 'schema';
+  message: string;
+}
+
+/**
+ * Parses JSON Lines text (blank lines skipped), validating each value with `schema` when given;
+ * `fail` turns the first bad line (numbered from 1) into the caller's error.
+ */
+export function parseJsonlText<Row>(text: string, schema: z.ZodType<Row> | undefined, fail: (line: number, problem: JsonlLineProblem) => Error): Row[] {
+  const rows: Row[] = [];
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index += 1) {
     const line = (lines[index] as string).trim();
@@ -52,24 +71,18 @@ export async function readJsonl<Row>(path: string, schema?: z.ZodType<Row>): Pro
     try {
       value = JSON.parse(line);
     } catch (error) {
-      throw userError('jsonl_malformed', `${path}, line ${index + 1}: not valid JSON (${(error as Error).message}).`, {
-        path,
-        line: index + 1,
-      });
+      throw fail(index + 1, { kind: 'json', message: (error as Error).message });
     }
     if (schema !== undefined) {
       const parsed = schema.safeParse(value);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-        throw userError('jsonl_malformed', `${path}, line ${index + 1}: ${issue?.message ?? 'invalid row'}${where}.`, {
-          path,
-          line: index + 1,
-        });
+        throw fail(index + 1, { kind: 'schema', message: `${issue?.message ?? 'invalid row'}${where}` });
       }
       value = parsed.data;
     }
-    rows.push(value);
+    rows.push(value as Row);
   }
   return rows;
 }

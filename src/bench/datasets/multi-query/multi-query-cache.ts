@@ -7,6 +7,7 @@
 import { appendFile, mkdir, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { userError } from '../../../errors.js';
+import { parseJsonlText } from '../jsonl.js';
 import { multiQueryCacheRecordSchema, type MultiQueryCacheRecord } from './multi-query-types.js';
 
 export interface MultiQueryCacheContents {
@@ -27,33 +28,16 @@ export async function readMultiQueryCache(path: string): Promise<MultiQueryCache
     throw error;
   }
   const completeBytes = bytes.lastIndexOf(0x0a) + 1;
-  const lines = bytes.subarray(0, completeBytes).toString('utf8').split('\n');
-  const records: MultiQueryCacheRecord[] = [];
-  for (let index = 0; index < lines.length; index += 1) {
-    const line = (lines[index] as string).trim();
-    if (line === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw userError(
-        'multi_query_cache_malformed',
-        `${path}, line ${index + 1}: not valid JSON (${(error as Error).message}). Delete the file to start over.`,
-        { path, line: index + 1 },
-      );
-    }
-    const parsed = multiQueryCacheRecordSchema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-      throw userError(
-        'multi_query_cache_malformed',
-        `${path}, line ${index + 1}: not a multi-query cache record (${issue?.message ?? 'invalid'}${where}).`,
-        { path, line: index + 1 },
-      );
-    }
-    records.push(parsed.data);
-  }
+  const lines = bytes.subarray(0, completeBytes).toString('utf8');
+  const records = parseJsonlText(lines, multiQueryCacheRecordSchema, (line, problem) =>
+    userError(
+      'multi_query_cache_malformed',
+      problem.kind === 'json'
+        ? `${path}, line ${line}: not valid JSON (${problem.message}). Delete the file to start over.`
+        : `${path}, line ${line}: not a multi-query cache record (${problem.message}).`,
+      { path, line },
+    ),
+  );
   return { records, completeBytes, tornLineDropped: completeBytes < bytes.length };
 }
 
