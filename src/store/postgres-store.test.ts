@@ -1,7 +1,8 @@
 /** PostgreSQL-only behaviour: connection errors, and what error messages may say about the URL. */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SleeptimeError } from '../errors.js';
+import type { SleeptimeError } from '../errors.js';
+import { sleeptimeErrorOf } from '../testing/sleeptime-error-of.js';
 import { describePostgresUrl, openStore } from './index.js';
 import {
   createPostgresTestLocation,
@@ -13,16 +14,9 @@ import type { TestStoreLocation } from './test-databases.js';
 
 const postgres = postgresTestSettings();
 
-async function openError(url: string): Promise<SleeptimeError> {
-  const error: unknown = await openStore({ kind: 'postgres', url }).then(
-    async (store) => {
-      await store.close();
-      return expect.fail('expected openStore to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(SleeptimeError.isInstance(error), `expected a SleeptimeError, got: ${String(error)}`).toBe(true);
-  return error as SleeptimeError;
+/** The error opening the store fails with (a store that opens after all is closed, and the test fails). */
+function openError(url: string): Promise<SleeptimeError> {
+  return sleeptimeErrorOf(openStore({ kind: 'postgres', url }).then((store) => store.close()));
 }
 
 /** A port nothing listens on: bind an ephemeral one, then let it go. */

@@ -6,7 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SleeptimeError } from '../errors.js';
+import type { SleeptimeError } from '../errors.js';
+import { sleeptimeErrorOf } from '../testing/sleeptime-error-of.js';
 import { openStore, sqliteFileName } from './index.js';
 import type { Store } from './index.js';
 import { createSqliteTestLocation } from './test-databases.js';
@@ -37,16 +38,9 @@ afterEach(async () => {
   await Promise.all(locations.splice(0).map((location) => location.remove()));
 });
 
-async function openError(dataDir: string): Promise<SleeptimeError> {
-  const error: unknown = await openStore({ kind: 'sqlite', dataDir }).then(
-    async (store) => {
-      await store.close();
-      return expect.fail('expected openStore to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(SleeptimeError.isInstance(error), `expected a SleeptimeError, got: ${String(error)}`).toBe(true);
-  return error as SleeptimeError;
+/** The error opening the store fails with (a store that opens after all is closed, and the test fails). */
+function openError(dataDir: string): Promise<SleeptimeError> {
+  return sleeptimeErrorOf(openStore({ kind: 'sqlite', dataDir }).then((store) => store.close()));
 }
 
 describe('SQLite store', () => {
