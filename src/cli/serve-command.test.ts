@@ -45,6 +45,7 @@ describe('sleeptime serve on the embedded defaults', () => {
       const baseUrl = ready[1] ?? '';
       const key = /Created tenant "default" with API key \(shown once, keep it\):\n\s+(sk-sleeptime-\S+)/.exec(serve.stdout())?.[1];
       expect(key, serve.stdout()).toBeDefined();
+      expect(serve.stdout()).toMatch(/Key id: (\S+) \(revoke it with: sleeptime keys revoke \1\)/);
       const api = (path: string, init: RequestInit = {}) =>
         fetch(`${baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers } });
 

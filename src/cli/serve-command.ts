@@ -59,6 +59,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
         const issued = await bootstrapApiKey(runtime.store);
         if (issued !== undefined) {
           output.stdout(`Created tenant "${issued.tenant.name}" with API key (shown once, keep it):\n  ${issued.key}\n`);
+          output.stdout(`Key id: ${issued.keyId} (revoke it with: sleeptime keys revoke ${issued.keyId})\n`);
         }
         const app = createServerApp({
           store: runtime.store,
