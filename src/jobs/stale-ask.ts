@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LearnedContextRecord, Store } from '../store/types.js';
+import type { SleepTriggers } from './sleep-triggers.js';
 
 export type StaleAskPolicy = { mode: 'serve-stale' } | { mode: 'wait'; waitMs: number } | { mode: 'without' };
 
@@ -44,4 +45,32 @@ export function parseStaleAskPolicy(text: string): StaleAskPolicy | undefined {
   if (text === 'serve-stale' || text === 'without') return { mode: text };
   const match = /^wait:(\d{1,7})$/.exec(text);
   return match?.[1] === undefined ? undefined : { mode: 'wait', waitMs: Number(match[1]) };
+}
+
+/** Applied before an ask reads a context's learned context: the same for the native ask route and the OpenAI-compatible proxy. */
+export interface ApplyStaleAskPolicyInput {
+  store: Store;
+  triggers: Pick<SleepTriggers, 'onDemand'>;
+  /** The stored context id (tenant prefix included). */
+  contextId: string;
+  /** The context version the ask read. */
+  contextVersion: number;
+  policy: StaleAskPolicy;
+  signal?: AbortSignal;
+}
+
+/**
+ * `without` when the latest learned context is stale and the policy says to answer without it;
+ * otherwise `use` (with `wait`, after a sleep job was made due now and a fresh learned context was
+ * waited for, up to the bound: the caller then reads whatever learned context there is).
+ */
+export async function applyStaleAskPolicy(input: ApplyStaleAskPolicyInput): Promise<'use' | 'without'> {
+  const { store, policy } = input;
+  if (policy.mode === 'serve-stale') return 'use';
+  if (!isStale(await store.learned.latest(input.contextId), input.contextVersion)) return 'use';
+  if (policy.mode === 'without') return 'without';
+  // Make sure a sleep is coming now rather than after the quiet period, then wait for it.
+  await input.triggers.onDemand(input.contextId);
+  await waitForFreshLearned(store, input.contextId, { waitMs: policy.waitMs, ...(input.signal === undefined ? {} : { signal: input.signal }) });
+  return 'use';
 }

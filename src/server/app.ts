@@ -9,7 +9,7 @@ import { streamSSE } from 'hono/streaming';
 import { structuredPatch } from 'diff';
 import { createEngine } from '../engine/index.js';
 import { createSleepTriggers, type SleepTriggerOptions } from '../jobs/sleep-triggers.js';
-import { defaultStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
+import { applyStaleAskPolicy, defaultStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
 import { SleeptimeError, systemError } from '../errors.js';
 import type { SleeptimeModel } from '../models/types.js';
 import type { ContextRecord, JobRecord, LearnedContextRecord, ModelCallRecord, RunRecord, Store, TenantRecord } from '../store/types.js';
@@ -29,7 +29,6 @@ import { startStreamingAsk } from './ask-stream.js';
 import { readJsonBody, validate } from './request-validation.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { handleChatCompletion } from './openai-proxy.js';
-import { applyStaleAskPolicy } from './stale-ask-policy.js';
 
 export const defaultMaxBodyBytes = 1024 * 1024;
 

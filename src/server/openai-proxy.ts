@@ -32,12 +32,11 @@ import { parallelToolCallsOptions } from '../models/budget-mapping.js';
 import type { SleeptimeModel } from '../models/types.js';
 import { usageFromReport, zeroUsage, type Usage } from '../models/usage.js';
 import type { SleepTriggers } from '../jobs/sleep-triggers.js';
-import { parseStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
+import { applyStaleAskPolicy, parseStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
 import type { Store } from '../store/types.js';
 import { ApiError } from './api-errors.js';
 import { chatCompletionBody, contextIdParameter, staleAskPolicyText, type ChatCompletionBody } from './api-schemas.js';
 import { readJsonBody, validate } from './request-validation.js';
-import { applyStaleAskPolicy } from './stale-ask-policy.js';
 
 export const contextHeader = 'x-sleeptime-context';
 /** Request: overrides the server's stale-ask policy (`serve-stale`, `without`, `wait:<ms>`). Response: the policy applied. */
@@ -181,7 +180,6 @@ function toToolSettings(body: ChatCompletionBody): { tools?: ToolSet; toolChoice
   const toolChoice: ToolChoice<ToolSet> | undefined = choice === undefined ? undefined : typeof choice === 'string' ? choice : { type: 'tool', toolName: choice.function.name };
   return { tools, ...(toolChoice === undefined ? {} : { toolChoice }) };
 }
-
 
 /** Merges provider options one provider deep (both may set options for the same provider). */
 function mergeProviderOptions(first: SharedV3ProviderOptions | undefined, second: SharedV3ProviderOptions | undefined): SharedV3ProviderOptions | undefined {
@@ -422,7 +420,7 @@ export async function handleChatCompletion(context: Context, dependencies: Proxy
         }
       }
       await store.runs.recordCall({ runId: run.id, phase: 'test', branch: 0, step: 0, usage, rawUsage, finishReason, durationMs: Math.max(0, now() - startedAt) });
-      await complete(answer, [...toolCalls.values()].map(({ id, name, arguments: argumentsText }) => ({ id, name, arguments: argumentsText })), usage);
+      await complete(answer, [...toolCalls.values()], usage);
       await stream.writeSSE({ data: chunk({}, openAiFinishReason(finishReason)) });
       if (includeUsage) {
         await stream.writeSSE({
