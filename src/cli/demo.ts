@@ -1,5 +1,5 @@
 import { SleeptimeError } from '../errors.js';
-import { formatUsage, renderTable, truncate } from './format.js';
+import { formatUsage, printJson, renderTable, truncate } from './format.js';
 import type { GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
 import { withRuntime } from './runtime.js';
@@ -104,7 +104,7 @@ export async function runDemo(options: GlobalOptions, output: CliOutput): Promis
       }
     }
     if (options.json) {
-      output.stdout(`${JSON.stringify({ model: modelSpec, rows, totals }, null, 2)}\n`);
+      printJson(output, { model: modelSpec, rows, totals });
       return;
     }
     output.stdout(

@@ -1,6 +1,16 @@
 import type { Usage } from '../models/usage.js';
 import type { RunRecord } from '../store/types.js';
 
+/** Machine output (`--json`): indented JSON and a newline. */
+export function printJson(output: { stdout(text: string): void }, value: unknown): void {
+  output.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A UTC time to the second, for tables: `2026-11-27 12:04:18`. */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().replace('T', ' ').slice(0, 19);
+}
+
 export function formatUsage(usage: Usage): string {
   const parts = [`${usage.inputTokens} in`, `${usage.outputTokens} out`];
   if (usage.reasoningTokens > 0) parts.push(`${usage.reasoningTokens} reasoning`);
@@ -33,7 +43,7 @@ export function renderTable(headers: string[], rows: string[][]): string {
 export function renderRuns(runs: RunRecord[]): string {
   if (runs.length === 0) return 'No runs yet.';
   const rows = runs.map((run) => [
-    run.startedAt.toISOString().replace('T', ' ').slice(0, 19),
+    formatTimestamp(run.startedAt),
     run.kind,
     run.status,
     String(run.sourceVersion),

@@ -7,18 +7,10 @@ import type { Command } from 'commander';
 import { userError } from '../errors.js';
 import { issueApiKey } from '../server/api-keys.js';
 import type { ApiKeyRecord, TenantRecord } from '../store/types.js';
-import { renderTable } from './format.js';
+import { formatTimestamp, printJson, renderTable } from './format.js';
 import type { GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
 import { withRuntime } from './runtime.js';
-
-function printJson(output: CliOutput, value: unknown): void {
-  output.stdout(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-function formatTime(date: Date): string {
-  return date.toISOString().replace('T', ' ').slice(0, 19);
-}
 
 function keyJson(key: ApiKeyRecord, tenant: TenantRecord | undefined) {
   return {
@@ -75,8 +67,8 @@ export function registerKeysCommands(program: Command, output: CliOutput): void 
         const rows = records.map((record) => [
           record.id,
           record.label ?? '',
-          formatTime(record.createdAt),
-          record.revokedAt === null ? 'active' : `revoked ${formatTime(record.revokedAt)}`,
+          formatTimestamp(record.createdAt),
+          record.revokedAt === null ? 'active' : `revoked ${formatTimestamp(record.revokedAt)}`,
         ]);
         output.stdout(`${renderTable(['key id', 'label', 'created (UTC)', 'state'], rows)}\n`);
       }
@@ -101,7 +93,7 @@ export function registerKeysCommands(program: Command, output: CliOutput): void 
         const owner = tenant === undefined ? '' : ` of tenant "${tenant.name}"`;
         output.stdout(
           alreadyRevoked
-            ? `API key ${record.id}${owner} was already revoked at ${formatTime(revokedAt)} UTC.\n`
+            ? `API key ${record.id}${owner} was already revoked at ${formatTimestamp(revokedAt)} UTC.\n`
             : `Revoked API key ${record.id}${owner}; requests with it are refused from now on.\n`,
         );
       }

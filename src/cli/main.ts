@@ -8,7 +8,7 @@ import { registerKeysCommands } from './keys-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { runDemo } from './demo.js';
-import { formatDuration, formatUsage, renderRuns } from './format.js';
+import { formatDuration, formatUsage, printJson, renderRuns } from './format.js';
 import { effortFlag, integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
 import { createSleepProgress } from './sleep-progress.js';
 import { withRuntime } from './runtime.js';
@@ -29,10 +29,6 @@ const processOutput: CliOutput = {
 export const exitCodes = { ok: 0, user: 1, upstream: 2, system: 3 } as const;
 
 const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-function printJson(output: CliOutput, value: unknown): void {
-  output.stdout(`${JSON.stringify(value, null, 2)}\n`);
-}
 
 async function readContextText(options: { file?: string; text?: string }): Promise<string> {
   if (options.file !== undefined && options.text !== undefined) {
