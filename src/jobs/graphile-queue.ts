@@ -99,8 +99,6 @@ export interface GraphileSleepWorkerOptions extends Omit<JobRunnerOptions, 'onEn
   pendingGraceMs?: number;
   /** Graphile Worker's poll for jobs scheduled in the future (default 1 s). */
   pollIntervalMs?: number;
-  /** Called after each job attempt; errors thrown here are ignored. */
-  onJobSettled?: (outcome: JobOutcome) => void;
 }
 
 export interface GraphileSleepWorker {
@@ -154,11 +152,6 @@ export async function startGraphileSleepWorker(options: GraphileSleepWorkerOptio
       outcome = await runner.run(job, owner, AbortSignal.any([helpers.abortSignal, stopping.signal]));
     } finally {
       inFlight.delete(job.id);
-    }
-    try {
-      options.onJobSettled?.(outcome);
-    } catch {
-      // See GraphileSleepWorkerOptions.onJobSettled.
     }
     if (outcome.status === 'retrying') await dispatcher.dispatch(outcome.job);
     // Jobs of this context that waited while this one ran.

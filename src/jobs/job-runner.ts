@@ -26,6 +26,8 @@ export interface JobRunnerOptions {
   now?: () => Date;
   /** Called after the runner enqueued a job itself (the follow-up of a superseded run). */
   onEnqueued?: (job: JobRecord) => void | Promise<void>;
+  /** Called after each job attempt; errors thrown here are ignored. */
+  onJobSettled?: (outcome: JobOutcome) => void;
 }
 
 export interface JobOutcome {
@@ -80,6 +82,16 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   }
 
   async function run(job: JobRecord, owner: string, signal: AbortSignal): Promise<JobOutcome> {
+    const outcome = await runAttempt(job, owner, signal);
+    try {
+      options.onJobSettled?.(outcome);
+    } catch {
+      // See JobRunnerOptions.onJobSettled.
+    }
+    return outcome;
+  }
+
+  async function runAttempt(job: JobRecord, owner: string, signal: AbortSignal): Promise<JobOutcome> {
     const attempt = new AbortController();
     let leaseLost = false;
     let timedOut = false;

@@ -17,8 +17,6 @@ export interface JobWorkerOptions extends JobRunnerOptions {
   /** Names this worker in leases; default host, pid and a random suffix. */
   owner?: string;
   pollIntervalMs?: number;
-  /** Called after each job attempt; errors thrown here are ignored. */
-  onJobSettled?: (outcome: JobOutcome) => void;
   /** Errors of the polling loop itself (store unreachable...); the loop keeps going. */
   onError?: (error: unknown) => void;
 }
@@ -47,19 +45,10 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   let wakeUp: (() => void) | undefined;
   const stopping = new AbortController();
 
-  function report(outcome: JobOutcome): JobOutcome {
-    try {
-      options.onJobSettled?.(outcome);
-    } catch {
-      // See JobWorkerOptions.onJobSettled.
-    }
-    return outcome;
-  }
-
   async function runOnce(): Promise<JobOutcome | undefined> {
     const job: JobRecord | undefined = await store.jobs.claim({ owner, leaseMs: runner.leaseMs, now: now() });
     if (job === undefined) return undefined;
-    return report(await runner.run(job, owner, stopping.signal));
+    return runner.run(job, owner, stopping.signal);
   }
 
   async function poll(): Promise<void> {
