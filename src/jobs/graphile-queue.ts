@@ -155,8 +155,8 @@ export async function startGraphileSleepWorker(options: GraphileSleepWorkerOptio
     }
     if (outcome.status === 'retrying') await dispatcher.dispatch(outcome.job);
     // Jobs of this context that waited while this one ran.
-    for (const waiting of await store.jobs.list(job.contextId)) {
-      if (waiting.status === 'pending' && waiting.id !== outcome.job.id) await dispatcher.dispatch(waiting);
+    for (const waiting of await store.jobs.list(job.contextId, { status: 'pending' })) {
+      if (waiting.id !== outcome.job.id) await dispatcher.dispatch(waiting);
     }
   };
 

@@ -137,7 +137,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         // A new run follows on the newer version. When the write that moved the context already
         // enqueued one (the quiet-period trigger), that job keeps its time: pulling it to now would
         // start a run per write while writes keep coming, each thrown away by the next.
-        const waiting = (await store.jobs.list(job.contextId)).some((other) => other.status === 'pending' && other.coalesceKey === job.coalesceKey);
+        const waiting = (await store.jobs.list(job.contextId, { status: 'pending' })).some((other) => other.coalesceKey === job.coalesceKey);
         if (!waiting) {
           const { job: followUp } = await store.jobs.enqueue({
             kind: 'sleep',

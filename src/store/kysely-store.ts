@@ -725,12 +725,13 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         return row === undefined ? undefined : toJobRecord(row);
       }),
 
-    list: (contextId) =>
+    list: (contextId, options = {}) =>
       guard('jobs.list', async () => {
         const rows = await db
           .selectFrom('jobs')
           .selectAll()
           .where('context_id', '=', contextId)
+          .$if(options.status !== undefined, (query) => query.where('status', '=', options.status ?? 'pending'))
           .orderBy('created_at', 'desc')
           .orderBy('id', 'asc')
           .execute();

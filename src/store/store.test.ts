@@ -856,6 +856,9 @@ function defineStoreSuite(target: StoreTarget): void {
       expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1), jobId: second.id })).toMatchObject({ id: second.id, status: 'running' });
       expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1), jobId: later.id })).toBeUndefined();
       expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1), jobId: 'no-such-job' })).toBeUndefined();
+      expect((await store.jobs.list(other, { status: 'pending' })).map((job) => job.id)).toEqual([later.id]);
+      expect((await store.jobs.list(other, { status: 'running' })).map((job) => job.id)).toEqual([second.id]);
+      expect(await store.jobs.list(other)).toHaveLength(2);
       expect(await store.jobs.heartbeat({ jobId: second.id, owner: 'w', leaseMs: 1000, now: at(2), runId: 'run-1' })).toBe(true);
       expect((await store.jobs.get(second.id))?.runId).toBe('run-1');
       // At 2000: the first job has been due for 2000 ms and the second's lease (to 1002) expired.

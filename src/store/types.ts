@@ -294,8 +294,8 @@ export interface JobRepository {
   }): Promise<JobRecord | undefined>;
   get(jobId: string): Promise<JobRecord | undefined>;
   findByRunId(runId: string): Promise<JobRecord | undefined>;
-  /** Newest first. */
-  list(contextId: string): Promise<JobRecord[]>;
+  /** Newest first; only those in `status` when given. */
+  list(contextId: string, options?: { status?: JobStatus }): Promise<JobRecord[]>;
 }
 
 export interface Store {
