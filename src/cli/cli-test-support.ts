@@ -3,8 +3,8 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../testing/wait-for.js';
 
 const binPath = fileURLToPath(new URL('../../bin/sleeptime.js', import.meta.url));
 
@@ -68,16 +68,17 @@ export function startCliProcess(args: string[], env: Record<string, string>): Cl
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
-    async waitForStdout(pattern, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = pattern.exec(stdout);
-        if (match !== null) return match;
-        if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(`\`sleeptime ${args.join(' ')}\` printed no ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`);
-        }
-        await sleep(50);
-      }
+    waitForStdout(pattern, timeoutMs = 60_000) {
+      return waitFor(
+        `\`sleeptime ${args.join(' ')}\` to print ${pattern}`,
+        () => {
+          const match = pattern.exec(stdout);
+          if (match !== null) return match;
+          if (child.exitCode !== null || child.signalCode !== null) throw new Error(`\`sleeptime ${args.join(' ')}\` exited before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`);
+          return undefined;
+        },
+        { timeoutMs, intervalMs: 50, details: () => `stdout: ${stdout}\nstderr: ${stderr}` },
+      );
     },
   };
 }

@@ -4,8 +4,8 @@
  * the bootstrap key, a write slept on after the quiet period, an ask from the learned context, and
  * a clean stop on SIGTERM.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../testing/wait-for.js';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '../testing/scripted-openai-server.js';
 import { startCliProcess, temporaryDirectory } from './cli-test-support.js';
 
@@ -41,7 +41,6 @@ describe('sleeptime serve on the embedded defaults', () => {
     });
     try {
       const ready = await serve.waitForStdout(/sleeptime serving on (http:\/\/\S+) \(model openai-compatible:scripted; sqlite store; embedded job queue, 1 sleep worker;/);
-      const deadline = Date.now() + 60_000;
       const baseUrl = ready[1] ?? '';
       const key = /Created tenant "default" with API key \(shown once, keep it\):\n\s+(sk-sleeptime-\S+)/.exec(serve.stdout())?.[1];
       expect(key, serve.stdout()).toBeDefined();
@@ -53,13 +52,14 @@ describe('sleeptime serve on the embedded defaults', () => {
       expect((await fetch(`${baseUrl}/v1/contexts/plans`)).status).toBe(401);
 
       // No sleep was asked for: the quiet period after the write starts one.
-      let learned: { text?: string; fresh?: boolean } = {};
-      while (learned.text === undefined) {
-        if (Date.now() > deadline) throw new Error(`no learned context\nstderr: ${serve.stderr()}`);
-        await sleep(100);
-        const response = await api('/v1/contexts/plans/learned');
-        if (response.status === 200) learned = (await response.json()) as typeof learned;
-      }
+      const learned = await waitFor(
+        'the learned context',
+        async () => {
+          const response = await api('/v1/contexts/plans/learned');
+          return response.status === 200 ? ((await response.json()) as { text: string; fresh: boolean }) : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, details: () => `stderr: ${serve.stderr()}` },
+      );
       expect(learned).toMatchObject({ text: learnedMemory, fresh: true });
       expect(serve.stderr()).toMatch(/job \S+ \(context \S+plans, attempt 1\) succeeded run \S+/);
 

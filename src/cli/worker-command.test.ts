@@ -2,10 +2,10 @@
  * `sleeptime worker` as a real child process on a SQLite folder (the embedded queue; PostgreSQL
  * with Graphile Worker is `src/jobs/scale-out.test.ts`), against a scripted upstream.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSleepTriggers } from '../jobs/sleep-triggers.js';
 import { openStore } from '../store/index.js';
+import { waitFor } from '../testing/wait-for.js';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '../testing/scripted-openai-server.js';
 import { runCli, startCliProcess, temporaryDirectory } from './cli-test-support.js';
 
@@ -37,11 +37,10 @@ describe('sleeptime worker', () => {
       await store.contexts.put({ id: 'notes', text: 'The meeting moved to Thursday.' });
       const job = await createSleepTriggers({ jobs: store.jobs }).onDemand('notes');
       const worker = startCliProcess(['worker', '--lease-ms', '5000'], env);
-      const deadline = Date.now() + 60_000;
-      while ((await store.jobs.get(job.id))?.status !== 'succeeded') {
-        if (Date.now() > deadline) throw new Error(`the worker did not finish the job\nstdout: ${worker.stdout()}\nstderr: ${worker.stderr()}`);
-        await sleep(50);
-      }
+      await waitFor('the worker to finish the job', async () => ((await store.jobs.get(job.id))?.status === 'succeeded' ? true : undefined), {
+        timeoutMs: 60_000,
+        details: () => `stdout: ${worker.stdout()}\nstderr: ${worker.stderr()}`,
+      });
       expect(worker.stdout()).toMatch(/sleeptime worker \d+ running sleep jobs \(model openai-compatible:scripted; sqlite store; embedded job queue; concurrency 1\)/);
       expect(worker.stderr()).toContain(`job ${job.id} (context notes, attempt 1) succeeded run ${job.runId}`);
       expect((await store.learned.latest('notes'))?.text).toBe('learned by the worker process');

@@ -6,10 +6,11 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../engine/engine.js';
-import { delay, finish, rethink, scriptedLanguageModel, testModel, type ScriptStep } from '../engine/test-support.js';
+import { finish, rethink, scriptedLanguageModel, testModel, type ScriptStep } from '../engine/test-support.js';
 import { openStore } from '../store/index.js';
 import { createPostgresTestLocation, postgresTestSettings, postgresTestUrlVariable, requirePostgresVariable, type TestStoreLocation } from '../store/test-databases.js';
 import type { JobRecord, Store } from '../store/types.js';
+import { waitFor } from '../testing/wait-for.js';
 import { graphileWorkerIdOf, leaseOwnerFor } from './graphile-queue.js';
 import { startSleepJobProcessing, type SleepJobProcessing } from './job-processing.js';
 import type { JobOutcome } from './job-runner.js';
@@ -24,16 +25,6 @@ if (postgres.url === undefined && postgres.required) {
       expect.fail(`${requirePostgresVariable}=1 but ${postgresTestUrlVariable} is not set`);
     });
   });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(25);
-  }
 }
 
 describe('lease owners name the Graphile worker', () => {

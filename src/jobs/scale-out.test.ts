@@ -15,21 +15,12 @@ import { startCliProcess, type CliProcess } from '../cli/cli-test-support.js';
 import { openStore } from '../store/index.js';
 import { createPostgresTestLocation, postgresTestSettings, postgresTestUrlVariable, requirePostgresVariable, type TestStoreLocation } from '../store/test-databases.js';
 import type { Store } from '../store/types.js';
+import { waitFor } from '../testing/wait-for.js';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '../testing/scripted-openai-server.js';
 
 const postgres = postgresTestSettings();
 const leaseMs = 2500;
 const learnedMemory = 'Inference: the release moved from May 3 to May 17, two weeks later. Likely question: new date -> May 17.';
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, details: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${details()}`);
-    await sleep(50);
-  }
-}
 
 const isSleepCall = (request: RecordedRequest) => (request.body.tools?.length ?? 0) > 0;
 
@@ -109,7 +100,10 @@ describe.skipIf(postgres.url === undefined)('scale-out: a server and two workers
     const { jobId, id: firstRunId } = (await queued.json()) as { jobId: string; id: string };
 
     // The first sleep call reached the upstream and hangs there: the run is in the middle.
-    await waitFor('the first sleep call', () => (upstream.requests.some(isSleepCall) ? true : undefined), 30_000, () => workers.map((worker) => worker.stderr()).join('\n'));
+    await waitFor('the first sleep call', () => (upstream.requests.some(isSleepCall) ? true : undefined), {
+      timeoutMs: 30_000,
+      details: () => workers.map((worker) => worker.stderr()).join('\n'),
+    });
     const running = await store.jobs.get(jobId);
     expect(running).toMatchObject({ status: 'running', attempts: 1 });
     const pid = Number(/:(\d+)\//.exec(running?.leaseOwner ?? '')?.[1]);
@@ -125,8 +119,7 @@ describe.skipIf(postgres.url === undefined)('scale-out: a server and two workers
         const job = await store.jobs.get(jobId);
         return job?.status === 'succeeded' || job?.status === 'failed' ? job : undefined;
       },
-      45_000,
-      () => `survivor stderr:\n${survivor?.stderr()}\nserver stderr:\n${server.stderr()}`,
+      { timeoutMs: 45_000, details: () => `survivor stderr:\n${survivor?.stderr()}\nserver stderr:\n${server.stderr()}` },
     );
     expect(finished).toMatchObject({ status: 'succeeded', attempts: 2, leaseOwner: null, error: null });
     expect(survivor?.stderr()).toContain(`job ${jobId} (context `);

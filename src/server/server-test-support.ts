@@ -4,6 +4,7 @@ import { openStore } from '../store/index.js';
 import type { RunRecord, Store } from '../store/types.js';
 import { createSqliteTestLocation, type TestStoreLocation } from '../store/test-databases.js';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '../testing/scripted-openai-server.js';
+import { waitFor } from '../testing/wait-for.js';
 import { issueApiKey } from './api-keys.js';
 import { createServerApp, type ServerAppOptions } from './app.js';
 import { createEngine } from '../engine/index.js';
@@ -81,14 +82,16 @@ export async function createServerTestBed(options: ServerTestBedOptions = {}): P
 }
 
 /** Waits until the run exists and has finished (its job may not have started it yet). */
-export async function waitForStoredRun(store: Store, runId: string, timeoutMs = 5000): Promise<RunRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = await store.runs.get(runId);
-    if (run !== undefined && run.status !== 'running') return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not finish within ${timeoutMs} ms (${run?.status ?? 'not started'})`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+export function waitForStoredRun(store: Store, runId: string, timeoutMs = 5000): Promise<RunRecord> {
+  let last: RunRecord | undefined;
+  return waitFor(
+    `run ${runId} to finish`,
+    async () => {
+      last = await store.runs.get(runId);
+      return last !== undefined && last.status !== 'running' ? last : undefined;
+    },
+    { timeoutMs, intervalMs: 10, details: () => `(${last?.status ?? 'not started'})` },
+  );
 }
 
 export function isPrefixWarmUp(request: RecordedRequest): boolean {

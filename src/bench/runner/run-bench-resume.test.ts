@@ -17,6 +17,7 @@ import { expandGrid, type GridSpecInput } from './grid.js';
 import { readResultsFile } from './results-file.js';
 import { runBench } from './run-bench.js';
 import { benchTestItems, createBenchScript, standardBenchAnswer } from './runner-test-support.js';
+import { waitFor } from '../../testing/wait-for.js';
 
 const childPath = fileURLToPath(new URL('./run-bench-test-child.ts', import.meta.url));
 const grid: GridSpecInput = { testBudgets: { verbosity: [0, 2] }, sleepBudgets: { parallel: [1, 2] }, passAtK: [1, 2, 5] };
@@ -30,14 +31,6 @@ async function countCacheEntries(cacheDir: string): Promise<number> {
     count += names.filter((name) => /^[0-9a-f]{64}\.json$/.test(name)).length;
   }
   return count;
-}
-
-async function waitFor(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function comparable(row: BenchResultRow): Partial<BenchResultRow> {
@@ -102,8 +95,8 @@ describe('runBench resumes after SIGKILL', () => {
     child.stderr?.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child?.once('exit', (_code, signal) => resolve(signal)));
 
-    await waitFor(() => answered === holdFrom && server.requests.length > holdFrom, 'the child to reach the held calls');
-    await waitFor(async () => (await countCacheEntries(cacheDir)) === holdFrom, 'the answered calls to be cached');
+    await waitFor('the child to reach the held calls', () => (answered === holdFrom && server.requests.length > holdFrom ? true : undefined), { intervalMs: 20 });
+    await waitFor('the answered calls to be cached', async () => ((await countCacheEntries(cacheDir)) === holdFrom ? true : undefined), { intervalMs: 20 });
     child.kill('SIGKILL');
     expect(await exited, childOutput).toBe('SIGKILL');
 
