@@ -1,11 +1,11 @@
 /**
  * The service wired the way `sleeptime serve` wires it (src/cli/serve-command.ts): a SQLite store,
- * the engine's model, the in-process job worker woken by the triggers, the Hono app on Node's HTTP
- * server, and an API key. Only the model (the local scripted upstream) and the data folder (a temp
+ * the engine's model, the embedded job queue with one worker in the process (woken by the triggers),
+ * the Hono app on Node's HTTP server, and an API key. Only the model (the local scripted upstream) and the data folder (a temp
  * dir) are the benchmark's own.
  */
 import { createEngine } from '../../engine/index.js';
-import { createJobWorker, type JobWorker } from '../../jobs/job-worker.js';
+import { startSleepJobProcessing, type SleepJobProcessing } from '../../jobs/job-processing.js';
 import { defaultQuietPeriodMs } from '../../jobs/sleep-triggers.js';
 import { createModel } from '../../models/create-model.js';
 import type { SleeptimeModel } from '../../models/types.js';
@@ -41,34 +41,34 @@ export interface BenchService {
   apiKey: string;
   tenant: TenantRecord;
   store: Store;
-  worker: JobWorker;
   close(): Promise<void>;
 }
 
 export async function startBenchService(options: BenchServiceOptions): Promise<BenchService> {
   const store = await openStore({ kind: 'sqlite', dataDir: options.dataDir });
   const model = await createBenchModel(options.upstreamBaseUrl);
-  let worker: JobWorker | undefined;
+  let jobs: SleepJobProcessing | undefined;
   let server: RunningHttpServer | undefined;
   try {
     const engine = createEngine({ store, model });
     // Default poll interval, lease and retries, as in `sleeptime serve`.
-    const startedWorker = createJobWorker({
+    const startedJobs = await startSleepJobProcessing({
       store,
       engine,
+      queue: 'embedded',
+      workers: 1,
       onError: (error) => process.stderr.write(`job worker: ${error instanceof Error ? error.message : String(error)}\n`),
     });
-    worker = startedWorker;
+    jobs = startedJobs;
     const app = createServerApp({
       store,
       model,
       triggers: {
         quietPeriodMs: options.quietPeriodMs ?? defaultQuietPeriodMs,
         everyAppends: options.everyAppends ?? 0,
-        onEnqueued: () => startedWorker.wake(),
+        onEnqueued: (job) => startedJobs.onEnqueued(job),
       },
     });
-    worker.start();
     server = await startHttpServer(app, { port: 0, host: '127.0.0.1' });
     const issued = await issueApiKey(store, { tenantName: 'bench', label: 'service benchmark' });
     const running = server;
@@ -77,15 +77,14 @@ export async function startBenchService(options: BenchServiceOptions): Promise<B
       apiKey: issued.key,
       tenant: issued.tenant,
       store,
-      worker: startedWorker,
       async close() {
-        await startedWorker.stop();
+        await startedJobs.stop();
         await running.close();
         await store.close();
       },
     };
   } catch (error) {
-    await worker?.stop();
+    await jobs?.stop();
     await server?.close();
     await store.close();
     throw error;
