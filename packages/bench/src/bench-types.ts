@@ -1,0 +1,84 @@
+/**
+ * The contract between the benchmark's parts: datasets produce `BenchItem`s, the runner writes
+ * `BenchResultRow`s (one JSON object a line), the analyses and the report read them.
+ */
+import type { Usage } from '@sleeptime/core';
+
+/** How an answer is graded (SPEC section 3). */
+export type GraderKind = 'gsm' | 'aime';
+
+/** One query about one context, from any dataset. */
+export interface BenchItem {
+  /** Unique within the dataset, stable across runs (e.g. `p2/0003/seed-7/2`, `aime-2024-I-01`). */
+  id: string;
+  /** e.g. `gsm-symbolic-p1`, `gsm-symbolic-p2`, `multi-query-p1`, `aime`. */
+  dataset: string;
+  /** Items that share a context share its sleep-time run (Multi-Query: ~10 queries a context). */
+  contextGroup: string;
+  context: string;
+  query: string;
+  answer: number;
+  grader: GraderKind;
+}
+
+/**
+ * - `test-time-only`: context + query, no learned context (the baseline);
+ * - `sleep-time`: learned context made at sleep time, then the query (with the raw context, as the
+ *   paper's code does);
+ * - `context-only`: the ablation where the model sees only the context and must guess the question
+ *   and answer it; graded against the real answer;
+ * - `pass-at-k`: k samples at the lowest test-time budget, correct if any is (an oracle verifier).
+ */
+export type BenchCondition = 'test-time-only' | 'sleep-time' | 'context-only' | 'pass-at-k';
+
+export interface TestTimeBudget {
+  verbosity?: 0 | 1 | 2 | 3 | 4;
+  effort?: 'low' | 'medium' | 'high';
+  thinkingBudget?: number;
+}
+
+export interface SleepTimeBudget {
+  /** k: parallel sleep-time runs, concatenated. */
+  parallel: number;
+  effort?: 'low' | 'medium' | 'high';
+}
+
+export interface BenchResultRow {
+  /** Deterministic key of (dataset, itemId, condition, testBudget, sleepBudget, seed, model): resume skips rows already written. */
+  key: string;
+  dataset: string;
+  itemId: string;
+  contextGroup: string;
+  condition: BenchCondition;
+  testBudget: TestTimeBudget;
+  /** null for conditions without a sleep-time phase. */
+  sleepBudget: SleepTimeBudget | null;
+  /** pass-at-k only: the number of samples. */
+  samples?: number;
+  seed: number;
+  model: string;
+  expected: number;
+  /** The extracted final answer (for pass-at-k: of the first correct sample, else the first). */
+  final: number | null;
+  correct: boolean;
+  /** Test-time usage of this query (pass-at-k: summed over the samples). */
+  testUsage: Usage;
+  /** Identifies the sleep-time run this row used, so amortized cost counts each run once. */
+  sleepRunKey: string | null;
+  /** Usage of that sleep-time run (repeated on every row that used it). */
+  sleepUsage: Usage | null;
+  latencyMs: number;
+  /** A row whose model call failed after retries: counted as wrong, reported separately. */
+  error?: { code: string; message: string };
+  createdAt: string;
+}
+
+/** Log-probability of the query given the context, under a scoring model (SPEC section 2, predictability). */
+export interface PredictabilityRow {
+  dataset: string;
+  itemId: string;
+  model: string;
+  /** Sum of the query tokens' log-probabilities (natural log). */
+  logProbability: number;
+  queryTokens: number;
+}

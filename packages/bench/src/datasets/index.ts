@@ -1,0 +1,8 @@
+/** The benchmark datasets: Stateful GSM-Symbolic, Stateful AIME, Multi-Query, graders, the stateful split. */
+export * from './aime.js';
+export * from './datasets-dir.js';
+export * from './grading.js';
+export * from './gsm-symbolic/index.js';
+export * from './jsonl.js';
+export * from './multi-query/index.js';
+export * from './stateful-split.js';

@@ -1,0 +1,93 @@
+/**
+ * `scoreQueryLogProbability`: log p(query | context) per item (SPEC section 2, predictability),
+ * from a GGUF model run in-process or from an OpenAI-compatible server with prompt
+ * log-probabilities. The paper scored with a base model (Llama-2-70B); a base model, not an
+ * instruct one, is what this measure means.
+ */
+import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { SleeptimeError, systemError, userError } from '@sleeptime/core';
+import { parseModelSpec } from '@sleeptime/core';
+import { errorMessage, getLlamaRuntime } from '@sleeptime/llama/internal';
+import type { PredictabilityRow } from '../bench-types.js';
+import { scoreWithLlamaModel } from './llama-query-scorer.js';
+import { scoreWithOpenAiCompatibleServer, type OpenAiCompatibleQueryScorerOptions } from './openai-compatible-query-scorer.js';
+import type { PredictabilityItem, ScoringProgress } from './predictability-item.js';
+
+export type QueryScoringModel =
+  | { kind: 'llama'; modelPath: string; contextSize?: number; threads?: number }
+  | ({ kind: 'openai-compatible' } & Omit<OpenAiCompatibleQueryScorerOptions, 'separator' | 'onProgress' | 'signal'>);
+
+export interface ScoreQueryLogProbabilityOptions {
+  scorer: QueryScoringModel;
+  /** Between context and query. Default one space. */
+  separator?: string;
+  onProgress?: (progress: ScoringProgress) => void;
+  signal?: AbortSignal;
+}
+
+export async function scoreQueryLogProbability(
+  items: readonly PredictabilityItem[],
+  options: ScoreQueryLogProbabilityOptions,
+): Promise<PredictabilityRow[]> {
+  const shared = {
+    ...(options.separator === undefined ? {} : { separator: options.separator }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+  const { scorer } = options;
+  if (scorer.kind === 'openai-compatible') {
+    const { kind: _kind, ...serverOptions } = scorer;
+    return scoreWithOpenAiCompatibleServer(items, { ...serverOptions, ...shared });
+  }
+
+  const modelPath = resolvePath(scorer.modelPath);
+  const stats = await stat(modelPath).catch(() => undefined);
+  if (stats === undefined || !stats.isFile()) throw userError('model_file_not_found', `No model file at ${modelPath}.`, { path: modelPath });
+  const llama = await getLlamaRuntime();
+  const model = await llama.loadModel({ modelPath }).catch((error: unknown) => {
+    throw userError('invalid_model_file', `${modelPath} is not a usable GGUF model file: ${errorMessage(error)}`, { path: modelPath });
+  });
+  try {
+    return await scoreWithLlamaModel(model, items, {
+      modelName: `llama:${modelPath}`,
+      ...(scorer.contextSize === undefined ? {} : { contextSize: scorer.contextSize }),
+      ...(scorer.threads === undefined ? {} : { threads: scorer.threads }),
+      ...shared,
+    });
+  } catch (error) {
+    if (SleeptimeError.isInstance(error) || options.signal?.aborted) throw error;
+    throw systemError('predictability_scoring_failed', `Scoring with ${modelPath} failed: ${errorMessage(error)}`, error);
+  } finally {
+    await model.dispose();
+  }
+}
+
+/**
+ * A scoring model from a model spec as the CLI takes it: `llama:<path.gguf>` or
+ * `openai-compatible:<name>` with a base URL. Other providers return no prompt log-probabilities.
+ */
+export function queryScoringModelFromSpec(spec: string, options: { baseUrl?: string; apiKey?: string } = {}): QueryScoringModel {
+  const { provider, modelId } = parseModelSpec(spec);
+  if (provider === 'llama') {
+    if (/^(hf:|huggingface:|https?:)/i.test(modelId))
+      throw userError('predictability_local_model_only', `Download the model first and score with its local path: ${spec}`, { spec });
+    return { kind: 'llama', modelPath: modelId };
+  }
+  if (provider === 'openai-compatible') {
+    if (options.baseUrl === undefined)
+      throw userError('missing_base_url', `Scoring with ${spec} needs the server's base URL (e.g. http://127.0.0.1:8000/v1).`, { spec });
+    return {
+      kind: 'openai-compatible',
+      baseUrl: options.baseUrl,
+      model: modelId,
+      modelName: spec,
+      ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+    };
+  }
+  throw userError(
+    'predictability_unsupported_provider',
+    `${provider} does not return prompt log-probabilities; score with llama:<path.gguf> or openai-compatible:<name> (e.g. vLLM).`,
+    { spec },
+  );
+}

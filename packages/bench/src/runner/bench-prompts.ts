@@ -1,0 +1,50 @@
+/**
+ * The one prompt the runner adds to the engine's: the context-only ablation (SPEC section 2,
+ * baselines). The model sees the context, never the query, and must guess what will be asked and
+ * answer it; it is graded against the real answer. Test-time-only and sleep-time asks use the
+ * engine's own prompts (`buildAskPrompt`), so the benchmark measures what the library does.
+ */
+import {
+  buildAskPrompt,
+  buildSleepTrigger,
+  concatenateLearnedContexts,
+  sleepSystemPrompt,
+  verbosityInstructions,
+} from '@sleeptime/core';
+import type { Verbosity } from '@sleeptime/core';
+import { contentHash } from './canonical-json.js';
+
+export const contextOnlySystemPrompt = [
+  'You are shown a context; the question that goes with it has been withheld.',
+  'Work out the question most likely to be asked about this context, state it in one line, then answer it.',
+  'Follow the answering style requested. When the answer is a number, end with the sentence',
+  '"The answer is N." where N is the number alone.',
+].join('\n');
+
+export interface ContextOnlyPrompt {
+  system: string;
+  user: string;
+}
+
+export function buildContextOnlyPrompt(input: { contextText: string; verbosity: Verbosity }): ContextOnlyPrompt {
+  return {
+    system: contextOnlySystemPrompt,
+    user: `<context>\n${input.contextText}\n</context>\n\n${verbosityInstructions[input.verbosity]}`,
+  };
+}
+
+/**
+ * Changes whenever a prompt the benchmark uses changes, so rows made with old prompts are not
+ * taken for rows of the current ones when a run resumes. (Model calls need no such care: the call
+ * cache is keyed by the prompt text itself.)
+ */
+export const benchPromptsDigest: string = contentHash({
+  sleepSystemPrompt,
+  sleepTrigger: buildSleepTrigger({ contextText: '{context}', examples: ['{example}'], maxRewrites: 1 }),
+  askPrompts: ([0, 1, 2, 3, 4] as const).map((verbosity) =>
+    buildAskPrompt({ question: '{query}', verbosity, learnedContext: '{learned}', contextText: '{context}' }),
+  ),
+  concatenated: concatenateLearnedContexts(['{first}', '{second}']),
+  contextOnlySystemPrompt,
+  contextOnlyUser: buildContextOnlyPrompt({ contextText: '{context}', verbosity: 0 }).user,
+}).slice(0, 16);

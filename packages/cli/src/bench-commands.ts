@@ -1,0 +1,202 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { userError } from '@sleeptime/core';
+import type { GridSpecInput } from '@sleeptime/bench';
+import { createModel, defaultModelCacheDir, resolveModelSpec } from '@sleeptime/core';
+import { integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
+import type { CliOutput } from './main.js';
+
+const conditionNames = ['test-time-only', 'sleep-time', 'context-only', 'pass-at-k'] as const;
+
+function listFlag<T>(value: string | undefined, flag: string, item: z.ZodType<T>, expected: string): T[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(',').map((part) => part.trim());
+  return parts.map((part) => parseFlag(item, part, flag, expected));
+}
+
+const integerItem = z
+  .string()
+  .regex(/^\d+$/)
+  .transform(Number)
+  .pipe(z.number().int());
+
+async function readGridFile(file: string | undefined): Promise<GridSpecInput> {
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw userError('unreadable_file', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, { path: file });
+  }
+  try {
+    return JSON.parse(text) as GridSpecInput;
+  } catch {
+    throw userError('invalid_grid', `${file} is not valid JSON`);
+  }
+}
+
+interface BenchFlags {
+  data: string;
+  results?: string;
+  grid?: string;
+  conditions?: string;
+  verbosity?: string;
+  effort?: string;
+  thinkingBudget?: string;
+  parallel?: string;
+  sleepEffort?: string;
+  passAtK?: string;
+  seeds?: string;
+  limit?: string;
+  concurrency: string;
+  cacheDir?: string;
+}
+
+/** Flags override the grid file, field by field. */
+async function gridFromFlags(flags: BenchFlags): Promise<GridSpecInput> {
+  const grid: GridSpecInput = { ...(await readGridFile(flags.grid)) };
+  const conditions = listFlag(flags.conditions, '--conditions', z.enum(conditionNames), `a comma-separated list of ${conditionNames.join(', ')}`);
+  if (conditions) grid.conditions = conditions;
+  const verbosity = listFlag(flags.verbosity, '--verbosity', integerItem.pipe(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)])), 'levels from 0 to 4, comma-separated');
+  const effort = listFlag(flags.effort, '--effort', z.enum(['low', 'medium', 'high']), 'low, medium or high, comma-separated');
+  const thinkingBudget = listFlag(flags.thinkingBudget, '--thinking-budget', integerItem.pipe(z.number().min(1)), 'token counts, comma-separated');
+  if (verbosity || effort || thinkingBudget) {
+    grid.testBudgets = {
+      ...(verbosity ? { verbosity } : {}),
+      ...(effort ? { effort } : {}),
+      ...(thinkingBudget ? { thinkingBudget } : {}),
+    };
+  }
+  const parallel = listFlag(flags.parallel, '--parallel', integerItem.pipe(z.number().min(1).max(16)), 'k values from 1 to 16, comma-separated');
+  const sleepEffort = listFlag(flags.sleepEffort, '--sleep-effort', z.enum(['low', 'medium', 'high']), 'low, medium or high, comma-separated');
+  if (parallel || sleepEffort) grid.sleepBudgets = { parallel: parallel ?? [1], ...(sleepEffort ? { effort: sleepEffort } : {}) };
+  const passAtK = listFlag(flags.passAtK, '--pass-at-k', integerItem.pipe(z.number().min(1).max(64)), 'sample counts, comma-separated');
+  if (passAtK) grid.passAtK = passAtK;
+  const seeds = listFlag(flags.seeds, '--seeds', integerItem, 'integers, comma-separated');
+  if (seeds) grid.seeds = seeds;
+  return grid;
+}
+
+/** `sleeptime bench`: runs a grid of conditions and budgets on a dataset, resumable. */
+export function registerBenchCommands(program: Command, output: CliOutput): void {
+  const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
+
+  program
+    .command('bench')
+    .description('run the benchmark grid on a dataset file (JSONL from sleeptime data ...); resumes where it stopped')
+    .requiredOption('-d, --data <file>', 'dataset JSONL: gsm-symbolic, multi-query or aime rows')
+    .option('-r, --results <file>', 'results JSONL, appended and resumed (default: bench-results/<data>.results.jsonl)')
+    .option('--grid <file>', 'grid as JSON (conditions, testBudgets, sleepBudgets, passAtK, seeds, ...)')
+    .option('--conditions <list>', 'test-time-only,sleep-time,context-only,pass-at-k')
+    .option('--verbosity <list>', 'test-time verbosity levels, e.g. 0,1,2,3,4')
+    .option('--effort <list>', 'test-time reasoning efforts, e.g. low,medium,high')
+    .option('--thinking-budget <list>', 'test-time thinking budgets in tokens, e.g. 1024,4096')
+    .option('--parallel <list>', 'sleep-time k values, e.g. 1,2,5,10')
+    .option('--sleep-effort <list>', 'sleep-time reasoning efforts (reasoning models), e.g. low,medium,high')
+    .option('--pass-at-k <list>', 'pass@k sample counts (default: the k values)')
+    .option('--seeds <list>', 'seeds, e.g. 0,1,2')
+    .option('--limit <n>', 'only the first n items')
+    .option('--concurrency <n>', 'model calls in flight at once (mind the provider rate limits)', '4')
+    .option('--cache-dir <dir>', 'content-addressed cache of model calls (default ~/.cache/sleeptime/calls)')
+    .action(async (flags: BenchFlags, command: Command) => {
+      const opts = globals(command);
+      const { createBenchProgressBar, loadBenchItems, runBench } = await import('@sleeptime/bench');
+      const grid = await gridFromFlags(flags);
+      const limit = integerFlag(flags.limit, '--limit', 1, 10_000_000);
+      const concurrency = integerFlag(flags.concurrency, '--concurrency', 1, 256);
+      const allItems = await loadBenchItems(flags.data);
+      const items = limit === undefined ? allItems : allItems.slice(0, limit);
+      const resultsPath =
+        flags.results ?? path.join('bench-results', `${path.basename(flags.data).replace(/\.jsonl$/, '')}.results.jsonl`);
+      const cacheDir = flags.cacheDir ?? path.join(path.dirname(defaultModelCacheDir()), 'calls');
+      const modelSpec = resolveModelSpec(opts.model);
+      const model = await createModel(modelSpec, { baseUrl: opts.baseUrl, showProgress: !opts.json });
+      const baseUrl = opts.baseUrl ?? process.env.SLEEPTIME_BASE_URL;
+      const progressBar = createBenchProgressBar({ enabled: !opts.json && process.stderr.isTTY === true });
+      const abort = new AbortController();
+      const stop = () => abort.abort(userError('interrupted', 'interrupted: the results so far are kept; run the same command again to resume'));
+      process.once('SIGINT', stop);
+      try {
+        const result = await runBench({
+          items,
+          grid,
+          model,
+          resultsPath,
+          cacheDir,
+          concurrency,
+          signal: abort.signal,
+          onProgress: progressBar.update,
+          // One spec can name different models on different servers: the base URL is part of the identity.
+          modelIdentity: modelSpec.startsWith('openai-compatible:') && baseUrl ? `${modelSpec}@${baseUrl}` : modelSpec,
+        });
+        progressBar.stop();
+        const correct = result.rows.filter((row) => row.correct).length;
+        const errors = result.rows.filter((row) => row.error !== undefined).length;
+        const summary = { results: resultsPath, rows: result.rows.length, written: result.written, skipped: result.skipped, correct, errors };
+        if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
+        else
+          output.stdout(
+            `${result.rows.length} rows in ${resultsPath} (${result.written} new, ${result.skipped} already there): ` +
+              `${correct} correct, ${errors} failed calls.\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
+          );
+      } finally {
+        progressBar.stop();
+        process.off('SIGINT', stop);
+        await model.close();
+      }
+    });
+
+  program
+    .command('predictability')
+    .description('score log p(query | context) per item with a model that returns token log-probabilities (a llama GGUF file, or an OpenAI-compatible server with prompt logprobs)')
+    .requiredOption('-d, --data <file>', 'dataset JSONL (as for bench)')
+    .requiredOption('-o, --out <file>', 'where to write the scores (JSONL)')
+    .option('--limit <n>', 'only the first n items')
+    .action(async (flags: { data: string; out: string; limit?: string }, command: Command) => {
+      const opts = globals(command);
+      const { loadBenchItems, predictabilityItemFromBenchItem, queryScoringModelFromSpec, scoreQueryLogProbability, writePredictabilityRows } = await import('@sleeptime/bench');
+      const limit = integerFlag(flags.limit, '--limit', 1, 10_000_000);
+      const allItems = await loadBenchItems(flags.data);
+      const items = (limit === undefined ? allItems : allItems.slice(0, limit)).map(predictabilityItemFromBenchItem);
+      const scorer = queryScoringModelFromSpec(resolveModelSpec(opts.model), { baseUrl: opts.baseUrl ?? process.env.SLEEPTIME_BASE_URL, apiKey: process.env.SLEEPTIME_API_KEY });
+      const rows = await scoreQueryLogProbability(items, { scorer });
+      await writePredictabilityRows(flags.out, rows);
+      if (opts.json) output.stdout(`${JSON.stringify({ out: flags.out, items: rows.length })}\n`);
+      else output.stdout(`Scored ${rows.length} queries into ${flags.out}. Use it with: sleeptime report <results> --predictability ${flags.out}\n`);
+    });
+
+  program
+    .command('report <results>')
+    .description('write a self-contained HTML report (one SVG per figure) and a markdown summary from bench results')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--predictability <file>', 'query log-probabilities from sleeptime predictability (figure d)')
+    .option('--title <text>', 'report title')
+    .option('--test-token-weight <t>', 'a test-time token costs t sleep-time tokens', '10')
+    .option('--note <text>', 'a provenance note shown at the top (e.g. which model and hardware)')
+    .action(
+      async (
+        resultsPath: string,
+        flags: { out: string; predictability?: string; title?: string; testTokenWeight: string; note?: string },
+        command: Command,
+      ) => {
+        const opts = globals(command);
+        const { readPredictabilityRows, readResultsFile, writeReport } = await import('@sleeptime/bench');
+        const testTokenWeight = integerFlag(flags.testTokenWeight, '--test-token-weight', 1, 1000);
+        const { rows } = await readResultsFile(resultsPath);
+        if (rows.length === 0) throw userError('empty_results', `${resultsPath} holds no results yet: run sleeptime bench first`);
+        const predictability = flags.predictability === undefined ? undefined : await readPredictabilityRows(flags.predictability);
+        const report = await writeReport({
+          results: rows,
+          predictability,
+          outDir: flags.out,
+          title: flags.title,
+          testTokenWeight,
+          provenanceNote: flags.note,
+        });
+        if (opts.json) output.stdout(`${JSON.stringify(report)}\n`);
+        else output.stdout(`Report: ${report.htmlPath}\nSummary: ${report.markdownPath}\nFigures: ${report.figures.length} SVG files in ${flags.out}\n`);
+      },
+    );
+}

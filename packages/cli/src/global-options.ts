@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { userError } from '@sleeptime/core';
+
+/** Options every command accepts; each falls back to its environment variable. */
+export interface GlobalOptions {
+  model?: string;
+  baseUrl?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  json?: boolean;
+}
+
+/** Parses a flag value with a zod schema, turning a failure into one user-facing line. */
+export function parseFlag<T>(schema: z.ZodType<T>, value: unknown, flag: string, expected: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw userError('invalid_option', `${flag} must be ${expected} (got ${JSON.stringify(value)})`, { flag });
+  }
+  return result.data;
+}
+
+export const integerText = z
+  .string()
+  .regex(/^-?\d+$/)
+  .transform(Number);
+
+export function integerFlag(value: string | undefined, flag: string, minimum: number, maximum: number): number | undefined {
+  if (value === undefined) return undefined;
+  return parseFlag(
+    integerText.pipe(z.number().int().min(minimum).max(maximum)),
+    value,
+    flag,
+    `an integer from ${minimum} to ${maximum}`,
+  );
+}
+
+export const effortSchema = z.enum(['low', 'medium', 'high']);
+
+export function effortFlag(value: string | undefined, flag = '--effort'): 'low' | 'medium' | 'high' | undefined {
+  if (value === undefined) return undefined;
+  return parseFlag(effortSchema, value, flag, 'one of low, medium, high');
+}

@@ -1,0 +1,70 @@
+/**
+ * Flags shared by `sleeptime serve` and `sleeptime worker`: which queue delivers sleep jobs, how
+ * many this process runs, and their leases; plus the wait for a stop signal both commands share.
+ */
+import type { Command } from 'commander';
+import { userError } from '@sleeptime/core';
+import { defaultJobTimeoutMs, defaultLeaseMs, type JobOutcome, type JobQueueKind, type SleepJobProcessing } from '@sleeptime/service';
+import { integerFlag } from './global-options.js';
+import type { Runtime } from './runtime.js';
+
+export interface JobFlagValues {
+  queue?: string;
+  leaseMs: string;
+  jobTimeoutMs: string;
+}
+
+export function addJobFlags(command: Command): Command {
+  return command
+    .option('--queue <kind>', 'how sleep jobs reach workers: embedded (store job table) or graphile (Graphile Worker, PostgreSQL); default graphile on PostgreSQL, else embedded')
+    .option('--lease-ms <n>', 'a job whose worker has not renewed its lease for this long is taken over', String(defaultLeaseMs))
+    .option('--job-timeout-ms <n>', 'a sleep job running longer is stopped and retried', String(defaultJobTimeoutMs));
+}
+
+export function parseJobFlags(values: JobFlagValues): { queue?: JobQueueKind; leaseMs: number; jobTimeoutMs: number } {
+  if (values.queue !== undefined && values.queue !== 'embedded' && values.queue !== 'graphile') {
+    throw userError('invalid_option', `--queue must be embedded or graphile, got "${values.queue}"`);
+  }
+  return {
+    ...(values.queue === undefined ? {} : { queue: values.queue }),
+    leaseMs: integerFlag(values.leaseMs, '--lease-ms', 100, 24 * 3_600_000) ?? defaultLeaseMs,
+    jobTimeoutMs: integerFlag(values.jobTimeoutMs, '--job-timeout-ms', 100, 7 * 24 * 3_600_000) ?? defaultJobTimeoutMs,
+  };
+}
+
+/** Starts this process's sleep job processing on the runtime's store, logging each job attempt and error. */
+export async function startJobsOnRuntime(
+  runtime: Runtime,
+  settings: ReturnType<typeof parseJobFlags> & { workers: number },
+  log: (line: string) => void,
+): Promise<SleepJobProcessing> {
+  const { startSleepJobProcessing } = await import('@sleeptime/service');
+  return startSleepJobProcessing({
+    store: runtime.store,
+    engine: runtime.engine,
+    ...(runtime.storeConfig.kind === 'postgres' ? { connectionString: runtime.storeConfig.url } : {}),
+    ...settings,
+    onJobSettled: (outcome) => log(describeJobOutcome(outcome)),
+    onError: (error) => log(`job worker: ${error instanceof Error ? error.message : String(error)}\n`),
+  });
+}
+
+/** One line per settled job attempt, for the operator's log. */
+export function describeJobOutcome(outcome: JobOutcome): string {
+  const run = outcome.runId === null ? '' : ` run ${outcome.runId}`;
+  const error = outcome.error === undefined ? '' : `: ${outcome.error.code}: ${outcome.error.message}`;
+  return `job ${outcome.job.id} (context ${outcome.job.contextId}, attempt ${outcome.job.attempts}) ${outcome.status}${run}${error}\n`;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * `sleeptime serve` (what `npm start` runs) as a real child process on the embedded defaults (a
+ * SQLite folder, sleep jobs in the same process), against a scripted OpenAI-compatible upstream:
+ * the bootstrap key, a write slept on after the quiet period, an ask from the learned context, and
+ * a clean stop on SIGTERM.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@sleeptime/core/testing';
+import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '@sleeptime/core/testing';
+import { startCliProcess, temporaryDirectory } from './cli-test-support.js';
+
+const learnedMemory = 'Inference: the launch is on Friday, two days after Wednesday. Likely question: launch day -> Friday.';
+
+function script(request: RecordedRequest): ScriptedReply {
+  if ((request.body.tools?.length ?? 0) === 0) {
+    // The ask (or the prefix warm-up after the sleep): answer from what the prompt carries.
+    return { text: JSON.stringify(request.body.messages).includes(learnedMemory) ? 'From the notes: Friday.' : 'I do not know.' };
+  }
+  const afterToolResult = request.body.messages?.some((message) => message.role === 'tool') ?? false;
+  return afterToolResult
+    ? { toolCalls: [{ name: 'finish_rethinking', arguments: {} }] }
+    : { toolCalls: [{ name: 'rethink_memory', arguments: { new_memory: learnedMemory } }] };
+}
+
+describe('sleeptime serve on the embedded defaults', () => {
+  let upstream: ScriptedOpenAIServer;
+
+  beforeAll(async () => {
+    upstream = await startScriptedOpenAIServer(script);
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  it('serves, sleeps a written context after the quiet period, answers from it, and stops on SIGTERM', async () => {
+    const dataDir = await temporaryDirectory('serve');
+    const serve = startCliProcess(['serve', '--port', '0', '--quiet-period-ms', '300'], {
+      SLEEPTIME_DATA_DIR: dataDir,
+      SLEEPTIME_MODEL: 'openai-compatible:scripted',
+      SLEEPTIME_BASE_URL: upstream.baseUrl,
+    });
+    try {
+      const ready = await serve.waitForStdout(/sleeptime serving on (http:\/\/\S+) \(model openai-compatible:scripted; sqlite store; embedded job queue, 1 sleep worker;/);
+      const baseUrl = ready[1] ?? '';
+      const key = /Created tenant "default" with API key \(shown once, keep it\):\n\s+(sk-sleeptime-\S+)/.exec(serve.stdout())?.[1];
+      expect(key, serve.stdout()).toBeDefined();
+      expect(serve.stdout()).toMatch(/Key id: (\S+) \(revoke it with: sleeptime keys revoke \1\)/);
+      const api = (path: string, init: RequestInit = {}) =>
+        fetch(`${baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers } });
+
+      expect((await api('/v1/contexts/plans', { method: 'PUT', body: JSON.stringify({ text: 'The launch moved from Wednesday to two days later.' }) })).status).toBe(201);
+      expect((await fetch(`${baseUrl}/v1/contexts/plans`)).status).toBe(401);
+
+      // No sleep was asked for: the quiet period after the write starts one.
+      const learned = await waitFor(
+        'the learned context',
+        async () => {
+          const response = await api('/v1/contexts/plans/learned');
+          return response.status === 200 ? ((await response.json()) as { text: string; fresh: boolean }) : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, details: () => `stderr: ${serve.stderr()}` },
+      );
+      expect(learned).toMatchObject({ text: learnedMemory, fresh: true });
+      expect(serve.stderr()).toMatch(/job \S+ \(context \S+plans, attempt 1\) succeeded run \S+/);
+
+      const ask = await api('/v1/contexts/plans/ask', { method: 'POST', body: JSON.stringify({ question: 'Which day is the launch?', verbosity: 0 }) });
+      expect(ask.status).toBe(200);
+      expect(await ask.json()).toMatchObject({ answer: 'From the notes: Friday.', fresh: true });
+    } finally {
+      serve.child.kill('SIGTERM');
+    }
+    expect(await serve.exited).toBe(0);
+    expect(serve.stderr()).toContain('Shutting down');
+  }, 90_000);
+});

@@ -1,0 +1,84 @@
+/**
+ * `sleeptime serve`: the HTTP API and the OpenAI-compatible proxy. On the embedded defaults (SQLite
+ * in --data-dir, the model made on first use) it also runs the sleep jobs; on PostgreSQL it delivers
+ * them through Graphile Worker to its own workers and to any `sleeptime worker` processes. The
+ * `keys` commands are in keys-commands.ts.
+ */
+import type { Command } from 'commander';
+import { defaultMaxBodyBytes, defaultQuietPeriodMs, parseStaleAskPolicy } from '@sleeptime/service';
+import { userError } from '@sleeptime/core';
+import { integerFlag, type GlobalOptions } from './global-options.js';
+import { addJobFlags, parseJobFlags, startJobsOnRuntime, untilStopSignal, type JobFlagValues } from './job-flags.js';
+import type { CliOutput } from './main.js';
+import { openRuntime } from './runtime.js';
+
+interface ServeFlagValues extends JobFlagValues {
+  port: string;
+  host: string;
+  maxBodyBytes: string;
+  quietPeriodMs: string;
+  sleepEveryAsks: string;
+  sleepEveryAppends: string;
+  staleAsk: string;
+  workers: string;
+}
+
+export function registerServeCommand(program: Command, output: CliOutput): void {
+  const serve = program
+    .command('serve')
+    .description('serve the HTTP API and the OpenAI-compatible proxy, and run sleep jobs')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8787')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--max-body-bytes <n>', 'largest request body accepted', String(defaultMaxBodyBytes))
+    .option('--quiet-period-ms <n>', 'sleep a context once it has not been written for this long', String(defaultQuietPeriodMs))
+    .option('--sleep-every-asks <n>', 'also sleep a context every N asks (0: off)', '0')
+    .option('--sleep-every-appends <n>', 'also sleep a context every N appended turns (0: off)', '0')
+    .option('--stale-ask <policy>', 'asks on a stale learned context: serve-stale, without, or wait:<ms>', 'serve-stale')
+    .option('--workers <n>', 'sleep jobs run at once in this process (0: none; leave them to `sleeptime worker` processes)', '1');
+  addJobFlags(serve).action(async (options: ServeFlagValues, command: Command) => {
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const port = integerFlag(options.port, '--port', 0, 65_535) ?? 8787;
+    const maxBodyBytes = integerFlag(options.maxBodyBytes, '--max-body-bytes', 1024, 1024 * 1024 * 1024) ?? defaultMaxBodyBytes;
+    const quietPeriodMs = integerFlag(options.quietPeriodMs, '--quiet-period-ms', 0, 7 * 24 * 3_600_000) ?? defaultQuietPeriodMs;
+    const everyAsks = integerFlag(options.sleepEveryAsks, '--sleep-every-asks', 0, 1_000_000) ?? 0;
+    const everyAppends = integerFlag(options.sleepEveryAppends, '--sleep-every-appends', 0, 1_000_000) ?? 0;
+    const workers = integerFlag(options.workers, '--workers', 0, 64) ?? 1;
+    const jobFlags = parseJobFlags(options);
+    const staleAsk = parseStaleAskPolicy(options.staleAsk);
+    if (staleAsk === undefined) throw userError('invalid_option', `--stale-ask must be serve-stale, without or wait:<ms>, got "${options.staleAsk}"`);
+    const { bootstrapApiKey, createServerApp, startHttpServer } = await import('@sleeptime/service');
+    const runtime = await openRuntime(globals, { showProgress: false });
+    const log = (line: string) => output.stderr(line);
+    try {
+      // Sleep jobs live in the store; one left by a previous process is picked up again.
+      const jobs = await startJobsOnRuntime(runtime, { workers, ...jobFlags }, log);
+      try {
+        const issued = await bootstrapApiKey(runtime.store);
+        if (issued !== undefined) {
+          output.stdout(`Created tenant "${issued.tenant.name}" with API key (shown once, keep it):\n  ${issued.key}\n`);
+          output.stdout(`Key id: ${issued.keyId} (revoke it with: sleeptime keys revoke ${issued.keyId})\n`);
+        }
+        const app = createServerApp({
+          store: runtime.store,
+          model: runtime.loadModel,
+          maxBodyBytes,
+          staleAsk,
+          triggers: { quietPeriodMs, everyAsks, everyAppends, onEnqueued: (job) => jobs.onEnqueued(job) },
+        });
+        const server = await startHttpServer(app, { port, host: options.host });
+        const workersNote = workers === 0 ? 'no sleep workers here' : `${workers} sleep worker${workers === 1 ? '' : 's'}`;
+        output.stdout(
+          `sleeptime serving on ${server.url} (model ${runtime.modelSpec}; ${runtime.store.kind} store; ${jobs.queue} job queue, ${workersNote}; OpenAPI at ${server.url}/openapi.json)\n`,
+        );
+        await Promise.race([untilStopSignal(), jobs.failure]);
+        log('Shutting down: stopping the job workers and closing the server...\n');
+        await server.close();
+      } finally {
+        // A run in flight is aborted and recorded as failed; its job goes back to the queue.
+        await jobs.stop();
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
+}

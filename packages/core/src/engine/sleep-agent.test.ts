@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { runSleepAgent } from './sleep-agent.js';
+import {
+  finish,
+  markerProviderOptions,
+  promptText,
+  rethink,
+  scriptedLanguageModel,
+  systemMessage,
+  textReply,
+  toolCallsReply,
+  userMessageText,
+} from '../testing/mock-models.js';
+
+const contextText = 'Ana has 3 boxes with 12 pencils each. She gives 5 pencils to Ben.';
+
+describe('runSleepAgent', () => {
+  it('keeps the last rewrite, stops on finish_rethinking and reports every call with its usage', async () => {
+    const languageModel = scriptedLanguageModel([
+      rethink('draft: 36 pencils', { input: 100, output: 20, reasoning: 7 }),
+      rethink('Ana starts with 3 * 12 = 36 pencils; after giving 5 she has 31.', { input: 150, output: 30, reasoning: 11 }),
+      finish({ input: 200, output: 5, reasoning: 2 }),
+    ]);
+    const rewritesSeen: number[] = [];
+    const result = await runSleepAgent({
+      languageModel,
+      contextText,
+      callSettings: { maxOutputTokens: 321, providerOptions: markerProviderOptions },
+      temperature: 0,
+      onRewrite: (rewrites) => rewritesSeen.push(rewrites),
+    });
+
+    expect(result.memory).toBe('Ana starts with 3 * 12 = 36 pencils; after giving 5 she has 31.');
+    expect(result.rewrites).toBe(2);
+    expect(result.stopReason).toBe('finished');
+    expect(rewritesSeen).toEqual([1, 2]);
+    expect(languageModel.doGenerateCalls).toHaveLength(3);
+    expect(result.calls.map((call) => call.step)).toEqual([0, 1, 2]);
+    expect(result.calls.map((call) => call.usage)).toEqual([
+      { inputTokens: 100, outputTokens: 20, reasoningTokens: 7 },
+      { inputTokens: 150, outputTokens: 30, reasoningTokens: 11 },
+      { inputTokens: 200, outputTokens: 5, reasoningTokens: 2 },
+    ]);
+    expect(result.calls.map((call) => call.finishReason)).toEqual(['tool-calls', 'tool-calls', 'tool-calls']);
+    expect(result.calls[1]?.rawUsage.raw).toEqual({ prompt_tokens: 150, completion_tokens: 30, reasoning_tokens: 11 });
+
+    const first = languageModel.doGenerateCalls[0];
+    // The first call must rewrite the memory; once it holds something, either tool may follow.
+    expect(first?.toolChoice).toEqual({ type: 'tool', toolName: 'rethink_memory' });
+    expect(languageModel.doGenerateCalls[1]?.toolChoice).toEqual({ type: 'required' });
+    expect(first?.tools?.map((tool) => tool.name).sort()).toEqual(['finish_rethinking', 'rethink_memory']);
+    expect(first?.maxOutputTokens).toBe(321);
+    expect(first?.providerOptions).toEqual(markerProviderOptions);
+    expect(first?.temperature).toBe(0);
+    expect(systemMessage(first?.prompt ?? [])).toContain('rethink_memory');
+    expect(userMessageText(first?.prompt ?? [])).toContain(contextText);
+    expect(userMessageText(first?.prompt ?? [])).not.toContain('<examples>');
+  });
+
+  it('puts example questions in their own block of the trigger message', async () => {
+    const languageModel = scriptedLanguageModel([finish({ input: 1, output: 1 })]);
+    await runSleepAgent({ languageModel, contextText, examples: ['How many pencils are left?', '  '] });
+    const trigger = userMessageText(languageModel.doGenerateCalls[0]?.prompt ?? []);
+    expect(trigger).toMatch(/<examples>\n- How many pencils are left\?\n<\/examples>/);
+  });
+
+  it('stops with an empty memory when a model ignores the forced first rewrite and calls finish', async () => {
+    const result = await runSleepAgent({
+      languageModel: scriptedLanguageModel([finish({ input: 10, output: 1 })]),
+      contextText,
+    });
+    // The AI SDK refuses a call to a tool other than the forced one; the call was still paid for.
+    expect(result).toMatchObject({ memory: '', rewrites: 0, stopReason: 'model-stopped' });
+    expect(result.calls).toHaveLength(1);
+  });
+
+  it('stops after maxRewrites rewrites without another model call', async () => {
+    const languageModel = scriptedLanguageModel([
+      rethink('one', { input: 1, output: 1 }),
+      rethink('two', { input: 1, output: 1 }),
+      rethink('three', { input: 1, output: 1 }),
+    ]);
+    const result = await runSleepAgent({ languageModel, contextText, maxRewrites: 2 });
+    expect(result).toMatchObject({ memory: 'two', rewrites: 2, stopReason: 'max-rewrites' });
+    expect(languageModel.doGenerateCalls).toHaveLength(2);
+  });
+
+  it('refuses rewrites beyond the limit made within one step', async () => {
+    const languageModel = scriptedLanguageModel([
+      toolCallsReply(
+        [
+          { toolName: 'rethink_memory', input: { new_memory: 'first' } },
+          { toolName: 'rethink_memory', input: { new_memory: 'second, over the limit' } },
+        ],
+        { input: 1, output: 1 },
+      ),
+    ]);
+    const result = await runSleepAgent({ languageModel, contextText, maxRewrites: 1 });
+    expect(result).toMatchObject({ memory: 'first', rewrites: 1, stopReason: 'max-rewrites' });
+  });
+
+  it('shows a malformed tool call to the model as an error, counts it as a step, and goes on', async () => {
+    const languageModel = scriptedLanguageModel([
+      toolCallsReply([{ toolName: 'rethink_memory', input: { memory: 'wrong field name' } }], { input: 10, output: 3 }),
+      toolCallsReply([{ toolName: 'rethink_memory', input: '{"new_memory": "unterminated' }], { input: 20, output: 4 }),
+      rethink('fixed memory', { input: 40, output: 6 }),
+      // Only once a rewrite happened may the model pick a tool freely (the first rewrite is forced).
+      toolCallsReply([{ toolName: 'rewrite_everything', input: {} }], { input: 30, output: 5 }),
+      finish({ input: 50, output: 1 }),
+    ]);
+    const result = await runSleepAgent({ languageModel, contextText });
+
+    expect(result).toMatchObject({ memory: 'fixed memory', rewrites: 1, stopReason: 'finished' });
+    expect(result.calls.map((call) => call.usage.inputTokens)).toEqual([10, 20, 40, 30, 50]);
+    // Each error reaches the model on its next call, as the result of the call that caused it.
+    const lastToolOutput = (callIndex: number) => {
+      const last = languageModel.doGenerateCalls[callIndex]?.prompt.at(-1);
+      if (last?.role !== 'tool') throw new Error(`call ${callIndex} does not end with a tool message`);
+      const part = last.content[0];
+      if (part?.type !== 'tool-result') throw new Error('not a tool result');
+      return part.output;
+    };
+    expect(lastToolOutput(1)).toMatchObject({ type: 'error-text', value: expect.stringMatching(/Invalid input for tool rethink_memory[\s\S]*new_memory/) });
+    expect(lastToolOutput(2)).toMatchObject({ type: 'error-text', value: expect.stringContaining('JSON parsing failed') });
+    expect(lastToolOutput(3)).toMatchObject({ type: 'text', value: expect.stringContaining('Memory rewritten') });
+    expect(lastToolOutput(4)).toMatchObject({ type: 'error-text', value: expect.stringContaining("unavailable tool 'rewrite_everything'") });
+  });
+
+  it('refuses an empty memory as invalid input without counting it as a rewrite', async () => {
+    const languageModel = scriptedLanguageModel([
+      rethink('   ', { input: 1, output: 1 }),
+      rethink('kept', { input: 1, output: 1 }),
+      finish({ input: 1, output: 1 }),
+    ]);
+    const result = await runSleepAgent({ languageModel, contextText });
+    expect(result).toMatchObject({ memory: 'kept', rewrites: 1, stopReason: 'finished' });
+    expect(promptText(languageModel.doGenerateCalls[1]?.prompt.slice(-1) ?? [])).toContain('must not be empty');
+  });
+
+  it('stops at the hard step cap when the model keeps making malformed calls', async () => {
+    const malformed = () => toolCallsReply([{ toolName: 'rethink_memory', input: { nope: true } }], { input: 5, output: 2 });
+    const languageModel = scriptedLanguageModel(Array.from({ length: 20 }, malformed));
+    const result = await runSleepAgent({ languageModel, contextText, maxRewrites: 2, maxSteps: 4 });
+    expect(result).toMatchObject({ memory: '', rewrites: 0, stopReason: 'step-limit' });
+    expect(languageModel.doGenerateCalls).toHaveLength(4);
+    expect(result.calls).toHaveLength(4);
+  });
+
+  it('defaults the step cap to a little above maxRewrites', async () => {
+    const malformed = () => toolCallsReply([{ toolName: 'rethink_memory', input: {} }], { input: 1, output: 1 });
+    const languageModel = scriptedLanguageModel(Array.from({ length: 50 }, malformed));
+    const result = await runSleepAgent({ languageModel, contextText, maxRewrites: 3 });
+    expect(result.stopReason).toBe('step-limit');
+    expect(languageModel.doGenerateCalls).toHaveLength(8);
+  });
+
+  it('keeps the memory and records the call when the model replies without a tool call', async () => {
+    const languageModel = scriptedLanguageModel([
+      rethink('kept memory', { input: 10, output: 10 }),
+      textReply('I am done thinking.', { input: 20, output: 5, reasoning: 1 }),
+    ]);
+    const result = await runSleepAgent({ languageModel, contextText });
+    expect(result).toMatchObject({ memory: 'kept memory', rewrites: 1, stopReason: 'model-stopped' });
+    expect(result.calls.map((call) => call.usage)).toEqual([
+      { inputTokens: 10, outputTokens: 10, reasoningTokens: 0 },
+      { inputTokens: 20, outputTokens: 5, reasoningTokens: 1 },
+    ]);
+  });
+
+  it('propagates a model failure after reporting the calls that succeeded', async () => {
+    const reported: number[] = [];
+    const languageModel = scriptedLanguageModel([rethink('m', { input: 1, output: 1 }), new Error('provider exploded')]);
+    await expect(
+      runSleepAgent({ languageModel, contextText, onCall: (call) => void reported.push(call.step) }),
+    ).rejects.toThrow('provider exploded');
+    expect(reported).toEqual([0]);
+  });
+
+  it('fails the loop when recording a call fails, rather than losing the record', async () => {
+    const languageModel = scriptedLanguageModel([rethink('m', { input: 1, output: 1 }), finish({ input: 1, output: 1 })]);
+    await expect(
+      runSleepAgent({
+        languageModel,
+        contextText,
+        onCall: () => {
+          throw new Error('disk full');
+        },
+      }),
+    ).rejects.toThrow('disk full');
+    expect(languageModel.doGenerateCalls).toHaveLength(1);
+  });
+});

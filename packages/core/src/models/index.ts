@@ -1,0 +1,37 @@
+/** The model layer: spec strings, provider construction, budgets and retries. */
+export { ACCEPTED_MODEL_SPEC_FORMS, PROVIDER_KINDS, parseModelSpec } from './model-spec.js';
+export type { ModelSpec } from './model-spec.js';
+export { DEFAULT_MODEL_SPEC, createModel, defaultModelCacheDir, defaultPrefixStateDir, resolveModelSpec } from './create-model.js';
+export { PREFIX_CACHE_METADATA_KEY, prefixCacheProviderMetadata, readPrefixCacheReport } from './prefix-cache-report.js';
+export type { PrefixCacheReport } from './prefix-cache-report.js';
+export type { CreateModelOptions, Environment } from './create-model.js';
+export {
+  ANTHROPIC_MINIMUM_THINKING_BUDGET,
+  ANTHROPIC_THINKING_BUDGET_BY_EFFORT,
+  BUDGET_MAPPING,
+  mapBudgetToCallSettings,
+  parallelToolCallsOptions,
+  validateBudget,
+} from './budget-mapping.js';
+export {
+  DEFAULT_RETRY_OPTIONS,
+  abortableSleep,
+  backoffDelayMs,
+  classifyFailure,
+  resolveRetryOptions,
+  retryAfterMs,
+  withRetries,
+} from './retry.js';
+export type { Failure, FailureKind, RetryEvent, RetryOptions, RetryTarget } from './retry.js';
+export type { CallSettings, ModelBudget, PrefixWarming, PrefixWarmUp, ProviderKind, ReasoningEffort, SleeptimeModel } from './types.js';
+export type { ReportedUsage, Usage } from './usage.js';
+export { addUsage, sumUsage, usageFromReport, zeroUsage } from './usage.js';
+export {
+  DEFAULT_LLAMA_MODEL,
+  LLAMA_PACKAGE,
+  loadLlamaProvider,
+  type CreateLlamaModelOptions,
+  type DownloadProgress,
+  type LlamaModelHandle,
+  type LlamaProvider,
+} from './llama-contract.js';

@@ -1,0 +1,84 @@
+/**
+ * What the core needs of the embedded llama provider, `@sleeptime/llama`. The core does not depend
+ * on that package (it would bring node-llama-cpp to every user of a hosted model): `createModel`
+ * loads it when a `llama:` model is made, and it implements this contract.
+ */
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { userError } from '../errors.js';
+import type { PrefixWarmUp } from './types.js';
+
+/**
+ * Default model: Qwen2.5 1.5B Instruct, Q4_K_M (about 1 GB), from Qwen's own GGUF repository. Small
+ * enough for a CPU, trained for tool calls. Format: `hf:<user>/<repository>/<file>`.
+ */
+export const DEFAULT_LLAMA_MODEL = 'hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf';
+
+export interface DownloadProgress {
+  downloadedBytes: number;
+  totalBytes: number;
+}
+
+export interface CreateLlamaModelOptions {
+  /**
+   * A `.gguf` path, or a remote model node-llama-cpp can resolve: `hf:<user>/<repo>/<file>.gguf`,
+   * `hf:<user>/<repo>:<quantization>`, or an https URL.
+   */
+  source: string;
+  /** Where remote models are downloaded to and found again offline. */
+  cacheDir: string;
+  /** Tokens of prompt plus output per call. Default: the model's training context, at most 8192. */
+  contextSize?: number;
+  /** CPU threads. Default: 1 for models under 64 MB, else the number of math cores. */
+  threads?: number;
+  onDownloadProgress?: (progress: DownloadProgress) => void;
+  /** Draw a download progress bar on stderr (only while a download runs). */
+  showProgress?: boolean;
+  /** Hugging Face mirror for `hf:` sources (default: HF_ENDPOINT / MODEL_ENDPOINT, else huggingface.co). */
+  huggingFaceEndpoint?: string;
+  /** Cancels a download in progress. */
+  signal?: AbortSignal;
+  /**
+   * Keep precomputed prompt-prefix states (sleep-time KV cache) in this folder, within `maxBytes`
+   * (default 2 GiB, least recently used evicted first). Without it nothing is saved or restored.
+   */
+  prefixStateCache?: { directory: string; maxBytes?: number };
+}
+
+export interface LlamaModelHandle {
+  languageModel: LanguageModelV3;
+  /** The local `.gguf` file that was loaded. */
+  modelPath: string;
+  /**
+   * Evaluates and saves the prompt prefix of an ask with this system message (needs
+   * `prefixStateCache`); see LlamaLanguageModel.warmPrefix.
+   */
+  warmPrefix(systemMessage: string, options?: { signal?: AbortSignal }): Promise<PrefixWarmUp>;
+  /** Frees the context and the model once queued calls are done; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** The part of `@sleeptime/llama` the core calls. */
+export interface LlamaProvider {
+  createLlamaModel(options: CreateLlamaModelOptions): Promise<LlamaModelHandle>;
+}
+
+export const LLAMA_PACKAGE = '@sleeptime/llama';
+
+/** Loads `@sleeptime/llama`, or says in one line how to install it. */
+export async function loadLlamaProvider(): Promise<LlamaProvider> {
+  // A specifier in a variable: neither the type checker nor a bundler follows it into the package.
+  const specifier: string = LLAMA_PACKAGE;
+  try {
+    return (await import(specifier)) as LlamaProvider;
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${LLAMA_PACKAGE}'`)) {
+      throw userError(
+        'llama_not_installed',
+        `llama: models run in-process through the ${LLAMA_PACKAGE} package, which is not installed: npm install ${LLAMA_PACKAGE}`,
+        { package: LLAMA_PACKAGE },
+      );
+    }
+    throw error;
+  }
+}

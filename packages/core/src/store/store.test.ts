@@ -1,0 +1,930 @@
+/**
+ * The store contract, run unchanged on SQLite and on PostgreSQL. PostgreSQL needs
+ * SLEEPTIME_TEST_DATABASE_URL (`bash scripts/start-test-postgres.sh` prints it); without it the
+ * PostgreSQL half is skipped, or fails when SLEEPTIME_REQUIRE_POSTGRES=1.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SleeptimeError } from '../errors.js';
+import type { ErrorCategory } from '../errors.js';
+import type { Usage } from '../models/usage.js';
+import { openStore } from './index.js';
+import type { ModelCallRecord, Store, StoreConfig } from './index.js';
+import {
+  createPostgresTestLocation,
+  createSqliteTestLocation,
+  postgresTestSettings,
+  postgresTestUrlVariable,
+  requirePostgresVariable,
+} from '../testing/test-databases.js';
+import type { TestStoreLocation } from '../testing/test-databases.js';
+
+interface StoreTarget {
+  kind: 'sqlite' | 'postgres';
+  skipReason?: string;
+  createLocation(label: string): Promise<TestStoreLocation>;
+}
+
+const postgres = postgresTestSettings();
+const postgresUrl = postgres.url;
+
+const targets: StoreTarget[] = [
+  { kind: 'sqlite', createLocation: createSqliteTestLocation },
+  {
+    kind: 'postgres',
+    ...(postgresUrl === undefined
+      ? { skipReason: `${postgresTestUrlVariable} is not set; run scripts/start-test-postgres.sh` }
+      : {}),
+    createLocation: (label) => createPostgresTestLocation(postgresUrl ?? '', label),
+  },
+];
+
+if (postgresUrl === undefined && postgres.required) {
+  describe('store on postgres', () => {
+    it(`has a database because ${requirePostgresVariable}=1`, () => {
+      expect.fail(`${requirePostgresVariable}=1 but ${postgresTestUrlVariable} is not set`);
+    });
+  });
+} else if (postgresUrl === undefined) {
+  console.warn(`store.test.ts: PostgreSQL suite SKIPPED (${postgresTestUrlVariable} is not set)`);
+}
+
+for (const target of targets) {
+  const title = `store on ${target.kind}${target.skipReason ? ` (SKIPPED: ${target.skipReason})` : ''}`;
+  describe.skipIf(target.skipReason !== undefined)(title, () => defineStoreSuite(target));
+}
+
+function usage(inputTokens: number, outputTokens: number, reasoningTokens: number): Usage {
+  return { inputTokens, outputTokens, reasoningTokens };
+}
+
+function uniqueId(name: string): string {
+  return `${name}-${randomUUID().slice(0, 8)}`;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.fail('expected the operation to fail'),
+    (error: unknown) => error,
+  );
+}
+
+async function expectStoreError(
+  promise: Promise<unknown>,
+  code: string,
+  category: ErrorCategory,
+): Promise<SleeptimeError> {
+  const error = await rejection(promise);
+  expect(SleeptimeError.isInstance(error), `expected a SleeptimeError, got: ${String(error)}`).toBe(true);
+  expect(error).toMatchObject({ code, category });
+  return error as SleeptimeError;
+}
+
+function defineStoreSuite(target: StoreTarget): void {
+  let location: TestStoreLocation | undefined;
+  const extraLocations: TestStoreLocation[] = [];
+  const openStores: Store[] = [];
+
+  beforeAll(async () => {
+    location = await target.createLocation('store suite');
+  });
+  afterEach(async () => {
+    await Promise.all(openStores.splice(0).map((store) => store.close()));
+  });
+  afterAll(async () => {
+    await Promise.all(openStores.splice(0).map((store) => store.close()));
+    for (const extra of extraLocations) await extra.remove();
+    await location?.remove();
+  });
+
+  function suiteConfig(): StoreConfig {
+    if (location === undefined) throw new Error('the suite location was not created');
+    return location.config;
+  }
+
+  async function open(config: StoreConfig = suiteConfig()): Promise<Store> {
+    const store = await openStore(config);
+    openStores.push(store);
+    return store;
+  }
+
+  async function freshConfig(label: string): Promise<StoreConfig> {
+    const extra = await target.createLocation(label);
+    extraLocations.push(extra);
+    return extra.config;
+  }
+
+  /** A context with one published learned context, made by a completed sleep run. */
+  async function contextWithLearned(store: Store, learnedText = 'learned v1') {
+    const context = await store.contexts.put({ id: uniqueId('ctx'), text: 'the context' });
+    const run = await store.runs.start({
+      contextId: context.id,
+      kind: 'sleep',
+      model: 'test:model',
+      settings: {},
+      sourceVersion: context.version,
+    });
+    const { learned } = await store.runs.complete(run.id, {
+      usage: usage(10, 5, 0),
+      learned: { text: learnedText, sourceVersion: context.version },
+    });
+    if (learned === undefined) throw new Error('complete() published nothing');
+    return { context, run, learned };
+  }
+
+  it('reports its kind', async () => {
+    const store = await open();
+    expect(store.kind).toBe(target.kind);
+  });
+
+  describe('contexts', () => {
+    it('creates at version 1 and bumps the version by one on every write', async () => {
+      const store = await open();
+      const id = uniqueId('versions');
+      const created = await store.contexts.put({ id, text: 'first' });
+      expect(created).toMatchObject({ id, text: 'first', version: 1, metadata: {} });
+      expect(created.createdAt.getTime()).toBe(created.updatedAt.getTime());
+
+      await sleep(5);
+      const second = await store.contexts.put({ id, text: 'second' });
+      const third = await store.contexts.put({ id, text: 'third' });
+      expect(second).toMatchObject({ text: 'second', version: 2 });
+      expect(third).toMatchObject({ text: 'third', version: 3 });
+      expect(third.createdAt.getTime()).toBe(created.createdAt.getTime());
+      expect(second.updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
+      expect(await store.contexts.get(id)).toEqual(third);
+    });
+
+    it('keeps metadata when a put omits it and replaces it when a put gives it', async () => {
+      const store = await open();
+      const id = uniqueId('metadata');
+      await store.contexts.put({ id, text: 'a', metadata: { source: 'file.txt', tags: ['x'] } });
+      expect((await store.contexts.put({ id, text: 'b' })).metadata).toEqual({ source: 'file.txt', tags: ['x'] });
+      expect((await store.contexts.put({ id, text: 'c', metadata: { source: 'other' } })).metadata).toEqual({
+        source: 'other',
+      });
+      expect((await store.contexts.get(id))?.metadata).toEqual({ source: 'other' });
+    });
+
+    it('round-trips metadata and text exactly', async () => {
+      const store = await open();
+      const id = uniqueId('round-trip');
+      const metadata = {
+        nested: { deeper: { list: [1, 2.5, -3, null, true, 'four'] } },
+        unicode: 'naïve — 東京 🚀',
+        quotes: `it's "quoted" \\ back\\slash`,
+        empty: {},
+        zero: 0,
+      };
+      const text = `line one\nline two\ttab 'single' "double" ; drop table contexts; --\n${'long '.repeat(20_000)}`;
+      await store.contexts.put({ id, text, metadata });
+      const stored = await store.contexts.get(id);
+      expect(stored?.metadata).toEqual(metadata);
+      expect(stored?.text).toBe(text);
+    });
+
+    it('gives every concurrent put its own version: none duplicated, none lost', async () => {
+      // Two stores mean two connections (SQLite) or two pools (PostgreSQL) racing each other.
+      const first = await open();
+      const second = await open();
+      const id = uniqueId('concurrent');
+      const writes = 40;
+      const results = await Promise.all(
+        Array.from({ length: writes }, (_, index) =>
+          (index % 2 === 0 ? first : second).contexts.put({ id, text: `write ${index}` }),
+        ),
+      );
+      const versions = results.map((result) => result.version).sort((a, b) => a - b);
+      expect(versions).toEqual(Array.from({ length: writes }, (_, index) => index + 1));
+      const stored = await first.contexts.get(id);
+      expect(stored?.version).toBe(writes);
+      expect(stored?.text).toBe(results.find((result) => result.version === writes)?.text);
+    });
+
+    it('bumps an existing context under concurrent puts too', async () => {
+      const store = await open();
+      const id = uniqueId('concurrent-existing');
+      await store.contexts.put({ id, text: 'base' });
+      const results = await Promise.all(
+        Array.from({ length: 25 }, (_, index) => store.contexts.put({ id, text: `write ${index}` })),
+      );
+      expect(new Set(results.map((result) => result.version)).size).toBe(25);
+      expect((await store.contexts.get(id))?.version).toBe(26);
+    });
+
+    it('returns undefined and false for unknown contexts', async () => {
+      const store = await open();
+      expect(await store.contexts.get(uniqueId('missing'))).toBeUndefined();
+      expect(await store.contexts.delete(uniqueId('missing'))).toBe(false);
+    });
+
+    it('lists newest first', async () => {
+      const store = await open();
+      const prefix = uniqueId('list');
+      for (const name of ['a', 'b', 'c']) {
+        await store.contexts.put({ id: `${prefix}-${name}`, text: name });
+        await sleep(5);
+      }
+      // Writing the oldest again does not make it newer: the order is by creation.
+      await store.contexts.put({ id: `${prefix}-a`, text: 'a again' });
+      const listed = (await store.contexts.list()).filter((context) => context.id.startsWith(prefix));
+      expect(listed.map((context) => context.id)).toEqual([`${prefix}-c`, `${prefix}-b`, `${prefix}-a`]);
+      expect(listed[2]).toMatchObject({ text: 'a again', version: 2 });
+    });
+
+    it('deletes a context with its learned contexts, runs and model calls, and nothing else', async () => {
+      const store = await open();
+      const doomed = await contextWithLearned(store);
+      const kept = await contextWithLearned(store);
+      for (const { run } of [doomed, kept]) {
+        await store.runs.recordCall({
+          runId: run.id,
+          phase: 'sleep',
+          branch: 0,
+          step: 0,
+          usage: usage(1, 1, 0),
+          rawUsage: {},
+          finishReason: 'stop',
+          durationMs: 1,
+        });
+      }
+      expect(await store.runs.calls(doomed.run.id)).toHaveLength(1);
+
+      expect(await store.contexts.delete(doomed.context.id)).toBe(true);
+
+      expect(await store.contexts.get(doomed.context.id)).toBeUndefined();
+      expect(await store.learned.latest(doomed.context.id)).toBeUndefined();
+      expect(await store.learned.history(doomed.context.id)).toEqual([]);
+      expect(await store.runs.list(doomed.context.id)).toEqual([]);
+      expect(await store.runs.get(doomed.run.id)).toBeUndefined();
+      expect(await store.runs.calls(doomed.run.id)).toEqual([]);
+      expect(await store.contexts.delete(doomed.context.id)).toBe(false);
+
+      expect(await store.contexts.get(kept.context.id)).toBeDefined();
+      expect(await store.learned.latest(kept.context.id)).toEqual(kept.learned);
+      expect(await store.runs.list(kept.context.id)).toHaveLength(1);
+      expect(await store.runs.calls(kept.run.id)).toHaveLength(1);
+
+      // The same id can be used again from scratch.
+      expect((await store.contexts.put({ id: doomed.context.id, text: 'reborn' })).version).toBe(1);
+    });
+  });
+
+  describe('runs', () => {
+    it('runs a sleep: start, record calls, complete with a learned context from the version it read', async () => {
+      const store = await open();
+      const context = await store.contexts.put({ id: uniqueId('sleep'), text: 'v1' });
+      const run = await store.runs.start({
+        contextId: context.id,
+        kind: 'sleep',
+        model: 'openai-compatible:tiny',
+        settings: { parallel: 2, effort: 'high' },
+        sourceVersion: context.version,
+      });
+      expect(run).toMatchObject({
+        contextId: context.id,
+        kind: 'sleep',
+        status: 'running',
+        model: 'openai-compatible:tiny',
+        settings: { parallel: 2, effort: 'high' },
+        sourceVersion: 1,
+        question: null,
+        answer: null,
+        final: null,
+        fresh: null,
+        learnedContextId: null,
+        usage: usage(0, 0, 0),
+        error: null,
+        finishedAt: null,
+        durationMs: null,
+      });
+      expect(run.id).toMatch(/^[0-9a-f-]{36}$/);
+
+      const calls: ModelCallRecord[] = [
+        {
+          runId: run.id,
+          phase: 'sleep',
+          branch: 1,
+          step: 0,
+          usage: usage(1200, 340, 0),
+          rawUsage: { inputTokens: 1200, outputTokens: 340, totalTokens: 1540, extra: { cached: 100 } },
+          finishReason: 'tool-calls',
+          durationMs: 812,
+        },
+        {
+          runId: run.id,
+          phase: 'sleep',
+          branch: 0,
+          step: 1,
+          usage: usage(1500, 90, 64),
+          rawUsage: null,
+          finishReason: 'stop',
+          durationMs: 95,
+        },
+        {
+          runId: run.id,
+          phase: 'sleep',
+          branch: 0,
+          step: 0,
+          usage: usage(1100, 400, 128),
+          rawUsage: undefined,
+          finishReason: 'tool-calls',
+          durationMs: 1024,
+        },
+      ];
+      for (const call of calls) await store.runs.recordCall(call);
+
+      // The context changes while the run thinks: the learned context keeps the version it read.
+      await store.contexts.put({ id: context.id, text: 'v2' });
+      const total = usage(3800, 830, 192);
+      const { run: finished, learned } = await store.runs.complete(run.id, {
+        usage: total,
+        learned: { text: 'what the model learned', sourceVersion: context.version },
+      });
+
+      expect(learned).toMatchObject({
+        contextId: context.id,
+        sourceVersion: 1,
+        text: 'what the model learned',
+        runId: run.id,
+      });
+      expect(learned?.createdAt).toBeInstanceOf(Date);
+      expect(finished).toMatchObject({ id: run.id, status: 'succeeded', usage: total, learnedContextId: learned?.id });
+      expect(finished.finishedAt?.getTime()).toBeGreaterThanOrEqual(run.startedAt.getTime());
+      expect(finished.durationMs).toBe((finished.finishedAt?.getTime() ?? NaN) - run.startedAt.getTime());
+      expect(await store.runs.get(run.id)).toEqual(finished);
+      expect(await store.learned.latest(context.id)).toEqual(learned);
+      expect((await store.contexts.get(context.id))?.version).toBe(2);
+
+      // Usage exactly as recorded; raw usage round-trips (null stays null, undefined stays undefined).
+      const stored = await store.runs.calls(run.id);
+      expect(stored).toEqual([calls[2], calls[1], calls[0]]);
+      expect(stored[1]).toHaveProperty('rawUsage', null);
+      expect(stored[0]?.rawUsage).toBeUndefined();
+    });
+
+    it('completes an ask with its answer, freshness and the learned context it used', async () => {
+      const store = await open();
+      const { context, learned } = await contextWithLearned(store);
+      const run = await store.runs.start({
+        contextId: context.id,
+        kind: 'ask',
+        model: 'llama:/models/tiny.gguf',
+        settings: { verbosity: 2 },
+        sourceVersion: 1,
+        question: 'What is 2 + 2?',
+      });
+      await store.runs.recordCall({
+        runId: run.id,
+        phase: 'test',
+        branch: 0,
+        step: 0,
+        usage: usage(50, 7, 0),
+        rawUsage: { inputTokens: 50, outputTokens: 7 },
+        finishReason: 'stop',
+        durationMs: 12,
+      });
+      const { run: finished, learned: published } = await store.runs.complete(run.id, {
+        usage: usage(50, 7, 0),
+        answer: 'It is 4.',
+        final: '4',
+        fresh: false,
+        learnedContextId: learned.id,
+      });
+      expect(published).toBeUndefined();
+      expect(finished).toMatchObject({
+        kind: 'ask',
+        status: 'succeeded',
+        question: 'What is 2 + 2?',
+        answer: 'It is 4.',
+        final: '4',
+        fresh: false,
+        learnedContextId: learned.id,
+        usage: usage(50, 7, 0),
+      });
+      expect(await store.learned.history(context.id)).toEqual([learned]);
+
+      const second = await store.runs.start({
+        contextId: context.id,
+        kind: 'ask',
+        model: 'm',
+        settings: {},
+        sourceVersion: 1,
+        question: 'q',
+      });
+      const { run: freshRun } = await store.runs.complete(second.id, { usage: usage(1, 1, 0), final: null, fresh: true });
+      expect(freshRun).toMatchObject({ fresh: true, final: null, answer: null, learnedContextId: null });
+    });
+
+    it('keeps how an ask read its prompt prefix and what the warm-up after a sleep did', async () => {
+      const store = await open();
+      const context = await store.contexts.put({ id: uniqueId('prefix'), text: 'v1' });
+      const askRun = (question: string) =>
+        store.runs.start({ contextId: context.id, kind: 'ask', model: 'm', settings: {}, sourceVersion: 1, question });
+      const hit = await askRun('hit');
+      expect(hit).toMatchObject({ prefixCacheHit: null, timeToFirstTokenMs: null, prefixWarmUp: null });
+      const { run: hitRun } = await store.runs.complete(hit.id, { usage: usage(1, 1, 0), prefixCacheHit: true, timeToFirstTokenMs: 41.6 });
+      expect(hitRun).toMatchObject({ prefixCacheHit: true, timeToFirstTokenMs: 42 });
+      const miss = await askRun('miss');
+      await store.runs.complete(miss.id, { usage: usage(1, 1, 0), prefixCacheHit: false, timeToFirstTokenMs: 900 });
+      expect(await store.runs.get(miss.id)).toMatchObject({ prefixCacheHit: false, timeToFirstTokenMs: 900 });
+      const unreported = await askRun('unreported');
+      await store.runs.complete(unreported.id, { usage: usage(1, 1, 0) });
+      expect(await store.runs.get(unreported.id)).toMatchObject({ prefixCacheHit: null, timeToFirstTokenMs: null });
+
+      const sleep = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'm', settings: {}, sourceVersion: 1 });
+      await store.runs.complete(sleep.id, { usage: usage(1, 1, 0), learned: { text: 'notes', sourceVersion: 1 } });
+      const warmUp = { status: 'failed' as const, durationMs: 12, error: { code: 'llama_prefix_warm_up_failed', message: 'disk full' } };
+      const recorded = await store.runs.recordPrefixWarmUp(sleep.id, warmUp);
+      expect(recorded).toMatchObject({ status: 'succeeded', prefixWarmUp: warmUp });
+      expect((await store.runs.get(sleep.id))?.prefixWarmUp).toEqual(warmUp);
+      await expectStoreError(store.runs.recordPrefixWarmUp('no-such-run', warmUp), 'run_not_found', 'system');
+    });
+
+    it('publishes nothing and leaves the run running when the learned insert fails inside complete', async () => {
+      const store = await open();
+      const { context, learned: previous } = await contextWithLearned(store, 'the last good learned context');
+      const run = await store.runs.start({
+        contextId: context.id,
+        kind: 'sleep',
+        model: 'm',
+        settings: {},
+        sourceVersion: 1,
+      });
+
+      // Source version 0 violates a CHECK constraint: the insert fails after the run row was
+      // already marked succeeded in the same transaction, which must roll back.
+      const error = await expectStoreError(
+        store.runs.complete(run.id, { usage: usage(9, 9, 9), learned: { text: 'half done', sourceVersion: 0 } }),
+        'store_failed',
+        'system',
+      );
+      expect(error.message).toMatch(/runs\.complete/);
+
+      expect(await store.runs.get(run.id)).toMatchObject({
+        status: 'running',
+        finishedAt: null,
+        durationMs: null,
+        usage: usage(0, 0, 0),
+        learnedContextId: null,
+      });
+      expect(await store.learned.latest(context.id)).toEqual(previous);
+      expect(await store.learned.history(context.id)).toEqual([previous]);
+
+      // Still running, so it can complete properly afterwards.
+      const { learned } = await store.runs.complete(run.id, {
+        usage: usage(9, 9, 9),
+        learned: { text: 'done right', sourceVersion: 1 },
+      });
+      expect((await store.learned.latest(context.id))?.text).toBe('done right');
+      expect(await store.learned.history(context.id)).toEqual([previous, learned]);
+    });
+
+    it('fail() records the error and usage and keeps the previous learned context', async () => {
+      const store = await open();
+      const { context, learned: previous } = await contextWithLearned(store);
+      const run = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'm', settings: {}, sourceVersion: 1 });
+      const failed = await store.runs.fail(
+        run.id,
+        { code: 'provider_rate_limited', message: 'HTTP 429 after 5 attempts' },
+        usage(300, 20, 0),
+      );
+      expect(failed).toMatchObject({
+        status: 'failed',
+        error: { code: 'provider_rate_limited', message: 'HTTP 429 after 5 attempts' },
+        usage: usage(300, 20, 0),
+        learnedContextId: null,
+      });
+      expect(failed.finishedAt).toBeInstanceOf(Date);
+      expect(failed.durationMs).toBeGreaterThanOrEqual(0);
+      expect(await store.runs.get(run.id)).toEqual(failed);
+      expect(await store.learned.latest(context.id)).toEqual(previous);
+      expect(await store.learned.history(context.id)).toEqual([previous]);
+    });
+
+    it('only finishes a running run: a second complete or fail is run_not_running', async () => {
+      const store = await open();
+      const { context, run: completed, learned } = await contextWithLearned(store);
+      const error = await expectStoreError(
+        store.runs.complete(completed.id, { usage: usage(1, 1, 1), learned: { text: 'again', sourceVersion: 1 } }),
+        'run_not_running',
+        'system',
+      );
+      expect(error.message).toContain(completed.id);
+      await expectStoreError(
+        store.runs.fail(completed.id, { code: 'x', message: 'y' }, usage(0, 0, 0)),
+        'run_not_running',
+        'system',
+      );
+      expect(await store.runs.get(completed.id)).toMatchObject({ status: 'succeeded', usage: usage(10, 5, 0), error: null });
+      expect(await store.learned.history(context.id)).toEqual([learned]);
+
+      const failed = await store.runs.start({ contextId: context.id, kind: 'ask', model: 'm', settings: {}, sourceVersion: 1 });
+      await store.runs.fail(failed.id, { code: 'boom', message: 'it broke' }, usage(0, 0, 0));
+      await expectStoreError(store.runs.complete(failed.id, { usage: usage(0, 0, 0) }), 'run_not_running', 'system');
+      expect((await store.runs.get(failed.id))?.status).toBe('failed');
+    });
+
+    it('lets exactly one of two racing complete/fail calls win', async () => {
+      const store = await open();
+      const other = await open();
+      const context = await store.contexts.put({ id: uniqueId('race'), text: 't' });
+      const run = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'm', settings: {}, sourceVersion: 1 });
+      const outcomes = await Promise.allSettled([
+        store.runs.complete(run.id, { usage: usage(1, 1, 1), learned: { text: 'won', sourceVersion: 1 } }),
+        other.runs.fail(run.id, { code: 'cancelled', message: 'cancelled' }, usage(1, 1, 1)),
+      ]);
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+      const stored = await store.runs.get(run.id);
+      const history = await store.learned.history(context.id);
+      expect(history).toHaveLength(stored?.status === 'succeeded' ? 1 : 0);
+    });
+
+    it('rejects a run on an unknown context as a user error, writing nothing', async () => {
+      const store = await open();
+      const contextId = uniqueId('nowhere');
+      const error = await expectStoreError(
+        store.runs.start({ contextId, kind: 'ask', model: 'm', settings: {}, sourceVersion: 1, question: 'q' }),
+        'context_not_found',
+        'user',
+      );
+      expect(error.message).toContain(contextId);
+      expect(await store.runs.list(contextId)).toEqual([]);
+    });
+
+    it('reports unknown runs and invalid usage as system errors', async () => {
+      const store = await open();
+      const runId = randomUUID();
+      await expectStoreError(store.runs.complete(runId, { usage: usage(0, 0, 0) }), 'run_not_found', 'system');
+      await expectStoreError(store.runs.fail(runId, { code: 'a', message: 'b' }, usage(0, 0, 0)), 'run_not_found', 'system');
+      await expectStoreError(
+        store.runs.recordCall({
+          runId,
+          phase: 'test',
+          branch: 0,
+          step: 0,
+          usage: usage(1, 1, 0),
+          rawUsage: {},
+          finishReason: 'stop',
+          durationMs: 1,
+        }),
+        'run_not_found',
+        'system',
+      );
+      expect(await store.runs.get(runId)).toBeUndefined();
+
+      const context = await store.contexts.put({ id: uniqueId('usage'), text: 't' });
+      const run = await store.runs.start({ contextId: context.id, kind: 'ask', model: 'm', settings: {}, sourceVersion: 1 });
+      await expectStoreError(store.runs.complete(run.id, { usage: usage(1.5, 0, 0) }), 'invalid_usage', 'system');
+      await expectStoreError(store.runs.fail(run.id, { code: 'a', message: 'b' }, usage(-1, 0, 0)), 'invalid_usage', 'system');
+      expect((await store.runs.get(run.id))?.status).toBe('running');
+    });
+
+    it('keeps caller-chosen run ids and refuses duplicates', async () => {
+      const store = await open();
+      const context = await store.contexts.put({ id: uniqueId('ids'), text: 't' });
+      const id = uniqueId('run');
+      const run = await store.runs.start({ id, contextId: context.id, kind: 'ask', model: 'm', settings: {}, sourceVersion: 1 });
+      expect(run.id).toBe(id);
+      await expectStoreError(
+        store.runs.start({ id, contextId: context.id, kind: 'ask', model: 'm', settings: {}, sourceVersion: 1 }),
+        'run_already_exists',
+        'system',
+      );
+    });
+
+    it('lists runs newest first, with a limit, each with its own usage', async () => {
+      const store = await open();
+      const context = await store.contexts.put({ id: uniqueId('history'), text: 't' });
+      const usages = [usage(100, 10, 1), usage(200, 20, 2), usage(300, 30, 3), usage(400, 40, 4)];
+      const started: string[] = [];
+      // No pauses: runs started within the same millisecond must still list in order.
+      for (const [index, runUsage] of usages.entries()) {
+        const run = await store.runs.start({
+          contextId: context.id,
+          kind: index % 2 === 0 ? 'sleep' : 'ask',
+          model: 'm',
+          settings: { index },
+          sourceVersion: 1,
+        });
+        started.push(run.id);
+        if (index === 2) await store.runs.fail(run.id, { code: 'e', message: 'm' }, runUsage);
+        else await store.runs.complete(run.id, { usage: runUsage });
+      }
+      const listed = await store.runs.list(context.id);
+      expect(listed.map((run) => run.id)).toEqual([...started].reverse());
+      expect(listed.map((run) => run.settings)).toEqual([{ index: 3 }, { index: 2 }, { index: 1 }, { index: 0 }]);
+      expect(listed.map((run) => run.status)).toEqual(['succeeded', 'failed', 'succeeded', 'succeeded']);
+      expect(listed.map((run) => run.usage)).toEqual([...usages].reverse());
+      const total = listed.reduce(
+        (sum, run) => ({
+          inputTokens: sum.inputTokens + run.usage.inputTokens,
+          outputTokens: sum.outputTokens + run.usage.outputTokens,
+          reasoningTokens: sum.reasoningTokens + run.usage.reasoningTokens,
+        }),
+        usage(0, 0, 0),
+      );
+      expect(total).toEqual(usage(1000, 100, 10));
+
+      expect((await store.runs.list(context.id, { limit: 2 })).map((run) => run.id)).toEqual([started[3], started[2]]);
+      await expectStoreError(store.runs.list(context.id, { limit: -1 }), 'invalid_limit', 'user');
+    });
+
+    it('keeps large token counts exactly', async () => {
+      const store = await open();
+      const context = await store.contexts.put({ id: uniqueId('large'), text: 't' });
+      const run = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'm', settings: {}, sourceVersion: 1 });
+      const big = usage(3_000_000_000, 2_147_483_648, 9_007_199_254);
+      await store.runs.recordCall({
+        runId: run.id,
+        phase: 'sleep',
+        branch: 0,
+        step: 0,
+        usage: big,
+        rawUsage: { inputTokens: 3_000_000_000 },
+        finishReason: 'length',
+        durationMs: 86_400_000 * 30,
+      });
+      const { run: finished } = await store.runs.complete(run.id, { usage: big });
+      expect(finished.usage).toEqual(big);
+      expect((await store.runs.calls(run.id))[0]).toMatchObject({ usage: big, durationMs: 86_400_000 * 30 });
+    });
+  });
+
+  describe('service tenancy (HTTP API)', () => {
+    it('lists by id prefix in id order with keyset paging, taking the prefix literally', async () => {
+      const store = await open();
+      const tag = randomUUID().slice(0, 8);
+      for (const id of [`p${tag}_.c`, `p${tag}_.a`, `p${tag}_.b`, `p${tag}x.a`, `p${tag}__a`]) await store.contexts.put({ id, text: id });
+      const prefix = `p${tag}_.`;
+      const all = await store.contexts.list({ prefix });
+      expect(all.map((record) => record.id)).toEqual([`p${tag}_.a`, `p${tag}_.b`, `p${tag}_.c`]);
+      const firstPage = await store.contexts.list({ prefix, limit: 2 });
+      expect(firstPage.map((record) => record.id)).toEqual([`p${tag}_.a`, `p${tag}_.b`]);
+      const secondPage = await store.contexts.list({ prefix, limit: 2, after: `p${tag}_.b` });
+      expect(secondPage.map((record) => record.id)).toEqual([`p${tag}_.c`]);
+      await expectStoreError(store.contexts.list({ prefix, limit: -1 }), 'invalid_limit', 'user');
+    });
+
+    it('appends in one statement: creates at version 1, keeps every concurrent append', async () => {
+      const store = await open();
+      const id = `append-${randomUUID()}`;
+      expect(await store.contexts.append({ id, text: 'first', separator: '\n' })).toMatchObject({ version: 1, text: 'first', metadata: {} });
+      await Promise.all(Array.from({ length: 8 }, (_, index) => store.contexts.append({ id, text: `turn ${index}`, separator: '\n' })));
+      const record = await store.contexts.get(id);
+      expect(record?.version).toBe(9);
+      const lines = record?.text.split('\n') ?? [];
+      expect(lines[0]).toBe('first');
+      expect([...lines.slice(1)].sort()).toEqual(Array.from({ length: 8 }, (_, index) => `turn ${index}`).sort());
+    });
+
+    it('keeps tenants with unique names and finds active keys by hash only', async () => {
+      const store = await open();
+      const name = `tenant-${randomUUID()}`;
+      const before = await store.tenants.count();
+      const tenant = await store.tenants.create({ id: `t${randomUUID().replaceAll('-', '').slice(0, 16)}`, name });
+      expect(await store.tenants.count()).toBe(before + 1);
+      expect(await store.tenants.get(tenant.id)).toEqual(tenant);
+      expect(await store.tenants.getByName(name)).toEqual(tenant);
+      await expectStoreError(store.tenants.create({ id: `t${randomUUID().slice(0, 8)}`, name }), 'tenant_exists', 'user');
+
+      const keyHash = randomUUID();
+      const key = await store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: tenant.id, keyHash, label: 'ci' });
+      expect(key).toMatchObject({ tenantId: tenant.id, label: 'ci', revokedAt: null });
+      expect(await store.apiKeys.findActiveByHash(keyHash)).toEqual({ key, tenant });
+      expect(await store.apiKeys.findActiveByHash(randomUUID())).toBeUndefined();
+      await expectStoreError(store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: 'no-such-tenant', keyHash: randomUUID() }), 'tenant_not_found', 'user');
+    });
+
+    it("lists a tenant's keys without hashes and revokes a key once, keeping the first time", async () => {
+      const store = await open();
+      const tenant = await store.tenants.create({ id: `t${randomUUID().replaceAll('-', '').slice(0, 16)}`, name: `tenant-${randomUUID()}` });
+      const other = await store.tenants.create({ id: `t${randomUUID().replaceAll('-', '').slice(0, 16)}`, name: `tenant-${randomUUID()}` });
+      expect(await store.apiKeys.list(tenant.id)).toEqual([]);
+      const firstHash = randomUUID();
+      const secondHash = randomUUID();
+      const first = await store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: tenant.id, keyHash: firstHash, label: 'first' });
+      await sleep(5);
+      const second = await store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: tenant.id, keyHash: secondHash });
+      await store.apiKeys.create({ id: `k${randomUUID()}`, tenantId: other.id, keyHash: randomUUID() });
+
+      const listed = await store.apiKeys.list(tenant.id);
+      expect(listed).toEqual([first, second]);
+      expect(JSON.stringify(listed)).not.toContain(firstHash);
+      expect(JSON.stringify(listed)).not.toContain(secondHash);
+      for (const record of listed) expect(Object.keys(record).sort()).toEqual(['createdAt', 'id', 'label', 'revokedAt', 'tenantId']);
+
+      const revoked = await store.apiKeys.revoke(first.id);
+      expect(revoked).toMatchObject({ id: first.id, tenantId: tenant.id, label: 'first', createdAt: first.createdAt, revokedAt: expect.any(Date) });
+      expect(Object.keys(revoked ?? {})).not.toContain('keyHash');
+      expect(await store.apiKeys.findActiveByHash(firstHash)).toBeUndefined();
+      expect(await store.apiKeys.findActiveByHash(secondHash)).toMatchObject({ key: second, tenant });
+
+      await sleep(5);
+      const again = await store.apiKeys.revoke(first.id);
+      expect(again?.revokedAt).toEqual(revoked?.revokedAt);
+      expect(await store.apiKeys.list(tenant.id)).toEqual([revoked, second]);
+      expect(await store.apiKeys.revoke(`k${randomUUID()}`)).toBeUndefined();
+      expect(await store.apiKeys.list('no-such-tenant')).toEqual([]);
+    });
+  });
+
+  describe('jobs', () => {
+    const start = new Date('2030-01-01T00:00:00.000Z');
+    const at = (ms: number) => new Date(start.getTime() + ms);
+
+    /** A store of its own: claim() takes any due job, so no other test's jobs may be in it. */
+    async function jobStore(label: string) {
+      const store = await open(await freshConfig(label));
+      const context = await store.contexts.put({ id: uniqueId('jobs'), text: 'text' });
+      return { store, contextId: context.id };
+    }
+
+    it('coalesces pending jobs per key: a re-enqueue moves runAfter later and adds no job', async () => {
+      const { store, contextId } = await jobStore('jobs-coalesce');
+      const first = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(30_000), now: at(0) });
+      expect(first).toMatchObject({ coalesced: false, job: { status: 'pending', attempts: 0, maxAttempts: 3, runId: null } });
+      for (let write = 1; write <= 5; write += 1) {
+        const again = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(30_000 + write * 1000), runId: `run-${write}`, now: at(write * 1000) });
+        expect(again).toMatchObject({ coalesced: true, job: { id: first.job.id } });
+      }
+      const jobs = await store.jobs.list(contextId);
+      expect(jobs).toHaveLength(1);
+      // The first pre-assigned run id is kept; runAfter follows the last write.
+      expect(jobs[0]).toMatchObject({ runAfter: at(35_000), runId: 'run-1' });
+      expect(await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(34_999) })).toBeUndefined();
+      expect(await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(35_000) })).toMatchObject({ id: first.job.id, status: 'running', attempts: 1, leaseOwner: 'w1', leaseExpiresAt: at(36_000) });
+      // A write while the job runs starts a new pending job rather than touching the running one.
+      const during = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(40_000), now: at(35_500) });
+      expect(during.coalesced).toBe(false);
+      await expectStoreError(store.jobs.enqueue({ kind: 'sleep', contextId: 'no-such-context', runAfter: at(0) }), 'context_not_found', 'user');
+    });
+
+    it('lets exactly one of many concurrent claimers win a job', async () => {
+      const { store, contextId } = await jobStore('jobs-race');
+      const { job } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, index) => store.jobs.claim({ owner: `w${index}`, leaseMs: 60_000, now: at(1) })));
+      const winners = claims.filter((claimed) => claimed !== undefined);
+      expect(winners).toHaveLength(1);
+      expect(winners[0]?.id).toBe(job.id);
+      expect((await store.jobs.get(job.id))?.leaseOwner).toBe(winners[0]?.leaseOwner);
+    });
+
+    it('heartbeats extend the lease; an expired lease is reclaimed by another worker, and the old owner is refused', async () => {
+      const { store, contextId } = await jobStore('jobs-lease');
+      const { job } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      expect(await store.jobs.claim({ owner: 'crashing', leaseMs: 1000, now: at(0) })).toMatchObject({ id: job.id });
+      expect(await store.jobs.heartbeat({ jobId: job.id, owner: 'crashing', leaseMs: 1000, now: at(900) })).toBe(true);
+      // Still leased (until 1900): nobody else gets it, not even for another context job.
+      expect(await store.jobs.claim({ owner: 'rescuer', leaseMs: 1000, now: at(1800) })).toBeUndefined();
+      // The owner crashed: no more heartbeats. After expiry the job is claimed again.
+      const reclaimed = await store.jobs.claim({ owner: 'rescuer', leaseMs: 1000, now: at(1900) });
+      expect(reclaimed).toMatchObject({ id: job.id, leaseOwner: 'rescuer', attempts: 2, status: 'running' });
+      expect(await store.jobs.heartbeat({ jobId: job.id, owner: 'crashing', leaseMs: 1000, now: at(1950) })).toBe(false);
+      expect(await store.jobs.complete({ jobId: job.id, owner: 'crashing', runId: 'late', now: at(1950) })).toBeUndefined();
+      expect(await store.jobs.complete({ jobId: job.id, owner: 'rescuer', runId: 'run-ok', now: at(2000) })).toMatchObject({ status: 'succeeded', runId: 'run-ok', leaseOwner: null });
+      expect(await store.jobs.claim({ owner: 'rescuer', leaseMs: 1000, now: at(10_000) })).toBeUndefined();
+    });
+
+    it('retries a failed job with the given backoff, at most maxAttempts times, then fails it', async () => {
+      const { store, contextId } = await jobStore('jobs-retry');
+      const { job } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), maxAttempts: 2, now: at(0) });
+      await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(0) });
+      const retried = await store.jobs.fail({ jobId: job.id, owner: 'w', error: { code: 'upstream_failed', message: 'boom' }, retryDelayMs: 500, now: at(100) });
+      expect(retried).toMatchObject({ status: 'pending', attempts: 1, runAfter: at(600), error: { code: 'upstream_failed' } });
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(599) })).toBeUndefined();
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(600) })).toMatchObject({ attempts: 2 });
+      const gaveUp = await store.jobs.fail({ jobId: job.id, owner: 'w', error: { code: 'upstream_failed', message: 'again' }, retryDelayMs: 500, now: at(700) });
+      expect(gaveUp).toMatchObject({ status: 'failed', attempts: 2, error: { message: 'again' } });
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(100_000) })).toBeUndefined();
+
+      // retry: false fails at once; an expired lease on the last attempt is given up.
+      const { job: second } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), maxAttempts: 1, now: at(0) });
+      await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(200_000) });
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(202_000) })).toBeUndefined();
+      expect(await store.jobs.get(second.id)).toMatchObject({ status: 'failed', error: { code: 'lease_expired' } });
+      const { job: third } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(300_000) });
+      expect(await store.jobs.fail({ jobId: third.id, owner: 'w', error: { code: 'context_not_found', message: 'gone' }, retryDelayMs: 0, retry: false, now: at(300_001) })).toMatchObject({ status: 'failed', attempts: 1 });
+    });
+
+    it('publishes only if the source version is still current when asked to', async () => {
+      const store = await open();
+      const context = await store.contexts.put({ id: uniqueId('supersede'), text: 'v1' });
+      const run = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
+      await store.contexts.put({ id: context.id, text: 'v2' });
+      await expectStoreError(store.runs.complete(run.id, { usage: usage(1, 1, 0), learned: { text: 'old', sourceVersion: 1, onlyIfCurrent: true } }), 'superseded', 'user');
+      // Nothing changed: the run is still running and nothing was published.
+      expect((await store.runs.get(run.id))?.status).toBe('running');
+      expect(await store.learned.latest(context.id)).toBeUndefined();
+      const current = await store.runs.start({ contextId: context.id, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 2 });
+      const { learned } = await store.runs.complete(current.id, { usage: usage(1, 1, 0), learned: { text: 'new', sourceVersion: 2, onlyIfCurrent: true } });
+      expect(learned).toMatchObject({ sourceVersion: 2, text: 'new' });
+    });
+
+    it('publishes under a fence only while the job lease is held by that owner', async () => {
+      const { store, contextId } = await jobStore('jobs-fence');
+      const { job } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      await store.jobs.claim({ owner: 'slow', leaseMs: 1000, now: at(0) });
+      const slowRun = await store.runs.start({ contextId, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
+      // The slow worker's lease expires and another takes the job over.
+      expect(await store.jobs.claim({ owner: 'rescuer', leaseMs: 1000, now: at(5000) })).toMatchObject({ id: job.id, leaseOwner: 'rescuer' });
+      await expectStoreError(
+        store.runs.complete(slowRun.id, { usage: usage(1, 1, 0), learned: { text: 'late', sourceVersion: 1, onlyIfCurrent: true, fence: { jobId: job.id, owner: 'slow' } } }),
+        'lease_lost',
+        'system',
+      );
+      expect((await store.runs.get(slowRun.id))?.status).toBe('running');
+      expect(await store.learned.latest(contextId)).toBeUndefined();
+      const rescueRun = await store.runs.start({ contextId, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
+      const { learned } = await store.runs.complete(rescueRun.id, {
+        usage: usage(1, 1, 0),
+        learned: { text: 'once', sourceVersion: 1, onlyIfCurrent: true, fence: { jobId: job.id, owner: 'rescuer' } },
+      });
+      expect(learned).toMatchObject({ text: 'once' });
+      expect(await store.learned.history(contextId)).toHaveLength(1);
+    });
+
+    it('claims one named job, records the run an attempt started, and lists overdue jobs', async () => {
+      const { store, contextId } = await jobStore('jobs-by-id');
+      const other = (await store.contexts.put({ id: uniqueId('jobs'), text: 'text' })).id;
+      const { job: first } = await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      const { job: second } = await store.jobs.enqueue({ kind: 'sleep', contextId: other, runAfter: at(0), now: at(0) });
+      const { job: later } = await store.jobs.enqueue({ kind: 'sleep', contextId: other, runAfter: at(10_000), now: at(0) });
+      // By id: the second job although the first is older; a job not yet due is not claimed.
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1), jobId: second.id })).toMatchObject({ id: second.id, status: 'running' });
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1), jobId: later.id })).toBeUndefined();
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1), jobId: 'no-such-job' })).toBeUndefined();
+      expect((await store.jobs.list(other, { status: 'pending' })).map((job) => job.id)).toEqual([later.id]);
+      expect((await store.jobs.list(other, { status: 'running' })).map((job) => job.id)).toEqual([second.id]);
+      expect(await store.jobs.list(other)).toHaveLength(2);
+      expect(await store.jobs.heartbeat({ jobId: second.id, owner: 'w', leaseMs: 1000, now: at(2), runId: 'run-1' })).toBe(true);
+      expect((await store.jobs.get(second.id))?.runId).toBe('run-1');
+      // At 2000: the first job has been due for 2000 ms and the second's lease (to 1002) expired.
+      expect((await store.jobs.overdue({ pendingGraceMs: 5000, now: at(2000) })).map((job) => job.id)).toEqual([second.id]);
+      expect((await store.jobs.overdue({ pendingGraceMs: 1000, now: at(2000) })).map((job) => job.id).sort()).toEqual([first.id, second.id].sort());
+      expect(await store.jobs.overdue({ pendingGraceMs: 1000, now: at(2000), limit: 1 })).toHaveLength(1);
+    });
+
+    it('counts triggers per context and kind atomically', async () => {
+      const { store, contextId } = await jobStore('jobs-counters');
+      const counts = await Promise.all(Array.from({ length: 8 }, () => store.jobs.countTrigger({ contextId, kind: 'asks' })));
+      expect(counts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(await store.jobs.countTrigger({ contextId, kind: 'appends' })).toBe(1);
+      await expectStoreError(store.jobs.countTrigger({ contextId: 'no-such-context', kind: 'asks' }), 'context_not_found', 'user');
+      // Deleting the context deletes its counts: a new context of the same id starts again.
+      await store.contexts.delete(contextId);
+      await store.contexts.put({ id: contextId, text: 'again' });
+      expect(await store.jobs.countTrigger({ contextId, kind: 'asks' })).toBe(1);
+    });
+
+    it('keeps pending jobs across close and reopen, and deletes them with their context', async () => {
+      const config = await freshConfig('jobs-reopen');
+      const first = await open(config);
+      const context = await first.contexts.put({ id: uniqueId('jobs'), text: 'text' });
+      const { job } = await first.jobs.enqueue({ kind: 'sleep', contextId: context.id, runAfter: at(0), payload: { parallel: 2 }, now: at(0) });
+      await first.close();
+      const second = await open(config);
+      expect(await second.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1) })).toMatchObject({ id: job.id, payload: { parallel: 2 } });
+      await second.contexts.delete(context.id);
+      expect(await second.jobs.get(job.id)).toBeUndefined();
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('applies migrations once: opening again, or several at once, keeps working and keeps data', async () => {
+      const config = await freshConfig('migrations');
+      const stores = await Promise.all([open(config), open(config), open(config)]);
+      const id = uniqueId('migrated');
+      await stores[0]?.contexts.put({ id, text: 'one' });
+      expect((await stores[1]?.contexts.put({ id, text: 'two' }))?.version).toBe(2);
+      await Promise.all(stores.map((store) => store.close()));
+
+      const reopened = await open(config);
+      expect(await reopened.contexts.get(id)).toMatchObject({ text: 'two', version: 2 });
+    });
+
+    it('refuses to work after close()', async () => {
+      const store = await open();
+      await store.close();
+      await expectStoreError(store.contexts.list(), 'store_closed', 'system');
+    });
+
+    it('keeps everything across close and reopen', async () => {
+      const config = await freshConfig('reopen');
+      const first = await open(config);
+      const { context, run, learned } = await contextWithLearned(first);
+      await first.close();
+      await first.close(); // closing twice is harmless
+
+      const second = await open(config);
+      expect(await second.contexts.get(context.id)).toEqual(context);
+      expect(await second.learned.latest(context.id)).toEqual(learned);
+      expect((await second.runs.get(run.id))?.status).toBe('succeeded');
+      // Ids keep growing after a reopen.
+      const { learned: next } = await contextWithLearned(second);
+      expect(next.id).toBeGreaterThan(learned.id);
+    });
+  });
+}

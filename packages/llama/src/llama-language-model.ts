@@ -1,0 +1,651 @@
+/**
+ * An AI SDK language model (specification v3) that runs a GGUF model in-process through
+ * node-llama-cpp.
+ *
+ * Output modes, chosen per call:
+ * - text: free generation (with stop sequences, sampling settings and a thought budget);
+ * - json (`responseFormat: {type: 'json'}`): a grammar built from the schema forces valid JSON;
+ * - forced tool call (tool choice `required` or a named tool): the tools are described in the
+ *   system prompt and a grammar allows exactly one `{"name", "arguments"}` object whose arguments
+ *   follow the chosen tool's schema, so even random weights produce a valid call;
+ * - tool choice `auto`: node-llama-cpp's native function calling through the model's chat
+ *   wrapper: the model answers in text or starts a call in its trained syntax, and from there the
+ *   name and arguments are grammar-constrained.
+ *
+ * Usage: `inputTokens` is the length of the rendered prompt in tokens (the whole prompt the model
+ * read, whether or not its prefix was still in the KV cache); `outputTokens` is the number of tokens
+ * the model sampled (thoughts, text, tool-call JSON and the final end token); `reasoning` is the
+ * part of those that fell inside thought segments.
+ *
+ * Calls on one model run one at a time (one context sequence); the KV cache is reused between calls
+ * that share a prompt prefix, as the steps of a tool loop do.
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  LanguageModelV3,
+  LanguageModelV3CallOptions,
+  LanguageModelV3Content,
+  LanguageModelV3FinishReason,
+  LanguageModelV3FunctionTool,
+  LanguageModelV3GenerateResult,
+  LanguageModelV3StreamPart,
+  LanguageModelV3StreamResult,
+  LanguageModelV3Usage,
+  SharedV3ProviderMetadata,
+  SharedV3Warning,
+} from '@ai-sdk/provider';
+import {
+  DisposedError,
+  LlamaChat,
+  type ChatHistoryItem,
+  type ChatModelFunctions,
+  type ChatWrapper,
+  type GbnfJsonSchema,
+  type LLamaChatGenerateResponseOptions,
+  type LlamaChatResponse,
+  type LlamaChatResponseChunk,
+  type LlamaContext,
+  type LlamaGrammar,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp';
+import { SleeptimeError, systemError, userError } from '@sleeptime/core';
+import { ANY_JSON_GRAMMAR_SCHEMA, jsonSchemaToGrammarSchema } from './json-schema-to-grammar-schema.js';
+import { errorMessage } from './llama-runtime.js';
+import { DEFAULT_LLAMA_CONTEXT_SIZE, llamaProviderOptionsSchema, REASONING_EFFORT_THOUGHT_TOKENS } from './llama-provider-options.js';
+import { prefixCacheProviderMetadata } from '@sleeptime/core';
+import type { PrefixWarmUp } from '@sleeptime/core';
+import { modelFileIdentity, type PrefixStateCache, type PrefixStateRefusal } from './prefix-state-cache.js';
+import { promptToChatHistory } from './prompt-to-chat-history.js';
+import { SerialQueue } from './serial-queue.js';
+import { parseToolCall, toolCallGrammarSchema, toolCallInstructions } from './tool-call-format.js';
+
+/** Below this file size a model runs faster on one thread: thread synchronisation costs more than the math. */
+const SINGLE_THREAD_MODEL_BYTES = 64 * 2 ** 20;
+const MAX_CACHED_GRAMMARS = 64;
+/**
+ * Context cells kept free: node-llama-cpp shifts the context (drops old messages) once fewer than
+ * 2 cells are left, and it may inject a few tokens mid-answer (e.g. to close a thought at its budget).
+ */
+const RESERVED_CONTEXT_TOKENS = 16;
+
+export interface LlamaLanguageModelSettings {
+  modelId: string;
+  /** A loaded model; the language model creates its own context on first use. */
+  model: LlamaModel;
+  /** Tokens of prompt plus output per call. Default: the model's training context, at most 8192. */
+  contextSize?: number;
+  /** CPU threads. Default: 1 for models under 64 MB, else the number of math cores. */
+  threads?: number;
+  /** Chat format. Default: node-llama-cpp's choice for the model (from its metadata and template). */
+  chatWrapper?: ChatWrapper;
+  /**
+   * Where precomputed prompt-prefix states are kept (see warmPrefix). Without it, prefixes are
+   * still reused within the live context, but nothing is saved or restored.
+   */
+  prefixStateCache?: PrefixStateCache;
+  /** The model's `.gguf` file, to identify the weights for state keys. */
+  modelPath?: string;
+  /** Identity of the model weights for state keys. Default: modelFileIdentity of `modelPath`. */
+  modelIdentity?: () => Promise<string>;
+}
+
+/**
+ * User texts rendered after the system message to find where the question-dependent part of the
+ * prompt starts: the prefix is the longest token prefix their renderings share. Different first
+ * characters (letter, digit, punctuation) keep a tokenizer from merging any of them into the prefix.
+ */
+const PREFIX_PROBE_QUESTIONS = ['A', '7', '('];
+
+/** Where the prompt prefix of a call came from. */
+export type PrefixSource = 'state-file' | 'sequence' | 'none';
+
+export interface PrefixCacheDetails {
+  source: PrefixSource;
+  /** Tokens of the prompt prefix (system message and chat markup up to the user's text); 0 when not looked for. */
+  prefixTokens: number;
+  /** Prompt tokens the model actually evaluated for this call. */
+  evaluatedPromptTokens: number;
+  timeToFirstTokenMs: number | null;
+  /**
+   * Why a saved state was not used, when one was looked for: not found or refused by the cache, or
+   * refused after loading (llama.cpp could not load it, or its tokens are not exactly the prefix).
+   */
+  stateMiss?: PrefixStateRefusal | 'load-failed' | 'token-mismatch';
+}
+
+type OutputMode =
+  | { kind: 'text' }
+  | { kind: 'json'; grammarSchema: GbnfJsonSchema }
+  | { kind: 'forced-tool-call'; tools: LanguageModelV3FunctionTool[]; grammarSchema: GbnfJsonSchema }
+  | { kind: 'native-tools'; functions: ChatModelFunctions };
+
+interface PreparedCall {
+  history: ChatHistoryItem[];
+  mode: OutputMode;
+  warnings: SharedV3Warning[];
+  maxOutputTokens: number | undefined;
+  generationOptions: Pick<
+    LLamaChatGenerateResponseOptions,
+    'temperature' | 'topP' | 'topK' | 'seed' | 'customStopTriggers' | 'repeatPenalty'
+  >;
+  thoughtTokenBudget: number | undefined;
+}
+
+interface GenerationListener {
+  onText(delta: string): void;
+  onReasoning(delta: string): void;
+}
+
+interface GenerationOutcome {
+  content: LanguageModelV3Content[];
+  finishReason: LanguageModelV3FinishReason;
+  usage: LanguageModelV3Usage;
+  providerMetadata: SharedV3ProviderMetadata;
+}
+
+interface LlamaSession {
+  context: LlamaContext;
+  chat: LlamaChat;
+}
+
+export class LlamaLanguageModel implements LanguageModelV3 {
+  readonly specificationVersion = 'v3';
+  readonly provider = 'llama';
+  readonly modelId: string;
+  /** Files are not read natively; the AI SDK downloads URLs and text files are inlined. */
+  readonly supportedUrls: Record<string, RegExp[]> = {};
+
+  private readonly model: LlamaModel;
+  private readonly contextSize: number;
+  private readonly threads: number;
+  private readonly chatWrapper: ChatWrapper | undefined;
+  private readonly prefixStateCache: PrefixStateCache | undefined;
+  private readonly modelIdentitySource: () => Promise<string>;
+  private modelIdentity: Promise<string> | undefined;
+  private readonly queue = new SerialQueue();
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private session: LlamaSession | undefined;
+  private disposed = false;
+
+  constructor(settings: LlamaLanguageModelSettings) {
+    this.modelId = settings.modelId;
+    this.model = settings.model;
+    this.contextSize = settings.contextSize ?? Math.min(settings.model.trainContextSize, DEFAULT_LLAMA_CONTEXT_SIZE);
+    this.threads =
+      settings.threads ?? (settings.model.size < SINGLE_THREAD_MODEL_BYTES ? 1 : Math.max(1, settings.model.llama.cpuMathCores));
+    this.chatWrapper = settings.chatWrapper;
+    this.prefixStateCache = settings.prefixStateCache;
+    if (settings.prefixStateCache !== undefined && settings.modelPath === undefined && settings.modelIdentity === undefined)
+      throw userError('llama_model_identity_unknown', 'A prefix state cache needs the model file (modelPath) or a modelIdentity to key its states by');
+    this.modelIdentitySource =
+      settings.modelIdentity ??
+      (() => {
+        if (settings.modelPath === undefined)
+          throw systemError('llama_model_identity_unknown', 'The llama model has no file path or identity to key its prefix states by');
+        return modelFileIdentity(settings.modelPath);
+      });
+  }
+
+  async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
+    const prepared = this.prepareCall(options);
+    const outcome = await this.queue.run(
+      () => this.generate(prepared, options.abortSignal, undefined),
+      options.abortSignal,
+    );
+    return {
+      content: outcome.content,
+      finishReason: outcome.finishReason,
+      usage: outcome.usage,
+      providerMetadata: outcome.providerMetadata,
+      warnings: prepared.warnings,
+      response: { id: randomUUID(), modelId: this.modelId, timestamp: new Date() },
+    };
+  }
+
+  async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
+    const prepared = this.prepareCall(options);
+    // Cancelling the stream stops the generation, as closing an HTTP response would.
+    const cancellation = new AbortController();
+    const signal =
+      options.abortSignal === undefined ? cancellation.signal : AbortSignal.any([options.abortSignal, cancellation.signal]);
+    const stream = new ReadableStream<LanguageModelV3StreamPart>({
+      start: (controller) => {
+        controller.enqueue({ type: 'stream-start', warnings: prepared.warnings });
+        controller.enqueue({ type: 'response-metadata', id: randomUUID(), modelId: this.modelId, timestamp: new Date() });
+        const writer = new StreamPartWriter(controller);
+        this.queue.run(() => this.generate(prepared, signal, writer), signal).then(
+          (outcome) => {
+            writer.finish(outcome, prepared.mode.kind === 'forced-tool-call');
+            controller.close();
+          },
+          (error: unknown) => {
+            if (!cancellation.signal.aborted) controller.error(error);
+          },
+        );
+      },
+      cancel: (reason) => cancellation.abort(reason),
+    });
+    return { stream };
+  }
+
+  /**
+   * Sleep-time step: evaluates the prompt prefix an ask with this system message will have (the
+   * chat markup, the system message, up to where the user's text starts, rendered with this model's
+   * own chat wrapper) and saves the sequence state in the prefix state cache, keyed by the model's
+   * identity and the exact prefix tokens. A later call with the same system message restores it and
+   * evaluates only the rest.
+   */
+  async warmPrefix(systemMessage: string, options: { signal?: AbortSignal } = {}): Promise<PrefixWarmUp> {
+    const cache = this.prefixStateCache;
+    if (cache === undefined) throw userError('prefix_cache_disabled', 'This llama model has no prefix state cache to warm');
+    return this.queue.run(async () => {
+      const startedAt = performance.now();
+      try {
+        const { chat, context } = await this.getSession();
+        const prefixTokens = this.prefixTokensFor(chat, systemMessage);
+        if (prefixTokens.length + RESERVED_CONTEXT_TOKENS >= context.contextSize)
+          throw userError('context_overflow', `The prompt prefix has ${prefixTokens.length} tokens but the llama context holds ${context.contextSize}`, {
+            promptTokens: prefixTokens.length,
+            contextSize: context.contextSize,
+          });
+        const key = { modelIdentity: await this.identity(), prefixTokens };
+        const existing = await cache.lookup(key);
+        if (existing.found)
+          return { status: 'already-warm', prefixTokens: prefixTokens.length, stateBytes: existing.entry.manifest.stateBytes, durationMs: performance.now() - startedAt };
+        options.signal?.throwIfAborted();
+        const sequence = chat.sequence;
+        // Only the prefix may be in the saved state: anything after it would be restored as if it were part of every ask.
+        await sequence.clearHistory();
+        await sequence.evaluateWithoutGeneratingNewTokens(prefixTokens as Token[]);
+        const entry = await cache.save(key, async (path) => {
+          await sequence.saveStateToFile(path);
+        });
+        return {
+          status: entry === undefined ? 'not-kept' : 'saved',
+          prefixTokens: prefixTokens.length,
+          ...(entry === undefined ? {} : { stateBytes: entry.manifest.stateBytes }),
+          durationMs: performance.now() - startedAt,
+        };
+      } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        if (SleeptimeError.isInstance(error)) throw error;
+        throw systemError('llama_prefix_warm_up_failed', `Could not precompute the prompt prefix: ${errorMessage(error)}`, error);
+      }
+    }, options.signal);
+  }
+
+  /** Drops what the context holds, so the next call reads its whole prompt (or restores a saved state): for benchmarks and tests. */
+  async clearSequence(): Promise<void> {
+    await this.queue.run(async () => {
+      if (this.session !== undefined) await this.session.chat.sequence.clearHistory();
+    });
+  }
+
+  /** Frees the context once the calls already queued are done. The model itself belongs to the caller. */
+  async dispose(): Promise<void> {
+    await this.queue.run(async () => {
+      this.disposed = true;
+      const session = this.session;
+      this.session = undefined;
+      if (session !== undefined) {
+        session.chat.dispose();
+        await session.context.dispose();
+      }
+    });
+  }
+
+  private prepareCall(options: LanguageModelV3CallOptions): PreparedCall {
+    const parsedProviderOptions = llamaProviderOptionsSchema.safeParse(options.providerOptions?.llama ?? {});
+    if (!parsedProviderOptions.success)
+      throw userError('invalid_provider_options', `Invalid providerOptions.llama: ${parsedProviderOptions.error.message}`);
+    const providerOptions = parsedProviderOptions.data;
+    if (options.maxOutputTokens !== undefined && (!Number.isInteger(options.maxOutputTokens) || options.maxOutputTokens < 1))
+      throw userError('invalid_max_output_tokens', `maxOutputTokens must be a positive integer, got ${options.maxOutputTokens}`);
+
+    const { history, warnings } = promptToChatHistory(options.prompt);
+    const functionTools: LanguageModelV3FunctionTool[] = [];
+    for (const tool of options.tools ?? []) {
+      if (tool.type === 'function') functionTools.push(tool);
+      else warnings.push({ type: 'unsupported', feature: `provider tool ${tool.id}`, details: 'llama models run function tools only' });
+    }
+    const toolChoice = options.toolChoice ?? { type: 'auto' };
+    const usesTools = functionTools.length > 0 && toolChoice.type !== 'none';
+    if (usesTools && options.responseFormat?.type === 'json')
+      warnings.push({ type: 'unsupported', feature: 'responseFormat with tools', details: 'the tools take precedence' });
+
+    let mode: OutputMode;
+    if (usesTools && toolChoice.type === 'auto') {
+      mode = {
+        kind: 'native-tools',
+        functions: Object.fromEntries(
+          functionTools.map((tool) => [tool.name, { description: tool.description, params: jsonSchemaToGrammarSchema(tool.inputSchema) }]),
+        ),
+      };
+    } else if (usesTools) {
+      const allowedTools = toolChoice.type === 'tool' ? functionTools.filter((tool) => tool.name === toolChoice.toolName) : functionTools;
+      if (allowedTools.length === 0)
+        throw userError('unknown_tool', `toolChoice names the tool "${toolChoice.type === 'tool' ? toolChoice.toolName : ''}", which is not among the tools`);
+      mode = { kind: 'forced-tool-call', tools: allowedTools, grammarSchema: toolCallGrammarSchema(allowedTools) };
+      addSystemInstructions(history, toolCallInstructions(allowedTools, toolChoice.type === 'tool' ? toolChoice.toolName : undefined));
+    } else if (options.responseFormat?.type === 'json') {
+      const schema = options.responseFormat.schema;
+      mode = { kind: 'json', grammarSchema: schema === undefined ? (ANY_JSON_GRAMMAR_SCHEMA as GbnfJsonSchema) : jsonSchemaToGrammarSchema(schema) };
+      addSystemInstructions(
+        history,
+        schema === undefined
+          ? 'Answer with one JSON value and nothing else.'
+          : `Answer with one JSON value that follows this JSON schema, and nothing else: ${JSON.stringify(schema)}`,
+      );
+    } else {
+      mode = { kind: 'text' };
+    }
+    // The model writes the next turn; when the prompt ends in the model's turn (after tool results) it goes on with it.
+    if (history.at(-1)?.type !== 'model') history.push({ type: 'model', response: [] });
+
+    const repeatPenalty =
+      options.frequencyPenalty === undefined && options.presencePenalty === undefined
+        ? undefined
+        : { frequencyPenalty: options.frequencyPenalty, presencePenalty: options.presencePenalty };
+    return {
+      history,
+      mode,
+      warnings,
+      maxOutputTokens: options.maxOutputTokens,
+      generationOptions: removeUndefined({
+        temperature: options.temperature,
+        topP: options.topP,
+        topK: options.topK,
+        seed: options.seed,
+        customStopTriggers: options.stopSequences?.length ? options.stopSequences : undefined,
+        repeatPenalty,
+      }),
+      thoughtTokenBudget:
+        providerOptions.thoughtTokens ??
+        (providerOptions.reasoningEffort === undefined ? undefined : REASONING_EFFORT_THOUGHT_TOKENS[providerOptions.reasoningEffort]),
+    };
+  }
+
+  private async generate(
+    prepared: PreparedCall,
+    signal: AbortSignal | undefined,
+    listener: GenerationListener | undefined,
+  ): Promise<GenerationOutcome> {
+    const startedAt = performance.now();
+    try {
+      const { chat, context } = await this.getSession();
+      const { mode } = prepared;
+      const functions = mode.kind === 'native-tools' ? mode.functions : undefined;
+
+      // Rendered exactly as LlamaChat renders it, to count the prompt and to refuse prompts that do not fit.
+      const promptTokenCount = chat.chatWrapper
+        .generateContextState({ chatHistory: prepared.history, availableFunctions: functions, documentFunctionParams: true })
+        .contextText.tokenize(this.model.tokenizer).length;
+      const room = context.contextSize - promptTokenCount - RESERVED_CONTEXT_TOKENS;
+      if (room < 1)
+        throw userError(
+          'context_overflow',
+          `The prompt has ${promptTokenCount} tokens but the llama context holds ${context.contextSize} (${RESERVED_CONTEXT_TOKENS} kept free); shorten the prompt or use a larger context size`,
+          { promptTokens: promptTokenCount, contextSize: context.contextSize },
+        );
+      // Capping at the room left keeps node-llama-cpp from shifting the context, i.e. silently dropping the start of the prompt.
+      const maxTokens = Math.min(prepared.maxOutputTokens ?? room, room);
+
+      const grammar =
+        mode.kind === 'json' || mode.kind === 'forced-tool-call' ? await this.grammarFor(mode.grammarSchema) : undefined;
+      const streamsText = mode.kind !== 'forced-tool-call';
+      let reasoningTokenCount = 0;
+      const prefix = await this.restorePrefix(chat, prepared);
+      let firstTokenAt: number | undefined;
+      const meterBefore = chat.sequence.tokenMeter.getState();
+
+      // node-llama-cpp takes a grammar or functions, never both; the mode picks one.
+      const modeOptions = grammar !== undefined ? { grammar } : functions !== undefined ? { functions, documentFunctionParams: true } : {};
+      const generateOptions = {
+        ...prepared.generationOptions,
+        ...modeOptions,
+        maxTokens,
+        signal,
+        budgets: prepared.thoughtTokenBudget === undefined ? undefined : { thoughtTokens: prepared.thoughtTokenBudget },
+        onToken: () => {
+          firstTokenAt ??= performance.now();
+        },
+        onResponseChunk: (chunk: LlamaChatResponseChunk) => {
+          if (chunk.type === 'segment') {
+            reasoningTokenCount += chunk.tokens.length;
+            if (chunk.text !== '') listener?.onReasoning(chunk.text);
+          } else if (streamsText && chunk.text !== '') listener?.onText(chunk.text);
+        },
+      } as LLamaChatGenerateResponseOptions<ChatModelFunctions>;
+      const response = await chat.generateResponse<ChatModelFunctions>(prepared.history, generateOptions);
+      // Every sampled token needed one row of logits; the meter counts those rows as output.
+      const meterDifference = chat.sequence.tokenMeter.diff(meterBefore);
+      const outputTokenCount = meterDifference.usedOutputTokens;
+      // The meter counts a token that yields logits as output, so the prompt's last token is among the output rows.
+      const evaluatedPromptTokens = meterDifference.usedInputTokens + Math.min(1, outputTokenCount);
+      const timeToFirstTokenMs = firstTokenAt === undefined ? null : roundMilliseconds(firstTokenAt - startedAt);
+      const prefixCache: PrefixCacheDetails = { ...prefix, evaluatedPromptTokens, timeToFirstTokenMs };
+
+      const content = responseContent(response, mode);
+      const hasToolCalls = content.some((part) => part.type === 'tool-call');
+      return {
+        content,
+        finishReason: finishReasonFor(response.metadata.stopReason, hasToolCalls),
+        usage: {
+          inputTokens: { total: promptTokenCount, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
+          outputTokens: {
+            total: outputTokenCount,
+            text: Math.max(0, outputTokenCount - reasoningTokenCount),
+            reasoning: reasoningTokenCount,
+          },
+          raw: { promptTokens: promptTokenCount, sampledTokens: outputTokenCount, thoughtTokens: reasoningTokenCount },
+        },
+        providerMetadata: {
+          ...prefixCacheProviderMetadata({
+            prefixCacheHit: prefix.source !== 'none',
+            timeToFirstTokenMs,
+            cachedPromptTokens: Math.max(0, promptTokenCount - evaluatedPromptTokens),
+          }),
+          llama: { prefixCache: { ...prefixCache } },
+        },
+      };
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (SleeptimeError.isInstance(error)) throw error;
+      if (error instanceof DisposedError) throw systemError('llama_model_closed', 'The llama model was closed', error);
+      throw systemError('llama_generation_failed', `llama generation failed: ${errorMessage(error)}`, error);
+    }
+  }
+
+  /**
+   * Before a text call that starts with a system message: makes sure the sequence holds the prompt
+   * prefix, from the live context or from a saved state. LlamaChat then reuses the longest common
+   * token prefix of the sequence and the prompt, so a state that does not fit costs time, never
+   * correctness.
+   */
+  private async restorePrefix(chat: LlamaChat, prepared: PreparedCall): Promise<Omit<PrefixCacheDetails, 'evaluatedPromptTokens' | 'timeToFirstTokenMs'>> {
+    const first = prepared.history[0];
+    if (prepared.mode.kind !== 'text' || first?.type !== 'system' || typeof first.text !== 'string' || prepared.history.length !== 3)
+      return { source: 'none', prefixTokens: 0 };
+    const prefixTokens = this.prefixTokensFor(chat, first.text);
+    if (prefixTokens.length === 0) return { source: 'none', prefixTokens: 0 };
+    const sequence = chat.sequence;
+    if (startsWith(sequence.contextTokens, prefixTokens)) return { source: 'sequence', prefixTokens: prefixTokens.length };
+    const cache = this.prefixStateCache;
+    if (cache === undefined) return { source: 'none', prefixTokens: prefixTokens.length };
+    // A state folder that cannot be read or written costs this ask its head start, never the answer.
+    try {
+      const found = await cache.lookup({ modelIdentity: await this.identity(), prefixTokens });
+      if (!found.found) return { source: 'none', prefixTokens: prefixTokens.length, stateMiss: found.reason };
+      await sequence.loadStateFromFile(found.entry.statePath, { acceptRisk: true });
+    } catch {
+      await sequence.clearHistory();
+      return { source: 'none', prefixTokens: prefixTokens.length, stateMiss: 'load-failed' };
+    }
+    // The state file carries its own token list: it must be exactly the prefix, or nothing of it is used.
+    if (sequence.contextTokens.length !== prefixTokens.length || !startsWith(sequence.contextTokens, prefixTokens)) {
+      await sequence.clearHistory();
+      return { source: 'none', prefixTokens: prefixTokens.length, stateMiss: 'token-mismatch' };
+    }
+    return { source: 'state-file', prefixTokens: prefixTokens.length };
+  }
+
+  /** The tokens an ask with this system message starts with, whatever its question (see PREFIX_PROBE_QUESTIONS). */
+  private prefixTokensFor(chat: LlamaChat, systemMessage: string): number[] {
+    const renderings = PREFIX_PROBE_QUESTIONS.map((question) => {
+      const { history } = promptToChatHistory([
+        { role: 'system', content: systemMessage },
+        { role: 'user', content: [{ type: 'text', text: question }] },
+      ]);
+      history.push({ type: 'model', response: [] });
+      return chat.chatWrapper
+        .generateContextState({ chatHistory: history, availableFunctions: undefined, documentFunctionParams: true })
+        .contextText.tokenize(this.model.tokenizer);
+    });
+    const [first, ...others] = renderings;
+    let length = first?.length ?? 0;
+    for (const other of others) {
+      let index = 0;
+      while (index < length && index < other.length && other[index] === first?.[index]) index++;
+      length = index;
+    }
+    return (first ?? []).slice(0, length);
+  }
+
+  private identity(): Promise<string> {
+    this.modelIdentity ??= this.modelIdentitySource().catch((error: unknown) => {
+      this.modelIdentity = undefined;
+      throw error;
+    });
+    return this.modelIdentity;
+  }
+
+  private async getSession(): Promise<LlamaSession> {
+    if (this.disposed) throw systemError('llama_model_closed', 'The llama model was closed');
+    if (this.session === undefined) {
+      const context = await this.model.createContext({ contextSize: this.contextSize, threads: this.threads, sequences: 1 });
+      const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper: this.chatWrapper ?? 'auto' });
+      this.session = { context, chat };
+    }
+    return this.session;
+  }
+
+  private grammarFor(schema: GbnfJsonSchema): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar = this.grammars.get(key);
+    if (grammar === undefined) {
+      if (this.grammars.size >= MAX_CACHED_GRAMMARS) this.grammars.clear();
+      grammar = this.model.llama.createGrammarForJsonSchema(schema as never);
+      grammar.catch(() => this.grammars.delete(key));
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
+  }
+}
+
+function responseContent(response: LlamaChatResponse<ChatModelFunctions>, mode: OutputMode): LanguageModelV3Content[] {
+  const content: LanguageModelV3Content[] = [];
+  const append = (type: 'text' | 'reasoning', text: string) => {
+    const last = content.at(-1);
+    if (last?.type === type) last.text += text;
+    else if (text !== '') content.push({ type, text });
+  };
+  for (const item of response.fullResponse) {
+    if (typeof item !== 'string') append('reasoning', item.text);
+    else if (mode.kind !== 'forced-tool-call') append('text', item);
+  }
+  if (mode.kind === 'forced-tool-call') {
+    const call = parseToolCall(response.response, mode.tools);
+    // A call cut off by the token limit is not a call; the raw text goes back so nothing is hidden.
+    if (call === undefined) append('text', response.response);
+    else content.push({ type: 'tool-call', toolCallId: newToolCallId(), toolName: call.toolName, input: call.input });
+  }
+  for (const call of response.functionCalls ?? [])
+    content.push({ type: 'tool-call', toolCallId: newToolCallId(), toolName: call.functionName, input: JSON.stringify(call.params ?? {}) });
+  return content;
+}
+
+function finishReasonFor(stopReason: LlamaChatResponse['metadata']['stopReason'], hasToolCalls: boolean): LanguageModelV3FinishReason {
+  if (hasToolCalls) return { unified: 'tool-calls', raw: stopReason };
+  switch (stopReason) {
+    case 'maxTokens':
+      return { unified: 'length', raw: stopReason };
+    case 'eogToken':
+    case 'stopGenerationTrigger':
+    case 'customStopTrigger':
+      return { unified: 'stop', raw: stopReason };
+    case 'functionCalls':
+      return { unified: 'tool-calls', raw: stopReason };
+    default:
+      return { unified: 'other', raw: stopReason };
+  }
+}
+
+/** Adds instructions to the first system message (or a new one), where chat templates expect them. */
+function addSystemInstructions(history: ChatHistoryItem[], instructions: string): void {
+  const first = history[0];
+  if (first?.type === 'system' && typeof first.text === 'string') history[0] = { type: 'system', text: `${first.text}\n\n${instructions}` };
+  else history.unshift({ type: 'system', text: instructions });
+}
+
+function startsWith(tokens: readonly number[], prefix: readonly number[]): boolean {
+  if (tokens.length < prefix.length) return false;
+  for (let index = 0; index < prefix.length; index++) if (tokens[index] !== prefix[index]) return false;
+  return true;
+}
+
+function roundMilliseconds(milliseconds: number): number {
+  return Math.round(milliseconds * 10) / 10;
+}
+
+function newToolCallId(): string {
+  return `call_${randomUUID()}`;
+}
+
+function removeUndefined<T extends Record<string, unknown>>(record: T): T {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as T;
+}
+
+/** Turns generation callbacks into ordered V3 stream parts. */
+class StreamPartWriter implements GenerationListener {
+  private openBlock: { kind: 'text' | 'reasoning'; id: string } | undefined;
+  private blockCount = 0;
+
+  constructor(private readonly controller: ReadableStreamDefaultController<LanguageModelV3StreamPart>) {}
+
+  onText(delta: string): void {
+    this.write('text', delta);
+  }
+
+  onReasoning(delta: string): void {
+    this.write('reasoning', delta);
+  }
+
+  /** Closes the open block, then sends what was not streamed (tool calls, unparsed forced output) and the finish part. */
+  finish(outcome: GenerationOutcome, textWasHeldBack: boolean): void {
+    this.closeBlock();
+    for (const part of outcome.content) {
+      if (part.type === 'tool-call') this.controller.enqueue(part);
+      else if (part.type === 'text' && textWasHeldBack) {
+        this.write('text', part.text);
+        this.closeBlock();
+      }
+    }
+    this.controller.enqueue({ type: 'finish', finishReason: outcome.finishReason, usage: outcome.usage, providerMetadata: outcome.providerMetadata });
+  }
+
+  private write(kind: 'text' | 'reasoning', delta: string): void {
+    if (this.openBlock?.kind !== kind) {
+      this.closeBlock();
+      this.openBlock = { kind, id: `${kind}-${this.blockCount++}` };
+      this.controller.enqueue({ type: kind === 'text' ? 'text-start' : 'reasoning-start', id: this.openBlock.id });
+    }
+    this.controller.enqueue({ type: kind === 'text' ? 'text-delta' : 'reasoning-delta', id: this.openBlock.id, delta });
+  }
+
+  private closeBlock(): void {
+    if (this.openBlock === undefined) return;
+    this.controller.enqueue({ type: this.openBlock.kind === 'text' ? 'text-end' : 'reasoning-end', id: this.openBlock.id });
+    this.openBlock = undefined;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Runs one claimed sleep job through the engine under its lease: heartbeats extend the lease (a lost
+ * lease aborts the run), a timeout stops runaway runs, failures are retried with exponential backoff
+ * up to the job's attempts, and the publish is fenced by the lease, so a worker that lost its job
+ * never publishes next to the one that took it over. Shared by the polling worker (embedded store)
+ * and the Graphile Worker tasks (PostgreSQL scale-out).
+ */
+import { SleeptimeError, systemError } from '@sleeptime/core';
+import type { Engine, SleepOptions } from '@sleeptime/core';
+import { zeroUsage } from '@sleeptime/core';
+import type { JobRecord, RunError, Store } from '@sleeptime/core';
+
+export const defaultLeaseMs = 60_000;
+export const defaultJobTimeoutMs = 15 * 60_000;
+export const defaultRetryBaseDelayMs = 1_000;
+export const defaultRetryMaxDelayMs = 5 * 60_000;
+
+export interface JobRunnerOptions {
+  store: Store;
+  engine: Pick<Engine, 'sleep'>;
+  leaseMs?: number;
+  /** A job running longer is aborted and retried (code `job_timeout`). */
+  jobTimeoutMs?: number;
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  now?: () => Date;
+  /** Called after the runner enqueued a job itself (the follow-up of a superseded run). */
+  onEnqueued?: (job: JobRecord) => void | Promise<void>;
+  /** Called after each job attempt; errors thrown here are ignored. */
+  onJobSettled?: (outcome: JobOutcome) => void;
+}
+
+export interface JobOutcome {
+  job: JobRecord;
+  /**
+   * `superseded`: the context changed during the run, nothing was published and a follow-up job
+   * is pending (the one the write enqueued, or a new one due now); `lease-lost`: another worker took the job over, so this one recorded nothing.
+   */
+  status: 'succeeded' | 'superseded' | 'retrying' | 'failed' | 'lease-lost';
+  runId: string | null;
+  error?: RunError;
+}
+
+export interface JobRunner {
+  readonly leaseMs: number;
+  /** Runs a job `owner` has just claimed; `signal` aborts it (shutdown), sending it back to the queue. */
+  run(job: JobRecord, owner: string, signal: AbortSignal): Promise<JobOutcome>;
+}
+
+/** The sleep options a job's payload may carry; the engine validates them again. */
+const payloadKeys = ['parallel', 'effort', 'maxRewrites', 'examples', 'maxOutputTokens', 'temperature'] as const;
+
+function sleepOptionsFrom(payload: Record<string, unknown>): SleepOptions {
+  const options: Record<string, unknown> = {};
+  for (const key of payloadKeys) if (payload[key] !== undefined) options[key] = payload[key];
+  return options as SleepOptions;
+}
+
+export function createJobRunner(options: JobRunnerOptions): JobRunner {
+  const { store, engine } = options;
+  const now = options.now ?? (() => new Date());
+  const leaseMs = options.leaseMs ?? defaultLeaseMs;
+  const jobTimeoutMs = options.jobTimeoutMs ?? defaultJobTimeoutMs;
+  const retryBaseDelayMs = options.retryBaseDelayMs ?? defaultRetryBaseDelayMs;
+  const retryMaxDelayMs = options.retryMaxDelayMs ?? defaultRetryMaxDelayMs;
+
+  /** A worker that died mid-run left its run `running`; the worker taking the job over closes it. */
+  async function closeAbandonedRun(job: JobRecord): Promise<void> {
+    if (job.attempts <= 1 || job.runId === null) return;
+    const previous = await store.runs.get(job.runId);
+    if (previous?.status !== 'running') return;
+    try {
+      await store.runs.fail(
+        previous.id,
+        { code: 'worker_lost', message: `The worker running this sleep stopped renewing its lease; job '${job.id}' was taken over (attempt ${job.attempts})` },
+        zeroUsage,
+      );
+    } catch (error) {
+      // Finished meanwhile after all (a very late worker): nothing to close.
+      if (!(SleeptimeError.isInstance(error) && error.code === 'run_not_running')) throw error;
+    }
+  }
+
+  async function run(job: JobRecord, owner: string, signal: AbortSignal): Promise<JobOutcome> {
+    const outcome = await runAttempt(job, owner, signal);
+    try {
+      options.onJobSettled?.(outcome);
+    } catch {
+      // See JobRunnerOptions.onJobSettled.
+    }
+    return outcome;
+  }
+
+  async function runAttempt(job: JobRecord, owner: string, signal: AbortSignal): Promise<JobOutcome> {
+    const attempt = new AbortController();
+    let leaseLost = false;
+    let timedOut = false;
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      attempt.abort(new Error(`job timed out after ${jobTimeoutMs} ms`));
+    }, jobTimeoutMs);
+    const beat = (runId?: string) =>
+      store.jobs.heartbeat({ jobId: job.id, owner, leaseMs, now: now(), ...(runId === undefined ? {} : { runId }) }).then(
+        (held) => {
+          if (!held) {
+            leaseLost = true;
+            attempt.abort(new Error('the job lease was lost'));
+          }
+        },
+        // A missed heartbeat is not a lost lease: the next one may get through before expiry.
+        () => undefined,
+      );
+    const heartbeat = setInterval(() => void beat(), Math.max(10, Math.floor(leaseMs / 3)));
+    let runId: string | null = null;
+    try {
+      await closeAbandonedRun(job);
+      // The pre-assigned id is for the first run only; a retry's run gets its own.
+      const preassigned = job.runId !== null && (await store.runs.get(job.runId)) === undefined ? job.runId : undefined;
+      await engine.sleep(job.contextId, {
+        ...sleepOptionsFrom(job.payload),
+        onlyIfCurrent: true,
+        publishFence: { jobId: job.id, owner },
+        signal: AbortSignal.any([attempt.signal, signal]),
+        ...(preassigned === undefined ? {} : { runId: preassigned }),
+        onStarted: (started) => {
+          runId = started.id;
+          void beat(started.id);
+        },
+      });
+      const completed = await store.jobs.complete({ jobId: job.id, owner, runId, now: now() });
+      return { job: completed ?? job, status: completed === undefined ? 'lease-lost' : 'succeeded', runId };
+    } catch (thrown) {
+      const error = SleeptimeError.isInstance(thrown) ? thrown : systemError('job_failed', thrown instanceof Error ? thrown.message : String(thrown), thrown);
+      if (leaseLost || error.code === 'lease_lost') return { job, status: 'lease-lost', runId, error: { code: 'lease_lost', message: error.message } };
+      if (error.code === 'superseded') {
+        const completed = await store.jobs.complete({ jobId: job.id, owner, runId, now: now() });
+        // A new run follows on the newer version. When the write that moved the context already
+        // enqueued one (the quiet-period trigger), that job keeps its time: pulling it to now would
+        // start a run per write while writes keep coming, each thrown away by the next.
+        const waiting = (await store.jobs.list(job.contextId, { status: 'pending' })).some((other) => other.coalesceKey === job.coalesceKey);
+        if (!waiting) {
+          const { job: followUp } = await store.jobs.enqueue({
+            kind: 'sleep',
+            contextId: job.contextId,
+            ...(job.coalesceKey === null ? {} : { coalesceKey: job.coalesceKey }),
+            payload: job.payload,
+            maxAttempts: job.maxAttempts,
+            runAfter: now(),
+            now: now(),
+          });
+          await options.onEnqueued?.(followUp);
+        }
+        return { job: completed ?? job, status: 'superseded', runId, error: { code: error.code, message: error.message } };
+      }
+      const recorded: RunError = timedOut
+        ? { code: 'job_timeout', message: `The sleep job ran longer than ${jobTimeoutMs} ms and was stopped` }
+        : { code: error.code, message: error.message };
+      // A user error (bad options, context gone) fails the same way again; a shutdown is not the job's fault.
+      const shuttingDown = signal.aborted;
+      const retry = shuttingDown || timedOut || error.category !== 'user';
+      const retryDelayMs = shuttingDown ? 0 : Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** Math.max(0, job.attempts - 1));
+      const failed = await store.jobs.fail({ jobId: job.id, owner, error: recorded, retryDelayMs, retry, runId, now: now() });
+      if (failed === undefined) return { job, status: 'lease-lost', runId, error: recorded };
+      return { job: failed, status: failed.status === 'pending' ? 'retrying' : 'failed', runId, error: recorded };
+    } finally {
+      clearTimeout(timeout);
+      clearInterval(heartbeat);
+    }
+  }
+
+  return { leaseMs, run };
+}

@@ -1,0 +1,77 @@
+/**
+ * When sleep jobs are enqueued: after a quiet period following a context write (debounced and
+ * coalesced per context), every N asks or appended turns, and on demand. All go through one
+ * coalescing key per context, so a burst of triggers makes one pending job.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JobRecord, JobRepository, TriggerCounterKind } from '@sleeptime/core';
+
+export const defaultQuietPeriodMs = 30_000;
+
+export interface SleepTriggerOptions {
+  jobs: JobRepository;
+  /** How long a context must stay unwritten before its sleep job is due (default 30 s). */
+  quietPeriodMs?: number;
+  /** Enqueue a job due now every this many asks of a context (0 or absent: off). */
+  everyAsks?: number;
+  /** Enqueue a job due now every this many appended turns of a context (0 or absent: off). */
+  everyAppends?: number;
+  /** Attempts per job (default 3). */
+  maxAttempts?: number;
+  now?: () => Date;
+  /** Called (and awaited) after every enqueue, e.g. to wake the worker or dispatch the job. */
+  onEnqueued?: (job: JobRecord) => void | Promise<void>;
+}
+
+export interface SleepTriggers {
+  /** After a put or an append: (re)starts the context's quiet period, or makes it due now every N appends. */
+  afterWrite(contextId: string, write: 'put' | 'append'): Promise<JobRecord>;
+  /** After an ask: every N asks, a job due now. Undefined when no job was enqueued. */
+  afterAsk(contextId: string): Promise<JobRecord | undefined>;
+  /** A job due now, with the given sleep options; its first run gets a pre-assigned id (`runId`). */
+  onDemand(contextId: string, payload?: Record<string, unknown>): Promise<JobRecord>;
+}
+
+export function sleepCoalesceKey(contextId: string): string {
+  return `sleep:${contextId}`;
+}
+
+export function createSleepTriggers(options: SleepTriggerOptions): SleepTriggers {
+  const now = options.now ?? (() => new Date());
+  const quietPeriodMs = options.quietPeriodMs ?? defaultQuietPeriodMs;
+  async function enqueue(contextId: string, runAfter: Date, extra: { payload?: Record<string, unknown>; runId?: string } = {}) {
+    const { job } = await options.jobs.enqueue({
+      kind: 'sleep',
+      contextId,
+      coalesceKey: sleepCoalesceKey(contextId),
+      runAfter,
+      now: now(),
+      ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+      ...(extra.payload === undefined ? {} : { payload: extra.payload }),
+      ...(extra.runId === undefined ? {} : { runId: extra.runId }),
+    });
+    await options.onEnqueued?.(job);
+    return job;
+  }
+
+  /** True every `every`-th time for the context; counted in the store (durable, shared by servers). */
+  async function countReaches(contextId: string, kind: TriggerCounterKind, every: number | undefined): Promise<boolean> {
+    if (every === undefined || every <= 0) return false;
+    const count = await options.jobs.countTrigger({ contextId, kind });
+    return count % every === 0;
+  }
+
+  return {
+    async afterWrite(contextId, write) {
+      const dueNow = write === 'append' && (await countReaches(contextId, 'appends', options.everyAppends));
+      return enqueue(contextId, new Date(now().getTime() + (dueNow ? 0 : quietPeriodMs)));
+    },
+    async afterAsk(contextId) {
+      if (!(await countReaches(contextId, 'asks', options.everyAsks))) return undefined;
+      return enqueue(contextId, now());
+    },
+    onDemand(contextId, payload) {
+      return enqueue(contextId, now(), { ...(payload === undefined ? {} : { payload }), runId: randomUUID() });
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { SleeptimeError } from '@sleeptime/core';
+
+/** The one error body of the HTTP API; `type` mirrors the code's class so OpenAI clients read it too. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; type: string; details?: Record<string, unknown> };
+}
+
+/** An error the routes throw to answer with a given status and stable code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+function typeFor(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+export function errorBody(status: number, code: string, message: string, details?: Record<string, unknown>): ApiErrorBody {
+  return { error: { code, message, type: typeFor(status), ...(details === undefined ? {} : { details }) } };
+}
+
+/**
+ * Maps any thrown value to a status and body. SleeptimeError categories: user errors are 404 when
+ * something is missing and 400 otherwise; upstream (the model provider) is 502; system is 500.
+ * Stacks never leave the process; an unknown error's message neither (it may hold internals).
+ */
+export function toErrorResponse(error: unknown): { status: ContentfulStatusCode; body: ApiErrorBody } {
+  if (error instanceof ApiError) return { status: error.status, body: errorBody(error.status, error.code, error.message, error.details) };
+  if (SleeptimeError.isInstance(error)) {
+    const status: ContentfulStatusCode =
+      error.category === 'upstream' ? 502 : error.category === 'system' ? 500 : error.code.endsWith('_not_found') ? 404 : 400;
+    return { status, body: errorBody(status, error.code, error.message) };
+  }
+  return { status: 500, body: errorBody(500, 'internal_error', 'An unexpected error occurred on the server') };
+}
+
+export function respondWithError(context: Context, error: unknown): Response {
+  const { status, body } = toErrorResponse(error);
+  return context.json(body, status);
+}
