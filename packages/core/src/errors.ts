@@ -57,3 +57,8 @@ export function upstreamError(
 ): SleeptimeError {
   return new SleeptimeError({ code, category: 'upstream', message, ...options });
 }
+
+/** The message of an `Error`, or the value itself as a string (for anything else that was thrown). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -4,7 +4,7 @@
  * Anthropic, any OpenAI-compatible server; `llama:` models through `@sleeptime/llama`), with the one
  * error type every failure is reported as.
  */
-export { SleeptimeError, systemError, upstreamError, userError, type ErrorCategory, type SleeptimeErrorOptions } from './errors.js';
+export { SleeptimeError, errorMessage, systemError, upstreamError, userError, type ErrorCategory, type SleeptimeErrorOptions } from './errors.js';
 export * from './engine/index.js';
 export * from './models/index.js';
 export * from './store/index.js';

@@ -13,16 +13,11 @@ export {
   parallelToolCallsOptions,
   validateBudget,
 } from './budget-mapping.js';
-export {
-  DEFAULT_RETRY_OPTIONS,
-  abortableSleep,
-  backoffDelayMs,
-  classifyFailure,
-  resolveRetryOptions,
-  retryAfterMs,
-  withRetries,
-} from './retry.js';
-export type { Failure, FailureKind, RetryEvent, RetryOptions, RetryTarget } from './retry.js';
+export { DEFAULT_RETRY_OPTIONS, backoffDelayMs, resolveRetryOptions, retryMiddleware, withRetries } from './retry.js';
+export type { RetryEvent, RetryOptions } from './retry.js';
+export { classifyFailure, retryAfterMs } from './failure-classification.js';
+export type { Failure, FailureKind, RetryTarget } from './failure-classification.js';
+export { abortableSleep } from './attempt-scope.js';
 export type { CallSettings, ModelBudget, PrefixWarming, PrefixWarmUp, ProviderKind, ReasoningEffort, SleeptimeModel } from './types.js';
 export type { ReportedUsage, Usage } from './usage.js';
 export { addUsage, sumUsage, usageFromReport, zeroUsage } from './usage.js';

@@ -6,11 +6,14 @@ import type {
   LanguageModelV3StreamPart,
   LanguageModelV3StreamResult,
 } from '@ai-sdk/provider';
+import { wrapLanguageModel } from 'ai';
 import { convertArrayToReadableStream, convertReadableStreamToArray, MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { SleeptimeError, userError } from '../errors.js';
-import { backoffDelayMs, classifyFailure, resolveRetryOptions, retryAfterMs, withRetries } from './retry.js';
-import type { RetryEvent, RetryOptions, RetryTarget } from './retry.js';
+import { classifyFailure, retryAfterMs } from './failure-classification.js';
+import type { RetryTarget } from './failure-classification.js';
+import { backoffDelayMs, resolveRetryOptions, retryMiddleware, withRetries } from './retry.js';
+import type { RetryEvent, RetryOptions } from './retry.js';
 
 const target: RetryTarget = { provider: 'openai', spec: 'openai:test-model', apiKeyVariable: 'OPENAI_API_KEY' };
 const callOptions: LanguageModelV3CallOptions = { prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] };
@@ -464,5 +467,59 @@ describe('withRetries: doStream', () => {
     setTimeout(() => controller.abort(), 20);
     const error = await caught(convertReadableStreamToArray(stream));
     expect((error as DOMException).name).toBe('AbortError');
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+
+describe('retryMiddleware', () => {
+  it('keeps the supported URLs of the wrapped model', async () => {
+    const supportedUrls = { 'image/*': [/^https:\/\//] };
+    const model = withRetries(new MockLanguageModelV3({ supportedUrls }), target, {});
+    expect(await model.supportedUrls).toEqual(supportedUrls);
+  });
+
+  it("gives each generate attempt its own abort signal, fed by the caller's, and the caller's other params", async () => {
+    const controller = new AbortController();
+    const hang = () => new Promise<LanguageModelV3GenerateResult>(() => {});
+    const inner = scriptedModel([httpError(500), hang]);
+    const pending = withRetries(inner, target, harness({ timeoutMs: 0 }).options).doGenerate({
+      ...callOptions,
+      temperature: 0.3,
+      abortSignal: controller.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    expect((await caught(pending)) as DOMException).toMatchObject({ name: 'AbortError' });
+
+    const [first, second] = inner.doGenerateCalls;
+    expect([first?.abortSignal, second?.abortSignal]).not.toContain(controller.signal);
+    expect(first?.abortSignal).not.toBe(second?.abortSignal);
+    expect(second?.abortSignal?.aborted).toBe(true);
+    expect(second).toMatchObject({ prompt: callOptions.prompt, temperature: 0.3 });
+  });
+
+  it('gives each stream attempt its own abort signal', async () => {
+    const controller = new AbortController();
+    const inner = streamingModel([httpError(503), streamOf(textParts)]);
+    const model = withRetries(inner, target, harness().options);
+    expect(await streamText(model, { ...callOptions, abortSignal: controller.signal })).toBe('Hello');
+    const signals = inner.doStreamCalls.map((call) => call.abortSignal);
+    expect(signals).toHaveLength(2);
+    expect(signals).not.toContain(controller.signal);
+    expect(signals[0]).not.toBe(signals[1]);
+  });
+
+  it('retries with the params an outer middleware transformed', async () => {
+    const inner = scriptedModel([httpError(500), textResult('ok')]);
+    const model = wrapLanguageModel({
+      model: inner,
+      middleware: [
+        { specificationVersion: 'v3', transformParams: async ({ params }) => ({ ...params, seed: 7 }) },
+        retryMiddleware(target, resolveRetryOptions(harness().options)),
+      ],
+    });
+    expect((await model.doGenerate(callOptions)).content).toEqual([{ type: 'text', text: 'ok' }]);
+    expect(inner.doGenerateCalls.map((call) => call.seed)).toEqual([7, 7]);
   });
 });
