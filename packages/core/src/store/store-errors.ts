@@ -1,4 +1,4 @@
-import { SleeptimeError, systemError } from '../errors.js';
+import { SleeptimeError, systemError, userError } from '../errors.js';
 
 /** Error codes the store raises besides `context_not_found` (user) and the run state errors. */
 export type StoreErrorCode = 'store_unavailable' | 'store_busy' | 'store_failed' | 'store_migration_failed';
@@ -68,6 +68,28 @@ export function isForeignKeyViolation(error: unknown): boolean {
 export function isUniqueViolation(error: unknown): boolean {
   const code = driverCode(error);
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * Runs a write whose constraint violations mean something to the caller: a unique or foreign key
+ * violation becomes the error made for it; any other failure passes through unchanged.
+ */
+export async function onViolation<T>(
+  write: () => Promise<T>,
+  errors: { unique?: (error: unknown) => SleeptimeError; foreignKey?: (error: unknown) => SleeptimeError },
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (errors.unique !== undefined && isUniqueViolation(error)) throw errors.unique(error);
+    if (errors.foreignKey !== undefined && isForeignKeyViolation(error)) throw errors.foreignKey(error);
+    throw error;
+  }
+}
+
+/** For a row that references a context and failed its foreign key: the context does not exist (or was just deleted). */
+export function contextNotFound(contextId: string): SleeptimeError {
+  return userError('context_not_found', `context '${contextId}' does not exist`, { contextId });
 }
 
 /** Removes secrets (a database password) that a driver might echo back. */

@@ -1,0 +1,83 @@
+import { sql } from 'kysely';
+import type { ContextRepository } from '../types.js';
+import { checkLimit } from './check-limit.js';
+import type { RepositoryDeps } from './repository-deps.js';
+import { serializeObject, toContextRecord } from './row-mappers.js';
+import { takeAll, takeFirst } from './take-rows.js';
+
+export function createContextRepository({ db, guard }: RepositoryDeps): ContextRepository {
+  return {
+    put: (input) =>
+      guard('contexts.put', async () => {
+        const metadata = input.metadata === undefined ? undefined : serializeObject(input.metadata, 'metadata');
+        const now = new Date().toISOString();
+        // One upsert statement: the row lock makes concurrent puts queue up, so each one gets its own
+        // version and none is lost, including when several create the same new id at once.
+        const row = await db
+          .insertInto('contexts')
+          .values({
+            id: input.id,
+            text: input.text,
+            version: 1,
+            metadata: metadata ?? '{}',
+            created_at: now,
+            updated_at: now,
+          })
+          .onConflict((conflict) =>
+            conflict.column('id').doUpdateSet((eb) => ({
+              text: eb.ref('excluded.text'),
+              version: eb('contexts.version', '+', 1),
+              updated_at: eb.ref('excluded.updated_at'),
+              ...(metadata === undefined ? {} : { metadata: eb.ref('excluded.metadata') }),
+            })),
+          )
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toContextRecord(row);
+      }),
+
+    append: (input) =>
+      guard('contexts.append', async () => {
+        const now = new Date().toISOString();
+        const row = await db
+          .insertInto('contexts')
+          .values({ id: input.id, text: input.text, version: 1, metadata: '{}', created_at: now, updated_at: now })
+          .onConflict((conflict) =>
+            conflict.column('id').doUpdateSet((eb) => ({
+              // Concatenated by the database under the row lock: no append is lost to a race.
+              text: sql<string>`contexts.text || ${input.separator} || excluded.text`,
+              version: eb('contexts.version', '+', 1),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toContextRecord(row);
+      }),
+
+    get: (id) => guard('contexts.get', () => takeFirst(db.selectFrom('contexts').selectAll().where('id', '=', id), toContextRecord)),
+
+    list: (listOptions) =>
+      guard('contexts.list', async () => {
+        if (listOptions === undefined) {
+          return takeAll(db.selectFrom('contexts').selectAll().orderBy('created_at', 'desc').orderBy('id', 'asc'), toContextRecord);
+        }
+        const { prefix, after, limit } = listOptions;
+        let query = db.selectFrom('contexts').selectAll().orderBy('id', 'asc');
+        // substr rather than LIKE: ids may hold '_', a LIKE wildcard; substr means the same on both databases.
+        if (prefix !== undefined && prefix !== '') {
+          query = query.where(sql<string>`substr(id, 1, ${prefix.length})`, '=', prefix);
+        }
+        if (after !== undefined) query = query.where('id', '>', after);
+        if (limit !== undefined) query = query.limit(checkLimit(limit));
+        return takeAll(query, toContextRecord);
+      }),
+
+    delete: (id) =>
+      guard('contexts.delete', async () => {
+        // Learned contexts, runs and model calls go with it through ON DELETE CASCADE.
+        const result = await db.deleteFrom('contexts').where('id', '=', id).executeTakeFirst();
+        return result.numDeletedRows > 0n;
+      }),
+  };
+}

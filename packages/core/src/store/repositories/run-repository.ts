@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import { systemError } from '../../errors.js';
+import type { Usage } from '../../models/usage.js';
+import type { Database, RunsTable } from '../schema.js';
+import { contextNotFound, onViolation } from '../store-errors.js';
+import type { RunRepository } from '../types.js';
+import { checkLimit } from './check-limit.js';
+import { publishLearnedContext } from './publish-learned-context.js';
+import type { RepositoryDeps } from './repository-deps.js';
+import { checkUsage, serializeObject, toModelCallRecord, toRunRecord, usageColumns } from './row-mappers.js';
+import { takeAll, takeFirst, takeOne } from './take-rows.js';
+
+export function createRunRepository({ db, kind, guard }: RepositoryDeps): RunRepository {
+  /** Reads a run that must exist and still be running, for complete and fail. */
+  async function runningRun(runId: string): Promise<Selectable<RunsTable>> {
+    const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
+    if (row === undefined) throw systemError('run_not_found', `run '${runId}' does not exist`);
+    if (row.status !== 'running') throw runNotRunning(runId, row.status);
+    return row;
+  }
+
+  return {
+    start: (input) =>
+      guard('runs.start', async () => {
+        const row = {
+          id: input.id ?? randomUUID(),
+          context_id: input.contextId,
+          kind: input.kind,
+          status: 'running' as const,
+          model: input.model,
+          settings: serializeObject(input.settings, 'settings'),
+          source_version: input.sourceVersion,
+          question: input.question ?? null,
+          answer: null,
+          final: null,
+          fresh: null,
+          learned_context_id: null,
+          input_tokens: 0,
+          output_tokens: 0,
+          reasoning_tokens: 0,
+          error_code: null,
+          error_message: null,
+          started_at: new Date().toISOString(),
+          finished_at: null,
+          duration_ms: null,
+        };
+        // The foreign key checks that the context exists, in the same statement as the insert.
+        return onViolation(() => takeOne(db.insertInto('runs').values(row).returningAll(), toRunRecord), {
+          unique: (error) => systemError('run_already_exists', `run '${row.id}' already exists`, error),
+          foreignKey: () => contextNotFound(input.contextId),
+        });
+      }),
+
+    recordCall: (call) =>
+      guard('runs.recordCall', async () => {
+        checkUsage(call.usage, `model call of run '${call.runId}'`);
+        const insert = db.insertInto('model_calls').values({
+          run_id: call.runId,
+          phase: call.phase,
+          branch: call.branch,
+          step: call.step,
+          ...usageColumns(call.usage),
+          raw_usage: call.rawUsage === undefined ? null : JSON.stringify(call.rawUsage),
+          finish_reason: call.finishReason,
+          duration_ms: Math.round(call.durationMs),
+        });
+        await onViolation(() => insert.execute(), {
+          foreignKey: (error) => systemError('run_not_found', `run '${call.runId}' does not exist`, error),
+        });
+      }),
+
+    complete: (runId, input) =>
+      guard('runs.complete', async () => {
+        checkUsage(input.usage, `run '${runId}'`);
+        const started = await runningRun(runId);
+        const finishedAt = new Date();
+        return await db.transaction().execute(async (transaction) => {
+          // The status change comes first: it takes the write lock, and the `status = 'running'`
+          // condition settles a race with another complete/fail. A failure below rolls it back.
+          const finished = await finishRun(transaction, started, finishedAt, {
+            status: 'succeeded',
+            usage: input.usage,
+            columns: {
+              answer: input.answer ?? null,
+              final: input.final ?? null,
+              fresh: input.fresh === undefined ? null : input.fresh ? 1 : 0,
+              learned_context_id: input.learnedContextId ?? null,
+              prefix_cache_hit: input.prefixCacheHit === undefined || input.prefixCacheHit === null ? null : input.prefixCacheHit ? 1 : 0,
+              time_to_first_token_ms:
+                input.timeToFirstTokenMs === undefined || input.timeToFirstTokenMs === null ? null : Math.max(0, Math.round(input.timeToFirstTokenMs)),
+            },
+          });
+          if (input.learned === undefined) return { run: toRunRecord(finished) };
+          return publishLearnedContext(transaction, kind, finished, input.learned, finishedAt);
+        });
+      }),
+
+    recordPrefixWarmUp: (runId, warmUp) =>
+      guard('runs.recordPrefixWarmUp', async () => {
+        const updated = await db
+          .updateTable('runs')
+          .set({ prefix_warm_up: JSON.stringify(warmUp) })
+          .where('id', '=', runId)
+          .returningAll()
+          .executeTakeFirst();
+        if (updated === undefined) throw systemError('run_not_found', `run '${runId}' does not exist`);
+        return toRunRecord(updated);
+      }),
+
+    fail: (runId, error, usage) =>
+      guard('runs.fail', async () => {
+        checkUsage(usage, `run '${runId}'`);
+        const started = await runningRun(runId);
+        const failed = await finishRun(db, started, new Date(), {
+          status: 'failed',
+          usage,
+          columns: { error_code: error.code, error_message: error.message },
+        });
+        return toRunRecord(failed);
+      }),
+
+    get: (runId) => guard('runs.get', () => takeFirst(db.selectFrom('runs').selectAll().where('id', '=', runId), toRunRecord)),
+
+    list: (contextId, listOptions) =>
+      guard('runs.list', async () => {
+        let query = db.selectFrom('runs').selectAll().where('context_id', '=', contextId).orderBy('sequence', 'desc');
+        if (listOptions?.limit !== undefined) query = query.limit(checkLimit(listOptions.limit));
+        return takeAll(query, toRunRecord);
+      }),
+
+    calls: (runId) =>
+      guard('runs.calls', () =>
+        takeAll(
+          // A stable order (by branch, then step) although parallel branches record calls interleaved.
+          db
+            .selectFrom('model_calls')
+            .selectAll()
+            .where('run_id', '=', runId)
+            .orderBy('phase', 'asc')
+            .orderBy('branch', 'asc')
+            .orderBy('step', 'asc')
+            .orderBy('id', 'asc'),
+          toModelCallRecord,
+        ),
+      ),
+  };
+}
+
+/**
+ * Ends a running run (complete and fail): its outcome, usage, end time and duration. The
+ * `status = 'running'` condition lets only one of two racing complete/fail calls win.
+ */
+async function finishRun(
+  executor: Kysely<Database>,
+  started: Selectable<RunsTable>,
+  finishedAt: Date,
+  outcome: { status: 'succeeded' | 'failed'; usage: Usage; columns: Updateable<RunsTable> },
+): Promise<Selectable<RunsTable>> {
+  const finished = await executor
+    .updateTable('runs')
+    .set({
+      status: outcome.status,
+      ...usageColumns(outcome.usage),
+      ...outcome.columns,
+      finished_at: finishedAt.toISOString(),
+      duration_ms: elapsedMs(started.started_at, finishedAt),
+    })
+    .where('id', '=', started.id)
+    .where('status', '=', 'running')
+    .returningAll()
+    .executeTakeFirst();
+  if (finished === undefined) throw runNotRunning(started.id);
+  return finished;
+}
+
+function runNotRunning(runId: string, status?: string) {
+  return systemError(
+    'run_not_running',
+    status === undefined
+      ? `run '${runId}' is no longer running`
+      : `run '${runId}' is already ${status}; only a running run can be completed or failed`,
+  );
+}
+
+function elapsedMs(startedAt: string, finishedAt: Date): number {
+  return Math.max(0, finishedAt.getTime() - Date.parse(startedAt));
+}
