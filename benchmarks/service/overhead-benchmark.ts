@@ -6,7 +6,7 @@
 import { generateText } from 'ai';
 import { buildAskPrompt } from '@sleeptime/core';
 import type { SleeptimeModel } from '@sleeptime/core';
-import { learnedContextSystemMessage } from '@sleeptime/service';
+import { learnedContextSystemMessage } from '@sleeptime/core';
 import { benchContextId, benchContextText, benchQuestion } from './bench-fixtures.js';
 import { requireLoopback } from './bench-service.js';
 import { median, summarizeLatencies, type LatencySummary } from '../shared/latency-statistics.js';

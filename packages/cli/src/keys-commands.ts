@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { userError } from '@sleeptime/core';
-import { issueApiKey } from '@sleeptime/service';
 import type { ApiKeyRecord, TenantRecord } from '@sleeptime/core';
 import { formatTimestamp, printJson, renderTable } from './format.js';
 import type { GlobalOptions } from './global-options.js';
@@ -39,6 +38,7 @@ export function registerKeysCommands(program: Command, output: CliOutput): void 
     .action(async (options: { tenant: string; label?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const tenantName = tenantFlag(options.tenant);
+      const { issueApiKey } = await import('@sleeptime/service');
       const issued = await withRuntime(globals, ({ store }) =>
         issueApiKey(store, { tenantName, ...(options.label === undefined ? {} : { label: options.label }) }),
       );
@@ -56,11 +56,8 @@ export function registerKeysCommands(program: Command, output: CliOutput): void 
     .action(async (options: { tenant: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const tenantName = tenantFlag(options.tenant);
-      const { tenant, records } = await withRuntime(globals, async ({ store }) => {
-        const found = await store.tenants.getByName(tenantName);
-        if (found === undefined) throw userError('tenant_not_found', `no tenant named "${tenantName}"`, { tenant: tenantName });
-        return { tenant: found, records: await store.apiKeys.list(found.id) };
-      });
+      const { listApiKeys } = await import('@sleeptime/service');
+      const { tenant, keys: records } = await withRuntime(globals, ({ store }) => listApiKeys(store, tenantName));
       if (globals.json) printJson(output, records.map((record) => keyJson(record, tenant)));
       else if (records.length === 0) output.stdout(`Tenant "${tenant.name}" has no API keys: add one with sleeptime keys create --tenant ${tenant.name}\n`);
       else {
@@ -80,11 +77,8 @@ export function registerKeysCommands(program: Command, output: CliOutput): void 
     .action(async (keyId: string, _options: unknown, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const startedAt = Date.now();
-      const { record, tenant } = await withRuntime(globals, async ({ store }) => {
-        const revoked = await store.apiKeys.revoke(keyId);
-        if (revoked === undefined) throw userError('api_key_not_found', `no API key with id "${keyId}" (sleeptime keys list --tenant <name> shows them)`, { keyId });
-        return { record: revoked, tenant: await store.tenants.get(revoked.tenantId) };
-      });
+      const { revokeApiKey } = await import('@sleeptime/service');
+      const { key: record, tenant } = await withRuntime(globals, ({ store }) => revokeApiKey(store, keyId));
       const revokedAt = record.revokedAt ?? new Date(startedAt);
       // The store keeps the first revocation time: an earlier one means it was revoked before.
       const alreadyRevoked = revokedAt.getTime() < startedAt;

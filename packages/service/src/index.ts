@@ -3,11 +3,13 @@
  * OpenAI-compatible proxy, and durable sleep jobs: triggers, the job runner, the embedded polling
  * queue and Graphile Worker scale-out on PostgreSQL.
  */
-export { createServerApp, defaultMaxBodyBytes, type ServerAppOptions, type ServerEnvironment } from './server/app.js';
+export { createServerApp, type ServerAppOptions, type ServerEnvironment } from './server/app.js';
+export { defaultMaxBodyBytes } from './server/service-defaults.js';
 export { startHttpServer, type RunningHttpServer } from './server/http-server.js';
-export { apiKeyPrefix, bootstrapApiKey, hashApiKey, issueApiKey, type IssuedApiKey } from './server/api-keys.js';
+export { apiKeyPrefix, authenticateApiKey, bootstrapApiKey, hashApiKey, issueApiKey, listApiKeys, revokeApiKey, type IssuedApiKey } from './tenancy/api-keys.js';
+export { tenantScope, type TenantScope } from './tenancy/tenant-scope.js';
 export { buildOpenApiDocument } from './server/openapi.js';
-export { contextHeader, learnedContextSystemMessage, learnedHeader, stalePolicyHeader } from './server/openai-proxy.js';
+export { contextHeader, learnedHeader, stalePolicyHeader } from './server/routes/chat-completion-routes.js';
 export {
   defaultJobQueue,
   startSleepJobProcessing,
@@ -28,3 +30,4 @@ export {
 export { createJobWorker, defaultPollIntervalMs, type JobWorker, type JobWorkerOptions } from './jobs/job-worker.js';
 export { createSleepTriggers, defaultQuietPeriodMs, sleepCoalesceKey, type SleepTriggerOptions, type SleepTriggers } from './jobs/sleep-triggers.js';
 export { applyStaleAskPolicy, defaultStaleAskPolicy, isFresh, parseStaleAskPolicy, waitForFreshLearned, type StaleAskPolicy } from './jobs/stale-ask.js';
+export { createSleepJobs, type SleepJobs } from './jobs/sleep-triggers.js';

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SleeptimeError, userError } from '../errors.js';
 import { openStore } from '../store/index.js';
 import type { RunRepository, Store } from '../store/types.js';
-import { createEngine, type Engine, type SleepProgressEvent } from './engine.js';
+import { createEngine, type Engine, type SleepProgressEvent } from './index.js';
 import { verbosityInstructions } from './prompts.js';
 import {
   delay,
@@ -89,15 +89,15 @@ describe('contexts', () => {
   it('names the unknown id on get, delete, sleep, ask, runs and learnedContext', async () => {
     const { engine, model } = engineWith([]);
     const unknown = [
-      engine.getContext('nope'),
-      engine.deleteContext('nope'),
-      engine.sleep('nope'),
-      engine.ask('nope', 'How many?'),
-      engine.runs('nope'),
-      engine.learnedContext('nope'),
+      () => engine.getContext('nope'),
+      () => engine.deleteContext('nope'),
+      () => engine.sleep('nope'),
+      () => engine.ask('nope', 'How many?'),
+      () => engine.runs('nope'),
+      () => engine.learnedContext('nope'),
     ];
-    for (const promise of unknown) {
-      const error = await expectSleeptimeError(promise, 'context_not_found', 'user');
+    for (const call of unknown) {
+      const error = await expectSleeptimeError(call(), 'context_not_found', 'user');
       expect(error.message).toContain('nope');
     }
     expect(model.languageModel.doGenerateCalls).toHaveLength(0);

@@ -1,34 +1,60 @@
+/** The engine: contexts, sleep, ask and chat, learned contexts and runs. */
+export { createEngine } from './engine.js';
+export type {
+  AppendContextInput,
+  AskOptions,
+  AskResult,
+  AskStream,
+  ChatRequest,
+  ChatResult,
+  ChatStream,
+  ChatToolCall,
+  Engine,
+  EngineOptions,
+  LearnedContextVersion,
+  LearnedDiff,
+  LearnedDiffHunk,
+  LearnedHistory,
+  PutContextInput,
+  SleepBranchResult,
+  SleepOptions,
+  SleepProgressEvent,
+  SleepResult,
+  TestTimeOutcome,
+  TestTimeStream,
+  TestTimeStreamEvent,
+} from './engine-types.js';
+export { defaultMaxRewrites, defaultParallelSleepTemperature, defaultVerbosity } from './engine-defaults.js';
 export {
-  createEngine,
-  defaultParallelSleepTemperature,
-  defaultVerbosity,
-  type AskOptions,
-  type AskResult,
-  type Engine,
-  type EngineOptions,
-  type PutContextInput,
-  type SleepBranchResult,
-  type SleepOptions,
-  type SleepProgressEvent,
-  type SleepResult,
-} from './engine.js';
+  appendContentSchema,
+  askBudgetSchema,
+  contextContentSchema,
+  contextIdPattern,
+  effortSchema,
+  learnedDiffOptionsSchema,
+  listContextsOptionsSchema,
+  runsOptionsSchema,
+  sleepBudgetSchema,
+  temperatureSchema,
+  type AppendContent,
+  type AskBudget,
+  type ContextContent,
+  type LearnedDiffOptions,
+  type RunsOptions,
+  type SleepBudget,
+} from './option-schemas.js';
+export { learnedContextSystemMessage } from './chat.js';
 export { extractFinalAnswer, lastBoxedContent, normalizeNumber } from './final-answer.js';
 export {
   buildAskPrompt,
   buildAskSystemPrompt,
   buildSleepTrigger,
-  sleepSystemPrompt,
   concatenateLearnedContexts,
+  sleepSystemPrompt,
   verbosityInstructions,
   type AskPrompt,
   type AskPromptInput,
   type Verbosity,
 } from './prompts.js';
 export { usageFromLanguageModelUsage, withCallRecording, type RecordedModelCall } from './recording-model.js';
-export {
-  defaultMaxRewrites,
-  runSleepAgent,
-  type SleepAgentOptions,
-  type SleepAgentResult,
-  type SleepStopReason,
-} from './sleep-agent.js';
+export { runSleepAgent, type SleepAgentOptions, type SleepAgentResult, type SleepStopReason } from './sleep-agent.js';

@@ -1,4 +1,4 @@
-import type { LanguageModelV3, LanguageModelV3Usage } from '@ai-sdk/provider';
+import type { LanguageModelV3, LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
 import { usageFromReport, type Usage } from '../models/usage.js';
 
@@ -23,10 +23,11 @@ export function usageFromLanguageModelUsage(usage: LanguageModelV3Usage): Usage 
 }
 
 /**
- * Wraps a model so every call is reported the moment it returns, before the AI SDK acts on it.
- * Recording at this level (rather than in `onStepFinish`) also catches calls whose step then fails,
- * e.g. a reply without the required tool call, so no token the provider billed goes unrecorded.
- * `onCall` is awaited: a failure to record (store down) fails the loop instead of being lost.
+ * Wraps a model so every call is reported the moment it returns (a stream: when its `finish` part
+ * arrives, before it is passed on), before the AI SDK acts on it. Recording at this level (rather
+ * than in `onStepFinish`) also catches calls whose step then fails, e.g. a reply without the
+ * required tool call, so no token the provider billed goes unrecorded. `onCall` is awaited: a
+ * failure to record (store down) fails the call instead of being lost.
  */
 export function withCallRecording(
   model: LanguageModelV3,
@@ -50,6 +51,27 @@ export function withCallRecording(
           durationMs: Math.max(0, options.now() - startedAt),
         });
         return result;
+      },
+      wrapStream: async ({ doStream }) => {
+        const step = nextStep;
+        nextStep += 1;
+        const startedAt = options.now();
+        const result = await doStream();
+        const recordFinish = new TransformStream<LanguageModelV3StreamPart, LanguageModelV3StreamPart>({
+          async transform(part, controller) {
+            if (part.type === 'finish') {
+              await options.onCall({
+                step,
+                usage: usageFromLanguageModelUsage(part.usage),
+                rawUsage: part.usage,
+                finishReason: part.finishReason.unified,
+                durationMs: Math.max(0, options.now() - startedAt),
+              });
+            }
+            controller.enqueue(part);
+          },
+        });
+        return { ...result, stream: result.stream.pipeThrough(recordFinish) };
       },
     },
   });

@@ -8,9 +8,9 @@ import {
   rethinkMemoryToolName,
   sleepSystemPrompt,
 } from './prompts.js';
+import { defaultMaxRewrites } from './engine-defaults.js';
 import { withCallRecording, type RecordedModelCall } from './recording-model.js';
 
-export const defaultMaxRewrites = 10;
 
 /** Steps allowed beyond `maxRewrites` for the finish call and a few malformed calls, never more. */
 export const extraStepsAllowed = 5;

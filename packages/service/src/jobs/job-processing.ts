@@ -15,7 +15,7 @@ export type JobQueueKind = 'embedded' | 'graphile';
 
 export interface SleepJobProcessingOptions {
   store: Store;
-  engine: Pick<Engine, 'sleep'>;
+  engine: Pick<Engine, 'sleep' | 'getRun' | 'abandonRun'>;
   /** Default: `graphile` on PostgreSQL, `embedded` on SQLite. */
   queue?: JobQueueKind;
   /** The PostgreSQL URL of the store; needed by `graphile`. */

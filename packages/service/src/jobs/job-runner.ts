@@ -5,10 +5,7 @@
  * never publishes next to the one that took it over. Shared by the polling worker (embedded store)
  * and the Graphile Worker tasks (PostgreSQL scale-out).
  */
-import { SleeptimeError, systemError } from '@sleeptime/core';
-import type { Engine, SleepOptions } from '@sleeptime/core';
-import { zeroUsage } from '@sleeptime/core';
-import type { JobRecord, RunError, Store } from '@sleeptime/core';
+import { SleeptimeError, errorMessage, sleepBudgetSchema, systemError, type Engine, type JobRecord, type RunError, type SleepOptions, type Store } from '@sleeptime/core';
 
 export const defaultLeaseMs = 60_000;
 export const defaultJobTimeoutMs = 15 * 60_000;
@@ -17,7 +14,7 @@ export const defaultRetryMaxDelayMs = 5 * 60_000;
 
 export interface JobRunnerOptions {
   store: Store;
-  engine: Pick<Engine, 'sleep'>;
+  engine: Pick<Engine, 'sleep' | 'getRun' | 'abandonRun'>;
   leaseMs?: number;
   /** A job running longer is aborted and retried (code `job_timeout`). */
   jobTimeoutMs?: number;
@@ -47,13 +44,11 @@ export interface JobRunner {
   run(job: JobRecord, owner: string, signal: AbortSignal): Promise<JobOutcome>;
 }
 
-/** The sleep options a job's payload may carry; the engine validates them again. */
-const payloadKeys = ['parallel', 'effort', 'maxRewrites', 'examples', 'maxOutputTokens', 'temperature'] as const;
-
+/** The sleep options of a job's payload (what `POST /sleep` validated); the engine checks them again. */
 function sleepOptionsFrom(payload: Record<string, unknown>): SleepOptions {
-  const options: Record<string, unknown> = {};
-  for (const key of payloadKeys) if (payload[key] !== undefined) options[key] = payload[key];
-  return options as SleepOptions;
+  const parsed = sleepBudgetSchema.safeParse(payload);
+  // A payload that no longer parses (written by another version) reaches the engine as it is, which refuses it as a user error.
+  return parsed.success ? parsed.data : (payload as SleepOptions);
 }
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
@@ -67,18 +62,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   /** A worker that died mid-run left its run `running`; the worker taking the job over closes it. */
   async function closeAbandonedRun(job: JobRecord): Promise<void> {
     if (job.attempts <= 1 || job.runId === null) return;
-    const previous = await store.runs.get(job.runId);
-    if (previous?.status !== 'running') return;
-    try {
-      await store.runs.fail(
-        previous.id,
-        { code: 'worker_lost', message: `The worker running this sleep stopped renewing its lease; job '${job.id}' was taken over (attempt ${job.attempts})` },
-        zeroUsage,
-      );
-    } catch (error) {
-      // Finished meanwhile after all (a very late worker): nothing to close.
-      if (!(SleeptimeError.isInstance(error) && error.code === 'run_not_running')) throw error;
-    }
+    await engine.abandonRun(job.runId, {
+      code: 'worker_lost',
+      message: `The worker running this sleep stopped renewing its lease; job '${job.id}' was taken over (attempt ${job.attempts})`,
+    });
   }
 
   async function run(job: JobRecord, owner: string, signal: AbortSignal): Promise<JobOutcome> {
@@ -115,7 +102,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     try {
       await closeAbandonedRun(job);
       // The pre-assigned id is for the first run only; a retry's run gets its own.
-      const preassigned = job.runId !== null && (await store.runs.get(job.runId)) === undefined ? job.runId : undefined;
+      const preassigned = job.runId !== null && (await engine.getRun(job.runId)) === undefined ? job.runId : undefined;
       await engine.sleep(job.contextId, {
         ...sleepOptionsFrom(job.payload),
         onlyIfCurrent: true,
@@ -130,7 +117,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       const completed = await store.jobs.complete({ jobId: job.id, owner, runId, now: now() });
       return { job: completed ?? job, status: completed === undefined ? 'lease-lost' : 'succeeded', runId };
     } catch (thrown) {
-      const error = SleeptimeError.isInstance(thrown) ? thrown : systemError('job_failed', thrown instanceof Error ? thrown.message : String(thrown), thrown);
+      const error = SleeptimeError.isInstance(thrown) ? thrown : systemError('job_failed', errorMessage(thrown), thrown);
       if (leaseLost || error.code === 'lease_lost') return { job, status: 'lease-lost', runId, error: { code: 'lease_lost', message: error.message } };
       if (error.code === 'superseded') {
         const completed = await store.jobs.complete({ jobId: job.id, owner, runId, now: now() });

@@ -75,3 +75,18 @@ export function createSleepTriggers(options: SleepTriggerOptions): SleepTriggers
     },
   };
 }
+
+/** The jobs door of the HTTP API: the triggers, and the lookups its job and run routes need. */
+export interface SleepJobs extends SleepTriggers {
+  get(jobId: string): Promise<JobRecord | undefined>;
+  /** The job whose next (or latest) run has this id: a run requested on demand has its id before it starts. */
+  findByRunId(runId: string): Promise<JobRecord | undefined>;
+}
+
+export function createSleepJobs(options: SleepTriggerOptions): SleepJobs {
+  return {
+    ...createSleepTriggers(options),
+    get: (jobId) => options.jobs.get(jobId),
+    findByRunId: (runId) => options.jobs.findByRunId(runId),
+  };
+}

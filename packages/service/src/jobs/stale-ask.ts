@@ -4,40 +4,38 @@
  * without it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LearnedContextRecord, Store } from '@sleeptime/core';
+import type { Engine } from '@sleeptime/core';
 import type { SleepTriggers } from './sleep-triggers.js';
 
 export type StaleAskPolicy = { mode: 'serve-stale' } | { mode: 'wait'; waitMs: number } | { mode: 'without' };
 
 export const defaultStaleAskPolicy: StaleAskPolicy = { mode: 'serve-stale' };
 
+type LearnedReader = Pick<Engine, 'learnedContext'>;
+
 /**
  * Polls until the latest learned context was made from the context's current version, or `waitMs`
  * has passed. Returns whether it is fresh at the end (false also when there is none).
  */
 export async function waitForFreshLearned(
-  store: Store,
+  engine: LearnedReader,
   contextId: string,
   options: { waitMs: number; pollIntervalMs?: number; signal?: AbortSignal },
 ): Promise<boolean> {
   const deadline = Date.now() + options.waitMs;
   const pollIntervalMs = options.pollIntervalMs ?? 25;
   for (;;) {
-    if (await isFresh(store, contextId)) return true;
+    if (await isFresh(engine, contextId)) return true;
     const remaining = deadline - Date.now();
     if (remaining <= 0 || options.signal?.aborted === true) return false;
     await sleep(Math.min(pollIntervalMs, remaining));
   }
 }
 
-/** Whether the context has a learned context made from its current version. */
-export async function isFresh(store: Store, contextId: string): Promise<boolean> {
-  const [context, learned] = await Promise.all([store.contexts.get(contextId), store.learned.latest(contextId)]);
-  return context !== undefined && learned !== undefined && learned.sourceVersion === context.version;
-}
-
-export function isStale(learned: LearnedContextRecord | undefined, contextVersion: number): boolean {
-  return learned !== undefined && learned.sourceVersion !== contextVersion;
+/** Whether the context has a learned context made from its current version (false when the context is gone). */
+export async function isFresh(engine: LearnedReader, contextId: string): Promise<boolean> {
+  const learned = await engine.learnedContext(contextId).catch(() => undefined);
+  return learned?.fresh === true;
 }
 
 /** Parses the serve flag / option form: `serve-stale`, `without`, or `wait:<ms>`. */
@@ -49,12 +47,10 @@ export function parseStaleAskPolicy(text: string): StaleAskPolicy | undefined {
 
 /** Applied before an ask reads a context's learned context: the same for the native ask route and the OpenAI-compatible proxy. */
 export interface ApplyStaleAskPolicyInput {
-  store: Store;
+  engine: LearnedReader;
   triggers: Pick<SleepTriggers, 'onDemand'>;
   /** The stored context id (tenant prefix included). */
   contextId: string;
-  /** The context version the ask read. */
-  contextVersion: number;
   policy: StaleAskPolicy;
   signal?: AbortSignal;
 }
@@ -65,12 +61,13 @@ export interface ApplyStaleAskPolicyInput {
  * waited for, up to the bound: the caller then reads whatever learned context there is).
  */
 export async function applyStaleAskPolicy(input: ApplyStaleAskPolicyInput): Promise<'use' | 'without'> {
-  const { store, policy } = input;
+  const { engine, policy } = input;
   if (policy.mode === 'serve-stale') return 'use';
-  if (!isStale(await store.learned.latest(input.contextId), input.contextVersion)) return 'use';
+  const learned = await engine.learnedContext(input.contextId);
+  if (learned === undefined || learned.fresh) return 'use';
   if (policy.mode === 'without') return 'without';
   // Make sure a sleep is coming now rather than after the quiet period, then wait for it.
   await input.triggers.onDemand(input.contextId);
-  await waitForFreshLearned(store, input.contextId, { waitMs: policy.waitMs, ...(input.signal === undefined ? {} : { signal: input.signal }) });
+  await waitForFreshLearned(engine, input.contextId, { waitMs: policy.waitMs, ...(input.signal === undefined ? {} : { signal: input.signal }) });
   return 'use';
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { SleeptimeError } from '@sleeptime/core';
+import type { TenantScope } from '../tenancy/tenant-scope.js';
 
 /** The one error body of the HTTP API; `type` mirrors the code's class so OpenAI clients read it too. */
 export interface ApiErrorBody {
@@ -36,18 +37,20 @@ export function errorBody(status: number, code: string, message: string, details
  * Maps any thrown value to a status and body. SleeptimeError categories: user errors are 404 when
  * something is missing and 400 otherwise; upstream (the model provider) is 502; system is 500.
  * Stacks never leave the process; an unknown error's message neither (it may hold internals).
+ * The engine names contexts by their stored ids: the tenant's prefix is taken out of its messages.
  */
-export function toErrorResponse(error: unknown): { status: ContentfulStatusCode; body: ApiErrorBody } {
+export function toErrorResponse(error: unknown, scope?: TenantScope): { status: ContentfulStatusCode; body: ApiErrorBody } {
   if (error instanceof ApiError) return { status: error.status, body: errorBody(error.status, error.code, error.message, error.details) };
   if (SleeptimeError.isInstance(error)) {
     const status: ContentfulStatusCode =
       error.category === 'upstream' ? 502 : error.category === 'system' ? 500 : error.code.endsWith('_not_found') ? 404 : 400;
-    return { status, body: errorBody(status, error.code, error.message) };
+    const message = scope === undefined ? error.message : error.message.split(scope.prefix).join('');
+    return { status, body: errorBody(status, error.code, message) };
   }
   return { status: 500, body: errorBody(500, 'internal_error', 'An unexpected error occurred on the server') };
 }
 
 export function respondWithError(context: Context, error: unknown): Response {
-  const { status, body } = toErrorResponse(error);
+  const { status, body } = toErrorResponse(error, context.get('scope') as TenantScope | undefined);
   return context.json(body, status);
 }

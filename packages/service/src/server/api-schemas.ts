@@ -2,6 +2,7 @@
  * The zod schemas the API validates with. They are also the source of `GET /openapi.json`, so the
  * document cannot drift from what the routes accept.
  */
+import { appendContentSchema, askBudgetSchema, contextContentSchema, effortSchema, learnedDiffOptionsSchema, sleepBudgetSchema } from '@sleeptime/core';
 import { z } from 'zod';
 import { parseStaleAskPolicy } from '../jobs/stale-ask.js';
 
@@ -10,40 +11,24 @@ export const externalContextIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,109}$/;
 
 export const contextIdParameter = z.string().regex(externalContextIdPattern);
 
-export const putContextBody = z.strictObject({
-  text: z.string().refine((text) => text.trim() !== '', { message: 'text must not be empty' }),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-});
+export const putContextBody = z.strictObject(contextContentSchema.shape);
 
-export const appendContextBody = z.strictObject({
-  text: z.string().refine((text) => text.trim() !== '', { message: 'text must not be empty' }),
-  /** Put between the existing text and the new text; default a newline. */
-  separator: z.string().max(16).default('\n'),
-});
+export const appendContextBody = z.strictObject(appendContentSchema.shape);
 
 export const listContextsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
 
-const effort = z.enum(['low', 'medium', 'high']);
-const positiveInteger = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** The sleep options of the engine, as a body (a queued sleep job carries them). */
+export const sleepBody = z.strictObject(sleepBudgetSchema.shape);
 
-export const sleepBody = z.strictObject({
-  parallel: z.number().int().min(1).max(16).optional(),
-  effort: effort.optional(),
-  maxRewrites: z.number().int().min(1).max(50).optional(),
-  examples: z.array(z.string().max(2000)).max(50).optional(),
-  maxOutputTokens: positiveInteger.optional(),
-});
-
+/** The engine's ask budget, plus what the HTTP ask adds: the question, streaming and the stale-ask policy. */
 export const askBody = z.strictObject({
+  ...askBudgetSchema.omit({ maxOutputTokens: true }).shape,
   question: z.string().refine((text) => text.trim() !== '', { message: 'question must not be empty' }),
-  verbosity: z.number().int().min(0).max(4).optional(),
-  effort: effort.optional(),
-  thinkingBudget: positiveInteger.optional(),
-  maxTokens: positiveInteger.optional(),
-  useLearned: z.boolean().optional(),
+  /** The engine's `maxOutputTokens`. */
+  maxTokens: askBudgetSchema.shape.maxOutputTokens,
   /** Server-sent events: `delta` events with text, then one `done` event (or `error`). */
   stream: z.boolean().optional(),
   /** When the learned context is stale: serve it flagged, wait for a fresh one, or answer without it. Default: the server's policy. */
@@ -56,11 +41,13 @@ export const runsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
+/** The engine's learned-diff options, from the query string. */
 export const learnedDiffQuery = z.strictObject({
-  /** Learned-context versions are numbered 1, 2, ... in publication order. Defaults: the two latest. */
-  from: z.coerce.number().int().min(1).optional(),
-  to: z.coerce.number().int().min(1).optional(),
+  from: z.coerce.number().pipe(learnedDiffOptionsSchema.shape.from.unwrap()).optional(),
+  to: z.coerce.number().pipe(learnedDiffOptionsSchema.shape.to.unwrap()).optional(),
 });
+
+const positiveInteger = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const messageContent = z.union([z.string(), z.array(textPart)]);
@@ -136,7 +123,7 @@ export const chatCompletionBody = z.looseObject({
   top_p: z.number().min(0).max(1).nullable().optional(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
   seed: z.number().int().nullable().optional(),
-  reasoning_effort: effort.nullable().optional(),
+  reasoning_effort: effortSchema.nullable().optional(),
   /** The sleeptime context whose learned context is injected; or the header `x-sleeptime-context`. */
   sleeptime_context: contextIdParameter.optional(),
   /** When the learned context is stale: `serve-stale`, `without` or `wait:<ms>`; or the header `x-sleeptime-stale-policy`. Default: the server's policy. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashApiKey, issueApiKey } from './api-keys.js';
+import { hashApiKey, issueApiKey } from '../tenancy/api-keys.js';
 import { createServerTestBed, parseServerSentEvents, scriptedRequests, sleepReplies, type ServerTestBed } from './server-test-support.js';
 
 let bed: ServerTestBed;

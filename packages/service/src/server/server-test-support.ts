@@ -5,7 +5,7 @@ import type { RunRecord, Store } from '@sleeptime/core';
 import { createSqliteTestLocation, type TestStoreLocation } from '@sleeptime/core/testing';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '@sleeptime/core/testing';
 import { isPrefixWarmUp, waitFor } from '@sleeptime/core/testing';
-import { issueApiKey } from './api-keys.js';
+import { issueApiKey } from '../tenancy/api-keys.js';
 import { createServerApp, type ServerAppOptions } from './app.js';
 import { createEngine } from '@sleeptime/core';
 import { createJobWorker, type JobWorker, type JobWorkerOptions } from '../jobs/job-worker.js';

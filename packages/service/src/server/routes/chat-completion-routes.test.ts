@@ -1,9 +1,9 @@
 /** The official `openai` client against the proxy on a real HTTP server, with a scripted upstream. */
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startHttpServer, type RunningHttpServer } from './http-server.js';
-import { contextHeader } from './openai-proxy.js';
-import { createServerTestBed, scriptedRequests, sleepReplies, waitForStoredRun, type ServerTestBed } from './server-test-support.js';
+import { startHttpServer, type RunningHttpServer } from '../http-server.js';
+import { contextHeader } from './chat-completion-routes.js';
+import { createServerTestBed, scriptedRequests, sleepReplies, waitForStoredRun, type ServerTestBed } from '../server-test-support.js';
 
 let bed: ServerTestBed;
 let server: RunningHttpServer;

@@ -1,0 +1,16 @@
+/** What the engine's flows (sleep, the test-time calls) share: the store, the clock and the model. */
+import type { SleeptimeModel } from '../models/types.js';
+import type { Usage } from '../models/usage.js';
+import type { ContextRecord, Store } from '../store/types.js';
+import type { SleeptimeError } from '../errors.js';
+
+export interface EngineDeps {
+  store: Store;
+  now: () => number;
+  /** Makes the model on first use (once validation has passed), then returns the same one. */
+  loadModel(): Promise<SleeptimeModel>;
+  /** The context, or a `context_not_found` user error. */
+  requireContext(id: string): Promise<ContextRecord>;
+  /** Marks a run failed with what it spent; never throws (the caller's error is what matters). */
+  failRun(runId: string, error: SleeptimeError, usage: Usage): Promise<void>;
+}

@@ -1,0 +1,213 @@
+/**
+ * A sleep run: k sleep-time agents think about the context in parallel, their memories are
+ * concatenated and published as the learned context in the transaction that marks the run
+ * succeeded; then the ask prompt prefix is warmed for the asks to come.
+ */
+import { SleeptimeError, errorMessage, systemError, upstreamError } from '../errors.js';
+import type { CallSettings, SleeptimeModel } from '../models/types.js';
+import { sumUsage, type Usage } from '../models/usage.js';
+import type { ModelCallRecord, Phase, PrefixWarmUpRecord, Store } from '../store/types.js';
+import { withoutUndefined } from '../without-undefined.js';
+import type { EngineDeps } from './engine-deps.js';
+import { abortedError, modelFailure, storeCall } from './engine-errors.js';
+import type { SleepBranchResult, SleepOptions, SleepProgressEvent, SleepResult } from './engine-types.js';
+import { parseOptions, sleepBudgetSchema } from './option-schemas.js';
+import { buildAskSystemPrompt, concatenateLearnedContexts } from './prompts.js';
+import type { RecordedModelCall } from './recording-model.js';
+import { defaultMaxRewrites, defaultParallelSleepTemperature } from './engine-defaults.js';
+import { runSleepAgent } from './sleep-agent.js';
+
+export function toCallRecord(runId: string, phase: Phase, branch: number, call: RecordedModelCall): ModelCallRecord {
+  return {
+    runId,
+    phase,
+    branch,
+    step: call.step,
+    usage: call.usage,
+    rawUsage: call.rawUsage,
+    finishReason: call.finishReason,
+    durationMs: call.durationMs,
+  };
+}
+
+export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions: SleepOptions): Promise<SleepResult> {
+  const { store, now } = deps;
+  const parsed = parseOptions(sleepBudgetSchema, sleepOptions);
+  const parallel = parsed.parallel ?? 1;
+  const maxRewrites = parsed.maxRewrites ?? defaultMaxRewrites;
+  const temperature = parsed.temperature ?? (parallel > 1 ? defaultParallelSleepTemperature : 0);
+  const context = await deps.requireContext(contextId);
+  const model = await deps.loadModel();
+  // May throw a user error for a knob this provider lacks: before any run is started.
+  const callSettings: CallSettings = model.callSettings(withoutUndefined({ maxOutputTokens: parsed.maxOutputTokens, effort: parsed.effort }));
+  if (sleepOptions.signal?.aborted === true) throw abortedError('sleep run', sleepOptions.signal.reason);
+
+  const startedAt = now();
+  const run = await storeCall('start a run', () =>
+    store.runs.start({
+      ...(sleepOptions.runId === undefined ? {} : { id: sleepOptions.runId }),
+      contextId,
+      kind: 'sleep',
+      model: model.spec,
+      settings: withoutUndefined({
+        parallel,
+        effort: parsed.effort,
+        maxRewrites,
+        examples: parsed.examples,
+        maxOutputTokens: parsed.maxOutputTokens,
+        temperature,
+      }),
+      sourceVersion: context.version,
+    }),
+  );
+
+  try {
+    sleepOptions.onStarted?.(run);
+  } catch {
+    // See SleepOptions.onStarted.
+  }
+
+  const progress = (event: SleepProgressEvent): void => {
+    try {
+      sleepOptions.onProgress?.(event);
+    } catch {
+      // See SleepOptions.onProgress.
+    }
+  };
+
+  // One branch failing stops the others: their result could not be published anyway.
+  const siblings = new AbortController();
+  const branchSignal = sleepOptions.signal === undefined ? siblings.signal : AbortSignal.any([sleepOptions.signal, siblings.signal]);
+  const callsSoFar: RecordedModelCall[] = [];
+  let firstFailure: unknown;
+
+  const runBranch = async (branch: number): Promise<SleepBranchResult> => {
+    progress({ type: 'branch-started', branch, branches: parallel });
+    const result = await runSleepAgent({
+      languageModel: model.languageModel,
+      contextText: context.text,
+      examples: parsed.examples,
+      maxRewrites,
+      callSettings,
+      temperature,
+      signal: branchSignal,
+      now,
+      onCall: async (call) => {
+        callsSoFar.push(call);
+        await storeCall('record a model call', () => store.runs.recordCall(toCallRecord(run.id, 'sleep', branch, call)));
+        progress({ type: 'model-call', branch, step: call.step, usage: call.usage });
+      },
+      onRewrite: (rewrites) => progress({ type: 'rewrite', branch, rewrites, maxRewrites }),
+    });
+    const usage = sumUsage(result.calls.map((call) => call.usage));
+    progress({ type: 'branch-finished', branch, rewrites: result.rewrites, stopReason: result.stopReason, usage });
+    return { branch, memory: result.memory, rewrites: result.rewrites, stopReason: result.stopReason, usage, durationMs: result.durationMs };
+  };
+
+  const settled = await Promise.allSettled(
+    Array.from({ length: parallel }, (_, branch) =>
+      runBranch(branch).catch((error: unknown) => {
+        if (firstFailure === undefined) firstFailure = error;
+        siblings.abort();
+        throw error;
+      }),
+    ),
+  );
+
+  const spent = (): Usage => sumUsage(callsSoFar.map((call) => call.usage));
+  const failWith = async (error: SleeptimeError): Promise<never> => {
+    await deps.failRun(run.id, error, spent());
+    throw error;
+  };
+
+  if (firstFailure !== undefined) await failWith(modelFailure(firstFailure, 'sleep_failed', 'sleep run', sleepOptions.signal));
+  const branches = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+
+  // A branch that never rewrote its memory has nothing to say; an empty learned context would only
+  // displace a useful older one.
+  const memories = branches.filter((branch) => branch.rewrites > 0 && branch.memory.trim() !== '').map((branch) => branch.memory);
+  if (memories.length === 0) {
+    await failWith(
+      upstreamError('empty_learned_context', 'The model wrote no memory during the sleep run; the previous learned context is kept', {
+        details: { stopReasons: branches.map((branch) => branch.stopReason) },
+      }),
+    );
+  }
+  const learnedText = concatenateLearnedContexts(memories);
+  const usage = spent();
+
+  let published: Awaited<ReturnType<Store['runs']['complete']>>;
+  try {
+    published = await storeCall('publish the learned context', () =>
+      store.runs.complete(run.id, {
+        usage,
+        learned: {
+          text: learnedText,
+          sourceVersion: context.version,
+          onlyIfCurrent: sleepOptions.onlyIfCurrent === true,
+          ...(sleepOptions.publishFence === undefined ? {} : { fence: sleepOptions.publishFence }),
+        },
+      }),
+    );
+  } catch (error) {
+    return failWith(modelFailure(error, 'store_failed', 'sleep run', sleepOptions.signal));
+  }
+  if (published.learned === undefined) {
+    // The run is already marked succeeded; this is a store bug, not a failed run.
+    throw systemError('store_failed', 'The store completed the sleep run without publishing its learned context');
+  }
+
+  const prefixWarmUp = await warmAskPrefix(deps, model, run.id, learnedText, context.text, sleepOptions.signal);
+
+  return {
+    runId: run.id,
+    contextId,
+    sourceVersion: context.version,
+    learned: learnedText,
+    learnedContextId: published.learned.id,
+    usage,
+    branches,
+    ...(prefixWarmUp === undefined ? {} : { prefixWarmUp }),
+    durationMs: Math.max(0, now() - startedAt),
+  };
+}
+
+/**
+ * After a sleep publishes: lets the model precompute the prompt prefix of the asks to come (the
+ * default layout: learned context and raw context). A failure is recorded on the run, never thrown:
+ * the learned context is already published and asks work without the warm prefix.
+ */
+async function warmAskPrefix(
+  deps: EngineDeps,
+  model: SleeptimeModel,
+  runId: string,
+  learnedText: string,
+  contextText: string,
+  signal: AbortSignal | undefined,
+): Promise<PrefixWarmUpRecord | undefined> {
+  if (model.warmPrefix === undefined) return undefined;
+  const startedAt = deps.now();
+  let record: PrefixWarmUpRecord;
+  try {
+    const warmUp = await model.warmPrefix(buildAskSystemPrompt({ learnedContext: learnedText, contextText }), signal === undefined ? {} : { signal });
+    record = withoutUndefined({
+      status: warmUp.status,
+      durationMs: Math.max(0, Math.round(warmUp.durationMs)),
+      prefixTokens: warmUp.prefixTokens,
+      stateBytes: warmUp.stateBytes,
+      usage: warmUp.usage,
+    });
+  } catch (error) {
+    record = {
+      status: 'failed',
+      durationMs: Math.max(0, deps.now() - startedAt),
+      error: { code: SleeptimeError.isInstance(error) ? error.code : 'prefix_warm_up_failed', message: errorMessage(error) },
+    };
+  }
+  try {
+    await deps.store.runs.recordPrefixWarmUp(runId, record);
+  } catch {
+    // Same reasoning: a lost note about the warm-up is not worth failing a published sleep.
+  }
+  return record;
+}

@@ -1,0 +1,85 @@
+/**
+ * `POST /v1/contexts/:id/ask`: the engine's ask (or its streamed form as server-sent events:
+ * `delta` events with text, then `done`, or `error`), after the stale-ask policy. Everything that
+ * can be refused is checked before the first byte, so a refusal is a plain JSON 4xx.
+ */
+import { SleeptimeError, errorMessage, systemError, type AskOptions } from '@sleeptime/core';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { applyStaleAskPolicy, type StaleAskPolicy } from '../../jobs/stale-ask.js';
+import { askBody } from '../api-schemas.js';
+import type { AuthenticatedEnvironment } from '../middleware/api-key-auth.js';
+import { readJsonBody } from '../request-validation.js';
+import { contextIdFrom, type RouteDependencies } from './route-support.js';
+
+export function askRoutes({ engine, jobs, staleAsk }: RouteDependencies): Hono<AuthenticatedEnvironment> {
+  const routes = new Hono<AuthenticatedEnvironment>();
+
+  routes.post('/contexts/:id/ask', async (context) => {
+    const contextId = contextIdFrom(context);
+    const id = context.get('scope').storedId(contextId);
+    const { question, maxTokens, stream, stalePolicy, staleWaitMs, ...budget } = await readJsonBody(context, askBody);
+    await engine.getContext(id);
+    const policy: StaleAskPolicy =
+      stalePolicy === undefined
+        ? staleAsk
+        : stalePolicy === 'wait'
+          ? { mode: 'wait', waitMs: staleWaitMs ?? (staleAsk.mode === 'wait' ? staleAsk.waitMs : 2000) }
+          : { mode: stalePolicy };
+    const signal = context.req.raw.signal;
+    const without = budget.useLearned !== false && (await applyStaleAskPolicy({ engine, triggers: jobs, contextId: id, policy, signal })) === 'without';
+    await jobs.afterAsk(id);
+    const options: AskOptions = { ...budget, ...(without ? { useLearned: false } : {}), ...(maxTokens === undefined ? {} : { maxOutputTokens: maxTokens }) };
+
+    if (stream !== true) {
+      const result = await engine.ask(id, question, { ...options, signal });
+      return context.json({
+        runId: result.runId,
+        contextId,
+        answer: result.answer,
+        final: result.final,
+        fresh: result.fresh,
+        contextVersion: result.contextVersion,
+        learnedSourceVersion: result.learnedSourceVersion,
+        usage: result.usage,
+        latencyMs: result.latencyMs,
+        stalePolicy: policy.mode,
+      });
+    }
+
+    const abort = new AbortController();
+    const asking = await engine.streamAsk(id, question, { ...options, signal: abort.signal });
+    return streamSSE(context, async (sse) => {
+      sse.onAbort(() => abort.abort());
+      try {
+        for await (const event of asking.events) {
+          if (event.type === 'text-delta') await sse.writeSSE({ event: 'delta', data: JSON.stringify({ text: event.text }) });
+          else if (event.type === 'finish') {
+            const { result } = event;
+            await sse.writeSSE({
+              event: 'done',
+              data: JSON.stringify({
+                runId: result.runId,
+                answer: result.answer,
+                final: result.final,
+                fresh: result.fresh,
+                contextVersion: result.contextVersion,
+                learnedSourceVersion: result.learnedSourceVersion,
+                usage: result.usage,
+                latencyMs: result.latencyMs,
+                contextId,
+              }),
+            });
+          }
+        }
+      } catch (thrown) {
+        // Headers are sent: the error travels as an event.
+        const error = SleeptimeError.isInstance(thrown) ? thrown : systemError('ask_failed', errorMessage(thrown), thrown);
+        const message = error.message.split(context.get('scope').prefix).join('');
+        await sse.writeSSE({ event: 'error', data: JSON.stringify({ runId: asking.runId, code: error.code, message }) });
+      }
+    });
+  });
+
+  return routes;
+}
