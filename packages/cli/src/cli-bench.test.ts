@@ -1,8 +1,8 @@
 /**
  * `sleeptime data`, `bench`, `predictability` and `report` end to end, as real child processes,
- * on a scripted OpenAI-compatible model (and a random-weight GGUF for the log-probabilities). The
- * scripted model is right exactly when the learned context is in its prompt: this checks the
- * pipeline (grid, resume, cache, figures), not the method.
+ * on fixture GSM-Symbolic templates and a scripted OpenAI-compatible model (and a random-weight
+ * GGUF for the log-probabilities). The scripted model is right exactly when the learned context is
+ * in its prompt: this checks the pipeline (grid, resume, cache, figures), not the method.
  */
 import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRandomLlamaGguf } from '@sleeptime/llama/testing';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '@sleeptime/core/testing';
+import { writeDatasetFixtures } from '../../bench/src/datasets/dataset-fixtures-test-support.js';
 import { parseJson, runCli, temporaryDirectory } from './cli-test-support.js';
 
 const memoryMarker = 'PRECOMPUTED:';
@@ -49,7 +50,12 @@ describe('sleeptime bench and report on a scripted model', () => {
   beforeAll(async () => {
     directory = await temporaryDirectory('cli-bench');
     dataPath = path.join(directory, 'p1.jsonl');
-    const data = await runCli(['data', 'gsm-symbolic', '--variant', 'p1', '--template', '0000', '0001', '0002', '--per-template', '2', '--seed', '5', '--out', dataPath], {});
+    // Three fixture templates in the real format: the pipeline needs no shared datasets folder.
+    const datasetsDir = await writeDatasetFixtures(path.join(directory, 'datasets'));
+    const data = await runCli(
+      ['data', 'gsm-symbolic', '--variant', 'p1', '--template', '0000', '0001', '0002', '--per-template', '2', '--seed', '5', '--datasets-dir', datasetsDir, '--out', dataPath],
+      {},
+    );
     expect(data.exitCode).toBe(0);
     answersByQuery = new Map(
       (await readLines(dataPath)).map((line) => {

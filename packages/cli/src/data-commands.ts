@@ -1,10 +1,63 @@
-import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createModel, defaultModelCacheDir, resolveModelSpec } from '@sleeptime/core';
+import { createModel, resolveModelSpec } from '@sleeptime/core';
+// Types only: the bench package itself is loaded inside the actions, so that the CLI starts fast.
+import type { DatasetDownloadProgress, DatasetName } from '@sleeptime/bench';
 import { integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
+
+const datasetsDirHelp = (holding: string) =>
+  `folder holding ${holding} (env SLEEPTIME_DATASETS_DIR; default: the pinned public files, downloaded once, checked by ` +
+  'SHA-256, into ~/.cache/sleeptime/datasets or env SLEEPTIME_DATASETS_CACHE_DIR)';
+const datasetsBaseUrlHelp = 'where the pinned files are downloaded from (env SLEEPTIME_DATASETS_BASE_URL, default https://raw.githubusercontent.com)';
+
+/**
+ * The datasets folder for a `data` command: --datasets-dir, else SLEEPTIME_DATASETS_DIR, else the
+ * download cache, filled first from the pinned sources (with progress on stderr for people).
+ */
+async function datasetsFolder(dataset: DatasetName, options: { datasetsDir?: string; datasetsBaseUrl?: string }, json: boolean, output: CliOutput): Promise<string> {
+  const { prepareDatasets } = await import('@sleeptime/bench');
+  const progress = json ? undefined : downloadProgress(output);
+  try {
+    const prepared = await prepareDatasets({ datasets: [dataset], datasetsDir: options.datasetsDir, baseUrl: options.datasetsBaseUrl, onProgress: progress?.update });
+    return prepared.datasetsDir;
+  } finally {
+    progress?.stop();
+  }
+}
+
+/** A progress bar on a terminal; otherwise one line when a download starts and one when it ends. */
+function downloadProgress(output: CliOutput): { update: (progress: DatasetDownloadProgress) => void; stop: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let bar: cliProgress.SingleBar | undefined;
+  const kilobytes = (bytes: number) => `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  return {
+    update(progress) {
+      const { source } = progress;
+      if (progress.doneFiles === 0) {
+        output.stderr(
+          `Downloading the ${source.title} (${source.repository}@${source.commit.slice(0, 7)}, ${progress.totalFiles} files, ` +
+            `${kilobytes(progress.totalBytes)}) into ${progress.folder}\n`,
+        );
+        if (tty) {
+          bar = new cliProgress.SingleBar({ stream: process.stderr, format: ' files [{bar}] {value}/{total} | {file}' }, cliProgress.Presets.shades_classic);
+          bar.start(progress.totalFiles, 0, { file: '' });
+        }
+        return;
+      }
+      bar?.update(progress.doneFiles, { file: progress.file ?? '' });
+      if (progress.doneFiles === progress.totalFiles) {
+        bar?.stop();
+        bar = undefined;
+        output.stderr(`Downloaded and checked ${progress.totalFiles} files.\n`);
+      }
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
 
 /** `sleeptime data ...`: writes benchmark datasets as JSON Lines. */
 export function registerDataCommands(program: Command, output: CliOutput): void {
@@ -19,19 +72,28 @@ export function registerDataCommands(program: Command, output: CliOutput): void 
     .option('--per-template <n>', 'instances per template', '1')
     .option('--seed <seed>', 'random seed: the same seed gives the same instances', '0')
     .option('--template <id...>', 'only these templates (e.g. 0003 or p1/0003)')
-    .option('--datasets-dir <dir>', 'folder holding gsm-symbolic/ (env SLEEPTIME_DATASETS_DIR, default ../shared/datasets)')
+    .option('--datasets-dir <dir>', datasetsDirHelp('gsm-symbolic/templates'))
+    .option('--datasets-base-url <url>', datasetsBaseUrlHelp)
     .option('--official <path-or-url>', 'instead: load an officially released instance file (downloaded once and cached)')
     .action(
       async (
-        options: { out: string; variant: string; perTemplate: string; seed: string; template?: string[]; datasetsDir?: string; official?: string },
+        options: {
+          out: string;
+          variant: string;
+          perTemplate: string;
+          seed: string;
+          template?: string[];
+          datasetsDir?: string;
+          datasetsBaseUrl?: string;
+          official?: string;
+        },
         command: Command,
       ) => {
         const json = globals(command).json === true;
-        const { generateGsmSymbolic, gsmSymbolicVariants, loadOfficialGsmSymbolic, writeGsmSymbolicJsonl, writeJsonl } = await import('@sleeptime/bench');
+        const { defaultDatasetsCacheDir, generateGsmSymbolic, gsmSymbolicVariants, loadOfficialGsmSymbolic, writeGsmSymbolicJsonl, writeJsonl } = await import('@sleeptime/bench');
         if (options.official !== undefined) {
-          // Beside the model cache (~/.cache/sleeptime/datasets): downloads are kept, never committed.
-          const cacheDir = path.join(path.dirname(defaultModelCacheDir()), 'datasets');
-          const items = await loadOfficialGsmSymbolic(options.official, { cacheDir });
+          // In the datasets cache (~/.cache/sleeptime/datasets): downloads are kept, never committed.
+          const items = await loadOfficialGsmSymbolic(options.official, { cacheDir: defaultDatasetsCacheDir() });
           await writeJsonl(options.out, items);
           if (json) output.stdout(`${JSON.stringify({ out: options.out, items: items.length })}\n`);
           else output.stdout(`Wrote ${items.length} official instances to ${options.out}.\n`);
@@ -40,6 +102,7 @@ export function registerDataCommands(program: Command, output: CliOutput): void 
         const variant = parseFlag(z.enum(gsmSymbolicVariants), options.variant, '--variant', `one of ${gsmSymbolicVariants.join(', ')}`);
         const perTemplate = integerFlag(options.perTemplate, '--per-template', 1, 100_000) as number;
         const seed = integerFlag(options.seed, '--seed', 0, 2 ** 31 - 1) as number;
+        const datasetsDir = await datasetsFolder('gsm-symbolic', options, json, output);
         const progress =
           !json && process.stderr.isTTY === true
             ? new cliProgress.SingleBar({ stream: process.stderr, format: ' templates [{bar}] {value}/{total} | {template}' }, cliProgress.Presets.shades_classic)
@@ -51,7 +114,7 @@ export function registerDataCommands(program: Command, output: CliOutput): void 
             variant,
             perTemplate,
             seed,
-            datasetsDir: options.datasetsDir,
+            datasetsDir,
             templates: options.template,
             onTemplateDone: (statistics) => progress?.increment({ template: statistics.template }),
           });
@@ -132,15 +195,18 @@ export function registerDataCommands(program: Command, output: CliOutput): void 
     .command('aime')
     .description('Stateful AIME: the 60 problems of AIME 2024 and 2025, split into context and query')
     .requiredOption('-o, --out <file>', 'where to write the JSONL')
-    .option('--datasets-dir <dir>', 'folder holding aime/ (env SLEEPTIME_DATASETS_DIR, default ../shared/datasets)')
+    .option('--datasets-dir <dir>', datasetsDirHelp('aime/'))
+    .option('--datasets-base-url <url>', datasetsBaseUrlHelp)
     .option('--year <year...>', 'only these years (2024, 2025)')
-    .action(async (options: { out: string; datasetsDir?: string; year?: string[] }, command: Command) => {
+    .action(async (options: { out: string; datasetsDir?: string; datasetsBaseUrl?: string; year?: string[] }, command: Command) => {
+      const json = globals(command).json === true;
       const { loadAime, writeJsonl } = await import('@sleeptime/bench');
       const years = options.year?.map((year) => integerFlag(year, '--year', 1983, 2100) as number);
-      const items = await loadAime({ datasetsDir: options.datasetsDir, years });
+      const datasetsDir = await datasetsFolder('aime', options, json, output);
+      const items = await loadAime({ datasetsDir, years });
       await writeJsonl(options.out, items);
       const figures = items.filter((item) => item.hasFigure).length;
-      if (globals(command).json) output.stdout(`${JSON.stringify({ out: options.out, items: items.length, withFigures: figures })}\n`);
+      if (json) output.stdout(`${JSON.stringify({ out: options.out, items: items.length, withFigures: figures })}\n`);
       else output.stdout(`Wrote ${items.length} problems (${figures} with figures) to ${options.out}.\n`);
     });
 }

@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aimeItemId, loadAime, mentionsFigure, parseAnswersCsv } from './aime.js';
 import type { AimeItem } from './aime.js';
-import { sharedDatasetsDir } from './datasets-test-support.js';
+import { fixtureAimeFacts, writeDatasetFixtures } from './dataset-fixtures-test-support.js';
+import { describeWithDatasets } from './datasets-test-support.js';
 import { sleeptimeErrorOf } from '@sleeptime/core/testing';
 
-const datasetsDir = sharedDatasetsDir();
-const aimeDir = join(datasetsDir, 'aime');
 const examFolders = ['aime_2024_I', 'aime_2024_II', 'aime_2025_I', 'aime_2025_II'];
 
 function squash(text: string): string {
@@ -17,7 +16,7 @@ function squash(text: string): string {
 }
 
 /** answers.csv read here with nothing from the loader: `<folder>/<number>` -> the answer text. */
-function answersFromCsv(): Map<string, string> {
+function answersFromCsv(aimeDir: string): Map<string, string> {
   const answers = new Map<string, string>();
   for (const folder of examFolders) {
     const lines = readFileSync(join(aimeDir, folder, 'answers.csv'), 'utf8').trim().split('\n').slice(1);
@@ -33,6 +32,56 @@ function folderOf(item: AimeItem): string {
   return `aime_${item.year}_${item.exam}`;
 }
 
+/** What holds for any AIME folder, real or fixture: answers, statements and the split. */
+function defineGeneralChecks(aimeDir: () => string, items: () => AimeItem[]): void {
+  it('has the answers of answers.csv, as integers (zero padding dropped)', () => {
+    const expected = answersFromCsv(aimeDir());
+    expect(expected.size).toBe(items().length);
+    for (const item of items()) {
+      const raw = expected.get(`${folderOf(item)}/${item.number}`);
+      expect(raw, item.id).toBeDefined();
+      expect(item.answer, item.id).toBe(Number(raw));
+      expect(Number.isInteger(item.answer)).toBe(true);
+    }
+  });
+
+  it('keeps each problem as in its .tex file', () => {
+    for (const item of items()) {
+      const tex = readFileSync(join(aimeDir(), folderOf(item), 'problems', `${item.number}.tex`), 'utf8');
+      expect(item.problem, item.id).toBe(tex.trim());
+    }
+  });
+
+  it('splits every problem into a non-empty query cut from the problem, the rest the context', () => {
+    for (const item of items()) {
+      expect(item.query.trim(), item.id).not.toBe('');
+      const at = item.problem.indexOf(item.query);
+      expect(at, item.id).toBeGreaterThanOrEqual(0);
+      const rest = item.problem.slice(0, at) + item.problem.slice(at + item.query.length);
+      expect(squash(item.context), item.id).toBe(squash(rest));
+    }
+  });
+
+  it('asks a question in every query and never puts figure code in it', () => {
+    for (const item of items()) {
+      expect(item.query, item.id).toMatch(/^(?:Find|What|If its diagonals)|\?$/);
+      expect(item.query, item.id).not.toMatch(/<asy>|\\begin\{(?:asy|tikzpicture)\}|\\begin\{array\}/);
+    }
+  });
+
+  it('flags every problem with an image file as having a figure', () => {
+    const flagged = items().filter((item) => item.hasFigure).map((item) => item.id);
+    for (const folder of examFolders) {
+      const imagesDir = join(aimeDir(), folder, 'images');
+      if (!existsSync(imagesDir)) continue;
+      for (const file of readdirSync(imagesDir)) {
+        const number = Number(/^problem_(\d+)\.png$/.exec(file)?.[1]);
+        const [, year, exam] = /^aime_(\d+)_(I+)$/.exec(folder) ?? [];
+        expect(flagged, file).toContain(aimeItemId(Number(year), exam as 'I' | 'II', number));
+      }
+    }
+  });
+}
 
 // Problems whose question is not the end of the file: a figure (or table) follows it, or a note.
 const queryNotAtEnd = [
@@ -47,7 +96,8 @@ const figureProblems = [
   'aime-2025-II-06',
 ];
 
-describe('loadAime on the shared data', () => {
+describeWithDatasets('loadAime on the real data (the 60 problems)', (datasetsDir) => {
+  const aimeDir = join(datasetsDir, 'aime');
   let items: AimeItem[];
   beforeAll(async () => {
     items = await loadAime({ datasetsDir });
@@ -65,33 +115,10 @@ describe('loadAime on the shared data', () => {
     }
   });
 
-  it('has the answers of answers.csv, as integers (zero padding dropped)', () => {
-    const expected = answersFromCsv();
-    expect(expected.size).toBe(60);
-    for (const item of items) {
-      const raw = expected.get(`${folderOf(item)}/${item.number}`);
-      expect(raw, item.id).toBeDefined();
-      expect(item.answer, item.id).toBe(Number(raw));
-      expect(Number.isInteger(item.answer)).toBe(true);
-    }
+  defineGeneralChecks(() => aimeDir, () => items);
+
+  it('reads a zero-padded answer as its integer', () => {
     expect(items.find((item) => item.id === 'aime-2024-I-02')?.answer).toBe(25); // "025" in the file
-  });
-
-  it('keeps each problem as in its .tex file', () => {
-    for (const item of items) {
-      const tex = readFileSync(join(aimeDir, folderOf(item), 'problems', `${item.number}.tex`), 'utf8');
-      expect(item.problem, item.id).toBe(tex.trim());
-    }
-  });
-
-  it('splits every problem into a non-empty query cut from the problem, the rest the context', () => {
-    for (const item of items) {
-      expect(item.query.trim(), item.id).not.toBe('');
-      const at = item.problem.indexOf(item.query);
-      expect(at, item.id).toBeGreaterThanOrEqual(0);
-      const rest = item.problem.slice(0, at) + item.problem.slice(at + item.query.length);
-      expect(squash(item.context), item.id).toBe(squash(rest));
-    }
   });
 
   it('holds back the end of the problem, except where a figure or a note follows the question', () => {
@@ -100,13 +127,6 @@ describe('loadAime on the shared data', () => {
     for (const item of items) {
       if (queryNotAtEnd.includes(item.id)) continue;
       expect(squash(`${item.context}${item.query}`), item.id).toBe(squash(item.problem));
-    }
-  });
-
-  it('asks a question in every query and never puts figure code in it', () => {
-    for (const item of items) {
-      expect(item.query, item.id).toMatch(/^(?:Find|What|If its diagonals)|\?$/);
-      expect(item.query, item.id).not.toMatch(/<asy>|\\begin\{(?:asy|tikzpicture)\}|\\begin\{array\}/);
     }
   });
 
@@ -125,18 +145,8 @@ describe('loadAime on the shared data', () => {
     ]);
   });
 
-  it('flags the problems with figures, every one with an image file among them', () => {
-    const flagged = items.filter((item) => item.hasFigure).map((item) => item.id);
-    expect(flagged).toEqual(figureProblems);
-    for (const folder of examFolders) {
-      const imagesDir = join(aimeDir, folder, 'images');
-      if (!existsSync(imagesDir)) continue;
-      for (const file of readdirSync(imagesDir)) {
-        const number = Number(/^problem_(\d+)\.png$/.exec(file)?.[1]);
-        const [, year, exam] = /^aime_(\d+)_(I+)$/.exec(folder) ?? [];
-        expect(flagged, file).toContain(aimeItemId(Number(year), exam as 'I' | 'II', number));
-      }
-    }
+  it('flags exactly the problems with figures', () => {
+    expect(items.filter((item) => item.hasFigure).map((item) => item.id)).toEqual(figureProblems);
   });
 
   it('reads only the years asked for', async () => {
@@ -150,21 +160,74 @@ describe('loadAime on the shared data', () => {
   });
 });
 
+describe('loadAime on the fixtures', () => {
+  let datasetsDir: string;
+  let items: AimeItem[];
+  beforeAll(async () => {
+    datasetsDir = await writeDatasetFixtures();
+    items = await loadAime({ datasetsDir });
+  });
+  afterAll(async () => {
+    await rm(datasetsDir, { recursive: true, force: true });
+  });
+
+  it('yields every problem of 2024 and 2025, in year, exam, number order', () => {
+    expect(items.map((item) => item.id)).toEqual(fixtureAimeFacts.ids);
+    expect(items.map((item) => item.answer)).toEqual(fixtureAimeFacts.answers);
+  });
+
+  defineGeneralChecks(() => join(datasetsDir, 'aime'), () => items);
+
+  it('holds back the end of the problem, except where a figure or a note follows the question', () => {
+    expect(items.filter((item) => !item.problem.endsWith(item.query)).map((item) => item.id)).toEqual(fixtureAimeFacts.queryNotAtEnd);
+    const withFigure = items.find((item) => item.id === 'aime-2024-I-02');
+    expect(withFigure?.query).toBe('Find the area of triangle $ABE$.');
+    expect(withFigure?.context).toMatch(/<asy>[\s\S]*<\/asy>$/);
+    const withNote = items.find((item) => item.id === 'aime-2025-I-02');
+    expect(withNote?.query).toBe('Find $|z|^4+\\operatorname{Re}(z).$');
+    expect(withNote?.context.endsWith('Here $i=\\sqrt{-1}.$')).toBe(true);
+  });
+
+  it('gives one-sentence problems an empty context, and flags figures', () => {
+    expect(items.filter((item) => item.context === '').map((item) => item.id)).toEqual(fixtureAimeFacts.emptyContext);
+    expect(items.filter((item) => item.hasFigure).map((item) => item.id)).toEqual(fixtureAimeFacts.withFigures);
+  });
+
+  it('reads only the years asked for, and accepts the aime folder itself', async () => {
+    expect((await loadAime({ datasetsDir, years: [2025] })).map((item) => item.id)).toEqual(fixtureAimeFacts.ids.filter((id) => id.startsWith('aime-2025')));
+    expect(await loadAime({ datasetsDir: join(datasetsDir, 'aime'), years: [2024] })).toHaveLength(5);
+  });
+});
+
 describe('loadAime finds the data without options', () => {
+  let datasetsDir: string;
+  beforeAll(async () => {
+    datasetsDir = await writeDatasetFixtures();
+  });
+  afterAll(async () => {
+    await rm(datasetsDir, { recursive: true, force: true });
+  });
   afterEach(() => {
     vi.unstubAllEnvs();
   });
 
   it('from SLEEPTIME_DATASETS_DIR', async () => {
     vi.stubEnv('SLEEPTIME_DATASETS_DIR', datasetsDir);
-    expect(await loadAime({ years: [2024] })).toHaveLength(30);
+    expect(await loadAime({ years: [2024] })).toHaveLength(5);
     vi.stubEnv('SLEEPTIME_DATASETS_DIR', join(tmpdir(), 'no-such-sleeptime-datasets'));
     expect((await sleeptimeErrorOf(loadAime())).code).toBe('dataset_not_found');
   });
 
-  it('from ../shared/datasets beside the package', async () => {
+  it('from the download cache when SLEEPTIME_DATASETS_DIR is not set, saying how to fill it when empty', async () => {
     vi.stubEnv('SLEEPTIME_DATASETS_DIR', '');
-    expect(await loadAime()).toHaveLength(60);
+    vi.stubEnv('SLEEPTIME_DATASETS_CACHE_DIR', datasetsDir);
+    expect(await loadAime()).toHaveLength(9);
+    const emptyCache = join(tmpdir(), 'no-such-sleeptime-datasets-cache');
+    vi.stubEnv('SLEEPTIME_DATASETS_CACHE_DIR', emptyCache);
+    const error = await sleeptimeErrorOf(loadAime());
+    expect(error.code).toBe('dataset_not_found');
+    expect(error.message).toContain(join(emptyCache, 'aime'));
+    expect(error.message).toMatch(/sleeptime data aime/);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * Stateful AIME: the 60 problems of AIME 2024 and 2025 (MathArena's copy, see
- * `../shared/datasets/SOURCES.md`), each split into a context and a held-back question.
+ * Stateful AIME: the 60 problems of AIME 2024 and 2025 (MathArena's copy, pinned in
+ * datasets-manifest.ts), each split into a context and a held-back question.
  *
  * Layout read: `<datasets>/aime/aime_<year>_<I|II>/{answers.csv, config.yaml, problems/<n>.tex,
  * images/problem_<n>.png}`. The split is {@link splitAtQuestion}: the query is the last sentence
@@ -37,7 +37,10 @@ export interface AimeItem {
 }
 
 export interface LoadAimeOptions {
-  /** The datasets folder (holding `aime/`) or the `aime` folder itself. Default: see resolveDatasetsDir. */
+  /**
+   * The datasets folder (holding `aime/`) or the `aime` folder itself. Default: SLEEPTIME_DATASETS_DIR,
+   * else the download cache (see resolveDatasetsDir; prepareDatasets fills it, this only reads).
+   */
   datasetsDir?: string;
   /** Default: 2024 and 2025. */
   years?: number[];
@@ -88,8 +91,9 @@ function locateAimeDir(datasetsDir: string): string {
   }
   throw userError(
     'dataset_not_found',
-    `AIME data not found: ${nested} does not exist. Pass the datasets folder (datasetsDir or ` +
-      'SLEEPTIME_DATASETS_DIR), the one holding aime/.',
+    `AIME data not found: ${nested} does not exist. Pass the datasets folder holding aime/ (datasetsDir, ` +
+      '--datasets-dir or SLEEPTIME_DATASETS_DIR), or download the pinned problems into the cache ' +
+      '(`sleeptime data aime` does, or prepareDatasets).',
     { path: nested },
   );
 }

@@ -1,11 +1,7 @@
-import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { packageRoot, resolveDatasetsDir } from './datasets-dir.js';
-
-// Computed here, not by the code under test: this file sits at <bench package>/src/datasets.
-const expectedRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+import { defaultDatasetsCacheDir, resolveDatasetsDir } from './datasets-dir.js';
 
 describe('resolveDatasetsDir', () => {
   it('prefers the explicit path, resolved against the working directory', () => {
@@ -19,13 +15,14 @@ describe('resolveDatasetsDir', () => {
     expect(resolveDatasetsDir(undefined, { SLEEPTIME_DATASETS_DIR: 'rel' })).toBe(resolve(process.cwd(), 'rel'));
   });
 
-  it('then ../shared/datasets from the package root, whatever the working directory', () => {
-    expect(resolveDatasetsDir(undefined, {})).toBe(resolve(expectedRoot, '../../../shared/datasets'));
+  it('then the download cache, whatever the working directory and wherever the package is', () => {
+    expect(resolveDatasetsDir(undefined, { HOME: '/home/ann' })).toBe(defaultDatasetsCacheDir({ HOME: '/home/ann' }));
+    expect(resolveDatasetsDir(undefined, { SLEEPTIME_DATASETS_CACHE_DIR: '/cache/datasets' })).toBe('/cache/datasets');
   });
 
   it('treats empty or blank values as unset', () => {
-    const fallback = resolve(expectedRoot, '../../../shared/datasets');
-    expect(resolveDatasetsDir('', { SLEEPTIME_DATASETS_DIR: '  ' })).toBe(fallback);
+    const env = { SLEEPTIME_DATASETS_DIR: '  ', SLEEPTIME_DATASETS_CACHE_DIR: '/cache/datasets' };
+    expect(resolveDatasetsDir('', env)).toBe('/cache/datasets');
     expect(resolveDatasetsDir('  ', { SLEEPTIME_DATASETS_DIR: '/from/env' })).toBe('/from/env');
   });
 
@@ -41,9 +38,16 @@ describe('resolveDatasetsDir', () => {
   });
 });
 
-describe('packageRoot', () => {
-  it('is the folder of the @sleeptime/bench package.json', () => {
-    expect(packageRoot()).toBe(expectedRoot);
-    expect(existsSync(join(packageRoot(), 'package.json'))).toBe(true);
+describe('defaultDatasetsCacheDir', () => {
+  it('is datasets beside the model cache: ~/.cache/sleeptime/datasets', () => {
+    expect(defaultDatasetsCacheDir({})).toBe(join(homedir(), '.cache', 'sleeptime', 'datasets'));
+    expect(defaultDatasetsCacheDir({ XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/sleeptime/datasets');
+    expect(defaultDatasetsCacheDir({ SLEEPTIME_MODELS_DIR: '/big-disk/sleeptime/models' })).toBe('/big-disk/sleeptime/datasets');
+  });
+
+  it('is SLEEPTIME_DATASETS_CACHE_DIR when set (relative to the working directory), blank counting as unset', () => {
+    expect(defaultDatasetsCacheDir({ SLEEPTIME_DATASETS_CACHE_DIR: '/cache/datasets', XDG_CACHE_HOME: '/xdg' })).toBe('/cache/datasets');
+    expect(defaultDatasetsCacheDir({ SLEEPTIME_DATASETS_CACHE_DIR: 'cache' })).toBe(resolve(process.cwd(), 'cache'));
+    expect(defaultDatasetsCacheDir({ SLEEPTIME_DATASETS_CACHE_DIR: ' ', XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/sleeptime/datasets');
   });
 });

@@ -1,8 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SleeptimeError } from '@sleeptime/core';
-import { sharedDatasetsDir } from './datasets-test-support.js';
+import { fixtureTemplates, writeDatasetFixtures } from './dataset-fixtures-test-support.js';
+import { describeWithDatasets } from './datasets-test-support.js';
 import {
   extractAimeAnswer,
   extractGsmAnswer,
@@ -56,21 +58,40 @@ describe('extractGsmAnswerFromReference', () => {
   });
 });
 
-describe('extractGsmAnswerFromReference on the GSM-Symbolic templates', () => {
-  it('reads the reference answer of all 250 templates, and gradeGsm accepts it', () => {
-    const templatesDir = join(sharedDatasetsDir(), 'gsm-symbolic', 'templates');
-    let count = 0;
-    for (const variant of ['p1', 'p2', 'symbolic']) {
-      for (const file of readdirSync(join(templatesDir, variant))) {
-        const { answer } = JSON.parse(readFileSync(join(templatesDir, variant, file), 'utf8')) as { answer: string };
-        const value = extractGsmAnswerFromReference(answer);
-        const stated = answer.slice(answer.lastIndexOf('####') + 4).trim();
-        expect(value, `${variant}/${file}`).toBe(Number(stated));
-        expect(gradeGsm(`So the answer is ${stated}.`, answer), `${variant}/${file}`).toBe(true);
-        count += 1;
-      }
+/** Every template file's reference answer (`#### N`), read and graded; returns how many. */
+function checkReferenceAnswers(datasetsDir: string): number {
+  const templatesDir = join(datasetsDir, 'gsm-symbolic', 'templates');
+  let count = 0;
+  for (const variant of ['p1', 'p2', 'symbolic']) {
+    for (const file of readdirSync(join(templatesDir, variant))) {
+      const { answer } = JSON.parse(readFileSync(join(templatesDir, variant, file), 'utf8')) as { answer: string };
+      const value = extractGsmAnswerFromReference(answer);
+      const stated = answer.slice(answer.lastIndexOf('####') + 4).trim();
+      expect(value, `${variant}/${file}`).toBe(Number(stated));
+      expect(gradeGsm(`So the answer is ${stated}.`, answer), `${variant}/${file}`).toBe(true);
+      count += 1;
     }
-    expect(count).toBe(250);
+  }
+  return count;
+}
+
+describeWithDatasets('extractGsmAnswerFromReference on the 250 GSM-Symbolic templates', (datasetsDir) => {
+  it('reads the reference answer of all 250 templates, and gradeGsm accepts it', () => {
+    expect(checkReferenceAnswers(datasetsDir)).toBe(250);
+  });
+});
+
+describe('extractGsmAnswerFromReference on the fixture templates', () => {
+  let datasetsDir: string;
+  beforeAll(async () => {
+    datasetsDir = await writeDatasetFixtures();
+  });
+  afterAll(async () => {
+    await rm(datasetsDir, { recursive: true, force: true });
+  });
+
+  it('reads the reference answer of every template file, and gradeGsm accepts it', () => {
+    expect(checkReferenceAnswers(datasetsDir)).toBe(Object.keys(fixtureTemplates).length);
   });
 });
 

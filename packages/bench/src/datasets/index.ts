@@ -1,6 +1,8 @@
 /** The benchmark datasets: Stateful GSM-Symbolic, Stateful AIME, Multi-Query, graders, the stateful split. */
 export * from './aime.js';
 export * from './datasets-dir.js';
+export * from './datasets-manifest.js';
+export * from './download-datasets.js';
 export * from './grading.js';
 export * from './gsm-symbolic/index.js';
 export * from './jsonl.js';

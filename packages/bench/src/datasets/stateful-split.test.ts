@@ -1,8 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SleeptimeError } from '@sleeptime/core';
-import { sharedDatasetsDir } from './datasets-test-support.js';
+import { fixtureTemplates, writeDatasetFixtures } from './dataset-fixtures-test-support.js';
+import { describeWithDatasets } from './datasets-test-support.js';
 import {
   isQuestionSentence,
   segmentSentences,
@@ -299,8 +301,30 @@ describe('isQuestionSentence', () => {
   });
 });
 
-describe('the splitter on real data', () => {
-  const datasets = sharedDatasetsDir();
+/** The original questions of the template files of a datasets folder. */
+function templateQuestions(datasetsDir: string): Array<{ name: string; question: string }> {
+  const templatesDir = join(datasetsDir, 'gsm-symbolic', 'templates');
+  return ['p1', 'p2', 'symbolic'].flatMap((variant) =>
+    readdirSync(join(templatesDir, variant)).map((file) => ({
+      name: `${variant}/${file}`,
+      question: (JSON.parse(readFileSync(join(templatesDir, variant, file), 'utf8')) as { question: string }).question,
+    })),
+  );
+}
+
+/** The query is the question at the end, and context + query rebuild the text. */
+function expectGsmSplits(questions: Array<{ name: string; question: string }>): void {
+  for (const { name, question } of questions) {
+    const { context, query } = splitStateful(question);
+    expect(question.trimEnd().endsWith(query), name).toBe(true);
+    expect(squash(`${context}${query}`), name).toBe(squash(question));
+    expect(isQuestionSentence(query), `${name}: ${query}`).toBe(true);
+    // The context never ends mid-number or mid-abbreviation.
+    if (context !== '') expect(context, name).toMatch(/[.?!]["”']?$/);
+  }
+}
+
+describeWithDatasets('the splitter on real data', (datasets) => {
   const readProblem = (exam: string, number: number) =>
     readFileSync(join(datasets, 'aime', exam, 'problems', `${number}.tex`), 'utf8');
 
@@ -347,27 +371,17 @@ describe('the splitter on real data', () => {
   });
 
   // The public GSM-Symbolic templates' original questions: money, decimals, "Mr.", "Mrs.".
-  const templatesDir = join(datasets, 'gsm-symbolic', 'templates');
-  const questions = ['p1', 'p2', 'symbolic'].flatMap((variant) =>
-    readdirSync(join(templatesDir, variant)).map((file) => ({
-      name: `${variant}/${file}`,
-      question: (JSON.parse(readFileSync(join(templatesDir, variant, file), 'utf8')) as { question: string }).question,
-    })),
-  );
+  let questions: Array<{ name: string; question: string }>;
+  beforeAll(() => {
+    questions = templateQuestions(datasets);
+  });
 
   it('reads all 250 GSM-Symbolic template questions', () => {
     expect(questions).toHaveLength(250);
   });
 
   it('GSM: the query is the question at the end and context + query rebuild the text', () => {
-    for (const { name, question } of questions) {
-      const { context, query } = splitStateful(question);
-      expect(question.trimEnd().endsWith(query), name).toBe(true);
-      expect(squash(`${context}${query}`), name).toBe(squash(question));
-      expect(isQuestionSentence(query), `${name}: ${query}`).toBe(true);
-      // The context never ends mid-number or mid-abbreviation.
-      if (context !== '') expect(context, name).toMatch(/[.?!]["”']?$/);
-    }
+    expectGsmSplits(questions);
   });
 
   it('GSM: decimals and titles survive where the paper split cuts them', () => {
@@ -381,5 +395,29 @@ describe('the splitter on real data', () => {
     }
     const roper = questions.find(({ name }) => name === 'p1/0025.json')?.question ?? '';
     expect(splitSentences(roper)[0]).toMatch(/^In Mr\. Roper's class of 30 students, 20% of the class/);
+  });
+});
+
+describe('the splitter on the fixture data', () => {
+  let datasets: string;
+  beforeAll(async () => {
+    datasets = await writeDatasetFixtures();
+  });
+  afterAll(async () => {
+    await rm(datasets, { recursive: true, force: true });
+  });
+
+  it('GSM: the query is the question at the end and context + query rebuild the text', () => {
+    const questions = templateQuestions(datasets);
+    expect(questions).toHaveLength(Object.keys(fixtureTemplates).length);
+    expectGsmSplits(questions);
+    // "$2.50." is money, not the end of a sentence at "$2.".
+    expect(splitSentences(questions.find(({ name }) => name === 'symbolic/0001.json')?.question ?? '')[0]).toBe('A bottle of juice costs $2.50.');
+  });
+
+  it('AIME: the asy figure after the question is a figure segment, not the query', () => {
+    const text = readFileSync(join(datasets, 'aime', 'aime_2024_I', 'problems', '2.tex'), 'utf8');
+    expect(segmentSentences(text).map((segment) => segment.kind)).toEqual(['sentence', 'sentence', 'sentence', 'figure']);
+    expect(splitStateful(text).query).toBe('Find the area of triangle $ABE$.');
   });
 });

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedDatasetsDir } from '../datasets/datasets-test-support.js';
+import { fixtureAimeFacts, writeDatasetFixtures } from '../datasets/dataset-fixtures-test-support.js';
+import { describeWithDatasets } from '../datasets/datasets-test-support.js';
 import { detectBenchFileFormat, loadAimeItems, loadBenchItems, loadGsmSymbolicItems, loadMultiQueryItems } from './load-items.js';
 import { sleeptimeErrorOf } from '@sleeptime/core/testing';
 
@@ -87,12 +88,22 @@ describe('loadMultiQueryItems', () => {
   });
 });
 
-describe('AIME items', () => {
+describeWithDatasets('AIME items from the real data', (datasetsDir) => {
   it('loads the 60 problems with the aime grader, one-sentence problems kept', async () => {
-    const items = await loadAimeItems({ datasetsDir: sharedDatasetsDir() });
+    const items = await loadAimeItems({ datasetsDir });
     expect(items).toHaveLength(60);
     expect(items.every((item) => item.dataset === 'aime' && item.grader === 'aime' && item.contextGroup === item.id && Number.isInteger(item.answer))).toBe(true);
     expect(items.filter((item) => item.context.trim() === '').length).toBeGreaterThan(0);
+  });
+});
+
+describe('AIME items', () => {
+  it('loads the problems folder with the aime grader, one-sentence problems kept', async () => {
+    const datasetsDir = await writeDatasetFixtures(join(root, 'fixtures'));
+    const items = await loadAimeItems({ datasetsDir });
+    expect(items.map((item) => item.id)).toEqual(fixtureAimeFacts.ids);
+    expect(items.every((item) => item.dataset === 'aime' && item.grader === 'aime' && item.contextGroup === item.id && Number.isInteger(item.answer))).toBe(true);
+    expect(items.filter((item) => item.context.trim() === '').map((item) => item.id)).toEqual(fixtureAimeFacts.emptyContext);
   });
 
   it('reads the AIME JSONL format too', async () => {

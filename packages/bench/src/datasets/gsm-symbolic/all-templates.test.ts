@@ -1,18 +1,21 @@
 /**
- * Every one of the 250 public templates generates valid instances, for several seeds: each
- * condition holds on the instance's bindings, the answer is what `#answer` gives on them, and the
- * question has no placeholder left. Reads the templates from the shared datasets folder.
+ * Every template generates valid instances, for several seeds: each condition holds on the
+ * instance's bindings, the answer is what `#answer` gives on them, and the question has no
+ * placeholder left. On all 250 public templates when a datasets folder is present, and always on
+ * the fixture templates.
  */
-import { describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureTemplates, writeDatasetFixtures } from '../dataset-fixtures-test-support.js';
+import { describeWithDatasets } from '../datasets-test-support.js';
 import { Scope } from './expression-evaluator.js';
 import { generateFromTemplates, generateGsmSymbolic, loadGsmSymbolicTemplates, type GsmSymbolicInstance } from './generator.js';
 import { isNumeric, toDouble, truthy, unwrapLabel } from './python-values.js';
-import { gsmSymbolicVariants, type GsmSymbolicTemplate } from './template-parser.js';
+import { gsmSymbolicVariants, type GsmSymbolicTemplate, type GsmSymbolicVariant } from './template-parser.js';
 import { createGlobals, fromBindings } from './template-runtime.js';
 
 const seeds = [1, 2, 3, 4, 5];
 const perTemplate = 3;
-const expectedTemplateCounts = { symbolic: 100, p1: 100, p2: 50 };
 
 /** Everything wrong with one instance, as readable lines (empty when it is valid). */
 function problemsWith(template: GsmSymbolicTemplate, instance: GsmSymbolicInstance): string[] {
@@ -44,50 +47,79 @@ function problemsWith(template: GsmSymbolicTemplate, instance: GsmSymbolicInstan
   return problems;
 }
 
-describe.each(gsmSymbolicVariants)('GSM-Symbolic %s templates', (variant) => {
-  const templates = loadGsmSymbolicTemplates(variant);
+interface TemplatesSuite {
+  datasetsDir: () => string;
+  counts: Record<GsmSymbolicVariant, number>;
+  /** Two symbolic templates, for the test that instances do not depend on which are asked for. */
+  picked: [string, string];
+}
 
-  it('are all there', () => {
-    expect(templates).toHaveLength(expectedTemplateCounts[variant]);
-  });
+function defineTemplatesSuite({ datasetsDir, counts, picked }: TemplatesSuite): void {
+  describe.each(gsmSymbolicVariants)('GSM-Symbolic %s templates', (variant) => {
+    let templates: GsmSymbolicTemplate[];
+    beforeAll(() => {
+      templates = loadGsmSymbolicTemplates(variant, datasetsDir());
+    });
 
-  it(`each generate ${perTemplate} valid, distinct instances for seeds ${seeds.join(', ')}`, () => {
-    const problems: string[] = [];
-    let total = 0;
-    for (const template of templates) {
-      for (const seed of seeds) {
-        const instances = generateFromTemplates([template], { perTemplate, seed });
-        total += instances.length;
-        if (instances.length !== perTemplate) problems.push(`${template.id} seed ${seed}: ${instances.length} instances`);
-        instances.forEach((instance, index) => {
-          if (instance.id !== `${template.id}/seed-${seed}/${index}` || instance.template !== template.id) {
-            problems.push(`${template.id}: unexpected id ${instance.id} / template ${instance.template}`);
+    it('are all there', () => {
+      expect(templates).toHaveLength(counts[variant]);
+    });
+
+    it(`each generate ${perTemplate} valid, distinct instances for seeds ${seeds.join(', ')}`, () => {
+      const problems: string[] = [];
+      let total = 0;
+      for (const template of templates) {
+        for (const seed of seeds) {
+          const instances = generateFromTemplates([template], { perTemplate, seed });
+          total += instances.length;
+          if (instances.length !== perTemplate) problems.push(`${template.id} seed ${seed}: ${instances.length} instances`);
+          instances.forEach((instance, index) => {
+            if (instance.id !== `${template.id}/seed-${seed}/${index}` || instance.template !== template.id) {
+              problems.push(`${template.id}: unexpected id ${instance.id} / template ${instance.template}`);
+            }
+            problems.push(...problemsWith(template, instance));
+          });
+          if (new Set(instances.map((instance) => instance.question)).size !== instances.length) {
+            problems.push(`${template.id} seed ${seed}: repeated questions`);
           }
-          problems.push(...problemsWith(template, instance));
-        });
-        if (new Set(instances.map((instance) => instance.question)).size !== instances.length) {
-          problems.push(`${template.id} seed ${seed}: repeated questions`);
         }
       }
-    }
-    expect(problems).toEqual([]);
-    expect(total).toBe(templates.length * seeds.length * perTemplate);
+      expect(problems).toEqual([]);
+      expect(total).toBe(templates.length * seeds.length * perTemplate);
+    });
   });
+
+  describe('generation is deterministic', () => {
+    it('gives identical instances for the same seed, and different ones for another seed', () => {
+      const first = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 1, seed: 42, datasetsDir: datasetsDir() });
+      const again = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 1, seed: 42, datasetsDir: datasetsDir() });
+      expect(again).toEqual(first);
+      const other = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 1, seed: 43, datasetsDir: datasetsDir() });
+      const changed = other.filter((instance, index) => instance.question !== first[index]?.question).length;
+      expect(changed).toBe(counts.symbolic);
+    });
+
+    it('does not depend on how many instances or which templates are asked for', () => {
+      const [other, target] = picked;
+      const three = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 3, seed: 7, templates: [other, target], datasetsDir: datasetsDir() });
+      const two = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 2, seed: 7, templates: [`symbolic/${target}`], datasetsDir: datasetsDir() });
+      expect(two).toEqual(three.filter((instance) => instance.template === `symbolic/${target}`).slice(0, 2));
+    });
+  });
+}
+
+describeWithDatasets('the 250 public templates', (datasetsDir) => {
+  defineTemplatesSuite({ datasetsDir: () => datasetsDir, counts: { symbolic: 100, p1: 100, p2: 50 }, picked: ['0002', '0040'] });
 });
 
-describe('generation is deterministic', () => {
-  it('gives identical instances for the same seed, and different ones for another seed', () => {
-    const first = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 1, seed: 42 });
-    const again = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 1, seed: 42 });
-    expect(again).toEqual(first);
-    const other = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 1, seed: 43 });
-    const changed = other.filter((instance, index) => instance.question !== first[index]?.question).length;
-    expect(changed).toBe(100);
+describe('the fixture templates', () => {
+  let datasetsDir: string;
+  beforeAll(async () => {
+    datasetsDir = await writeDatasetFixtures();
   });
-
-  it('does not depend on how many instances or which templates are asked for', () => {
-    const three = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 3, seed: 7, templates: ['0002', '0040'] });
-    const two = generateGsmSymbolic({ variant: 'symbolic', perTemplate: 2, seed: 7, templates: ['symbolic/0040'] });
-    expect(two).toEqual(three.filter((instance) => instance.template === 'symbolic/0040').slice(0, 2));
+  afterAll(async () => {
+    await rm(datasetsDir, { recursive: true, force: true });
   });
+  const count = (variant: GsmSymbolicVariant) => Object.keys(fixtureTemplates).filter((id) => id.startsWith(`${variant}/`)).length;
+  defineTemplatesSuite({ datasetsDir: () => datasetsDir, counts: { symbolic: count('symbolic'), p1: count('p1'), p2: count('p2') }, picked: ['0000', '0002'] });
 });

@@ -2,15 +2,33 @@
  * The strongest check of the inferred helper semantics: with each placeholder's default (the
  * original GSM8K value) as its binding, the `symbolic` templates should satisfy their conditions
  * and reproduce the GSM8K answer. The few that do not are listed with the template's own reason.
+ * On the 250 public templates when a datasets folder is present; the fixture templates were
+ * written so that theirs all do.
  */
-import { describe, expect, it } from 'vitest';
-import { checkDefaultValues } from './default-values-check.js';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDatasetFixtures } from '../dataset-fixtures-test-support.js';
+import { describeWithDatasets } from '../datasets-test-support.js';
+import { checkDefaultValues, type DefaultValuesCheck } from './default-values-check.js';
 import { loadGsmSymbolicTemplates } from './generator.js';
 import { gsmSymbolicVariants } from './template-parser.js';
 
-const symbolic = loadGsmSymbolicTemplates('symbolic').map(checkDefaultValues);
+/** Every template of every variant can be checked: its defaults read, its answer known. */
+function expectAllReadable(datasetsDir: string): void {
+  for (const variant of gsmSymbolicVariants) {
+    const checks = loadGsmSymbolicTemplates(variant, datasetsDir).map(checkDefaultValues);
+    const unreadable = checks.filter((check) => check.error !== undefined).map((check) => `${check.template}: ${check.error}`);
+    expect(unreadable).toEqual([]);
+    expect(checks.every((check) => check.originalAnswer !== undefined)).toBe(true);
+  }
+}
 
-describe('default values as bindings', () => {
+describeWithDatasets('default values as bindings (the 100 public symbolic templates)', (datasetsDir) => {
+  let symbolic: DefaultValuesCheck[];
+  beforeAll(() => {
+    symbolic = loadGsmSymbolicTemplates('symbolic', datasetsDir).map(checkDefaultValues);
+  });
+
   it('reproduce the GSM8K answer for 96 of the 100 symbolic templates', () => {
     const misses = symbolic.filter((check) => !check.answerMatchesIgnoringConditions).map((check) => check.template);
     expect(misses).toEqual([
@@ -40,11 +58,32 @@ describe('default values as bindings', () => {
   });
 
   it('can be read for every template of every variant', () => {
-    for (const variant of gsmSymbolicVariants) {
-      const checks = variant === 'symbolic' ? symbolic : loadGsmSymbolicTemplates(variant).map(checkDefaultValues);
-      const unreadable = checks.filter((check) => check.error !== undefined).map((check) => `${check.template}: ${check.error}`);
-      expect(unreadable).toEqual([]);
-      expect(checks.every((check) => check.originalAnswer !== undefined)).toBe(true);
-    }
+    expectAllReadable(datasetsDir);
+  });
+});
+
+describe('default values as bindings (the fixture templates)', () => {
+  let datasetsDir: string;
+  beforeAll(async () => {
+    datasetsDir = await writeDatasetFixtures();
+  });
+  afterAll(async () => {
+    await rm(datasetsDir, { recursive: true, force: true });
+  });
+
+  it('satisfy every condition and reproduce the answer of every symbolic template', () => {
+    const checks = loadGsmSymbolicTemplates('symbolic', datasetsDir).map(checkDefaultValues);
+    expect(checks.filter((check) => !check.answerMatches).map((check) => check.template)).toEqual([]);
+    expect(checks.map((check) => check.computedAnswer)).toEqual([12, 5, 13]);
+  });
+
+  it('report a failed condition by its source (P1 adds clauses the defaults need not satisfy)', () => {
+    const [check] = loadGsmSymbolicTemplates('p1', datasetsDir).map(checkDefaultValues);
+    expect(check?.failedConditions).toEqual(['is_int((b * n - g) * frac)']);
+    expect(check?.answerMatches).toBe(false);
+  });
+
+  it('can be read for every template of every variant', () => {
+    expectAllReadable(datasetsDir);
   });
 });

@@ -50,7 +50,7 @@ export interface GenerateGsmSymbolicOptions {
   variant: GsmSymbolicVariant;
   perTemplate: number;
   seed: number;
-  /** The datasets folder; default: SLEEPTIME_DATASETS_DIR, else `../shared/datasets` from the package root. */
+  /** The datasets folder; default: SLEEPTIME_DATASETS_DIR, else the download cache (see resolveDatasetsDir). */
   datasetsDir?: string;
   /** Rejection-sampling attempts for one instance before the template counts as failed. */
   maxAttemptsPerInstance?: number;
@@ -89,7 +89,8 @@ export function loadGsmSymbolicTemplates(variant: GsmSymbolicVariant, datasetsDi
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw userError(
         'gsm_symbolic_templates_not_found',
-        `No GSM-Symbolic templates at ${folder}. Set --datasets-dir or SLEEPTIME_DATASETS_DIR to the folder holding gsm-symbolic/templates.`,
+        `No GSM-Symbolic templates at ${folder}. Pass the folder holding gsm-symbolic/templates (datasetsDir, --datasets-dir or ` +
+          'SLEEPTIME_DATASETS_DIR), or download the pinned templates into the cache (`sleeptime data gsm-symbolic` does, or prepareDatasets).',
         { path: folder },
       );
     }

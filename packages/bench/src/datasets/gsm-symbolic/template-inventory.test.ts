@@ -1,11 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDatasetFixtures } from '../dataset-fixtures-test-support.js';
+import { describeWithDatasets } from '../datasets-test-support.js';
 import { loadGsmSymbolicTemplates } from './generator.js';
-import { inventoryTemplates } from './template-inventory.js';
+import { inventoryTemplates, type TemplateInventory } from './template-inventory.js';
 import { gsmSymbolicVariants } from './template-parser.js';
 import { vocabularies } from './vocabularies.js';
 
-describe('inventoryTemplates over the 250 templates', () => {
-  const inventory = inventoryTemplates(gsmSymbolicVariants.flatMap((variant) => loadGsmSymbolicTemplates(variant)));
+function inventoryOf(datasetsDir: string): TemplateInventory {
+  return inventoryTemplates(gsmSymbolicVariants.flatMap((variant) => loadGsmSymbolicTemplates(variant, datasetsDir)));
+}
+
+describeWithDatasets('inventoryTemplates over the 250 templates', (datasetsDir) => {
+  let inventory: TemplateInventory;
+  beforeAll(() => {
+    inventory = inventoryOf(datasetsDir);
+  });
 
   it('finds every function the templates call, and all of them are defined', () => {
     expect([...inventory.functions.keys()].sort()).toEqual([
@@ -25,5 +35,24 @@ describe('inventoryTemplates over the 250 templates', () => {
       expect(inventory.operators.get(operator) ?? 0, operator).toBeGreaterThan(0);
     }
     expect(inventory.operators.get('chained comparison')).toBe(16);
+  });
+});
+
+describe('inventoryTemplates over the fixture templates', () => {
+  let datasetsDir: string;
+  beforeAll(async () => {
+    datasetsDir = await writeDatasetFixtures();
+  });
+  afterAll(async () => {
+    await rm(datasetsDir, { recursive: true, force: true });
+  });
+
+  it('finds the functions, vocabularies and operators they use, all defined', () => {
+    const inventory = inventoryOf(datasetsDir);
+    expect([...inventory.functions.keys()].sort()).toEqual(['divides', 'frange', 'int', 'is_int', 'range', 'sample', 'sample_sequential']);
+    expect(inventory.functions.get('range')).toBe(21);
+    expect([...inventory.globals.keys()].sort()).toEqual(['currencies_sym', 'fraction_alph', 'fractions', 'multi_times', 'names_female', 'names_male', 'weekdays']);
+    for (const operator of ['//', 'and', 'tuple assignment']) expect(inventory.operators.get(operator) ?? 0, operator).toBeGreaterThan(0);
+    expect(inventory.unsupported).toEqual([]);
   });
 });

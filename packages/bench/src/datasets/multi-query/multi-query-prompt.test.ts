@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDatasetFixtures } from '../dataset-fixtures-test-support.js';
 import { generateGsmSymbolic } from '../gsm-symbolic/index.js';
 import { multiQueryPrompt, type MultiQueryPromptInput } from './multi-query-prompt.js';
 
@@ -19,6 +21,14 @@ function section(user: string, heading: string): string {
 }
 
 describe('multiQueryPrompt', () => {
+  let datasetsDir: string;
+  beforeAll(async () => {
+    datasetsDir = await writeDatasetFixtures();
+  });
+  afterAll(async () => {
+    await rm(datasetsDir, { recursive: true, force: true });
+  });
+
   it('shows the context, the original question and answer, and how many questions to write', () => {
     const { system, user } = multiQueryPrompt(input);
     expect(system).toMatch(/JSON/);
@@ -54,7 +64,7 @@ describe('multiQueryPrompt', () => {
   });
 
   it('lists every binding of a generated GSM-Symbolic instance', () => {
-    const [instance] = generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 3, templates: ['0003'] });
+    const [instance] = generateGsmSymbolic({ variant: 'p1', perTemplate: 1, seed: 3, templates: ['0000'], datasetsDir });
     if (instance === undefined) throw new Error('no instance');
     const { user } = multiQueryPrompt({ ...instance, questionsPerContext: 10 });
     expect(Object.keys(instance.bindings).length).toBeGreaterThan(2);
