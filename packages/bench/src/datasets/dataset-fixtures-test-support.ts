@@ -40,7 +40,7 @@ export const fixtureTemplates: Readonly<Record<string, TemplateFixture>> = {
     question: 'Lena buys 4 boxes of pencils with 12 pencils in each box. She gives 9 pencils to her brother. How many pencils does she have left?',
     answer: 'Lena buys 4 * 12 = <<4*12=48>>48 pencils.\nAfter giving 9 away she has 48 - 9 = <<48-9=39>>39 pencils.\n#### 39',
     question_annotated: template([
-      '{name,Lena} buys {b,4} boxes of {item,pencils} with {n,12} {item,pencils} in each box. She gives {g,9} {item,pencils} to her brother and then uses {frac,half} of the rest for a school project. How many {item,pencils} does she have left?',
+      '{name,Lena} buys {b,4} boxes of {item,pencils} with {n,12} {item,pencils} in each box. She gives {g,9} {item,pencils} to her brother and then uses {frac,half} of the rest for a school project. How many {item,pencils} does {name,Lena} have left?',
       '',
       '#init:',
       '- name = sample(names_female)',
@@ -62,7 +62,7 @@ export const fixtureTemplates: Readonly<Record<string, TemplateFixture>> = {
     question: 'A café sells muffins for $3 each and coffee for $2 a cup. Omar buys 5 muffins and 4 cups of coffee. How much does he spend?',
     answer: 'The muffins cost 5 * 3 = <<5*3=15>>15 dollars.\nThe coffee costs 4 * 2 = <<4*2=8>>8 dollars.\nHe spends 15 + 8 = <<15+8=23>>23 dollars.\n#### 23',
     question_annotated: template([
-      'A café sells {item,muffins} for {cur,$}{p1,3} each and coffee for {cur,$}{p2,2} a cup. {name,Omar} buys {m,5} {item,muffins} and {c,4} cups of coffee, and pays with a {cur,$}{bill,50} bill. How much change does he get?',
+      'A café sells {item,muffins} for {cur,$}{p1,3} each and coffee for {cur,$}{p2,2} a cup. {name,Omar} buys {m,5} {item,muffins} and {c,4} cups of coffee, and pays with a {cur,$}{bill,50} bill. How much change does {name,Omar} get?',
       '',
       '#init:',
       '- name = sample(names_male)',
@@ -82,13 +82,14 @@ export const fixtureTemplates: Readonly<Record<string, TemplateFixture>> = {
     answer_annotated: 'The {item} cost {m} * {p1} = <<{m}*{p1}={m*p1}>>{m*p1}.\nThe coffee costs {c} * {p2} = <<{c}*{p2}={c*p2}>>{c*p2}.\nHis change is {bill} - {m*p1+c*p2} = {bill-(m*p1+c*p2)}.\n#### {bill-(m*p1+c*p2)}',
   },
   'p1/0002': {
-    question: 'A garden has 14 rose bushes. It has twice as many tulip plants as rose bushes. How many plants are in the garden?',
+    question: "Mei's garden has 14 rose bushes. It has twice as many tulip plants as rose bushes. How many plants are in Mei's garden?",
     answer: 'There are 14 * 2 = <<14*2=28>>28 tulips.\nThere are 14 + 28 = <<14+28=42>>42 plants.\n#### 42',
     question_annotated: template([
-      'A {place,garden} has {r,14} rose bushes. It has {mult,twice} as many tulip plants as rose bushes, and {d,6} fewer daisies than tulips. How many plants are in the {place,garden}?',
+      '{name,Mei}\'s {place,garden} has {r,14} rose bushes. It has {mult,twice} as many tulip plants as rose bushes, and {d,6} fewer daisies than tulips. How many plants are in {name,Mei}\'s {place,garden}?',
       '',
       '#init:',
-      "- place = sample(['garden', 'park', 'greenhouse'])",
+      '- name = sample(names)',
+      "- place = sample(['garden', 'yard', 'greenhouse'])",
       '- $r = range(5, 40)',
       '- $mult = sample(multi_times)',
       '- $d = range(2, 20)',

@@ -51,7 +51,7 @@ describe('inventoryTemplates over the fixture templates', () => {
     const inventory = inventoryOf(datasetsDir);
     expect([...inventory.functions.keys()].sort()).toEqual(['divides', 'frange', 'int', 'is_int', 'range', 'sample', 'sample_sequential']);
     expect(inventory.functions.get('range')).toBe(21);
-    expect([...inventory.globals.keys()].sort()).toEqual(['currencies_sym', 'fraction_alph', 'fractions', 'multi_times', 'names_female', 'names_male', 'weekdays']);
+    expect([...inventory.globals.keys()].sort()).toEqual(['currencies_sym', 'fraction_alph', 'fractions', 'multi_times', 'names', 'names_female', 'names_male', 'weekdays']);
     for (const operator of ['//', 'and', 'tuple assignment']) expect(inventory.operators.get(operator) ?? 0, operator).toBeGreaterThan(0);
     expect(inventory.unsupported).toEqual([]);
   });

@@ -3,7 +3,7 @@
  * a template variable (vocabularies, modules), with counts, and flags any that the evaluator does
  * not define. Run it to see the language the 250 templates need:
  *
- *     npx tsx src/bench/datasets/gsm-symbolic/template-inventory.ts [datasets-dir]
+ *     npx tsx --conditions=@sleeptime/source packages/bench/src/datasets/gsm-symbolic/template-inventory.ts [datasets-dir]
  */
 import { fileURLToPath } from 'node:url';
 import type { ExpressionNode } from './expression-parser.js';
