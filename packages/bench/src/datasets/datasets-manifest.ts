@@ -13,8 +13,6 @@
 
 export type DatasetName = 'gsm-symbolic' | 'aime';
 
-export const datasetNames: readonly DatasetName[] = ['gsm-symbolic', 'aime'];
-
 export interface DatasetFile {
   /** Where the file goes, relative to `<datasets folder>/<dataset>/`. */
   path: string;
