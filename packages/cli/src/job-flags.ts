@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { userError } from '@sleeptime/core';
-import { defaultJobTimeoutMs, defaultLeaseMs, type JobOutcome, type JobQueueKind, type SleepJobProcessing } from '@sleeptime/service';
+import type { JobOutcome, JobQueueKind, SleepJobProcessing } from '@sleeptime/service';
+import { defaultJobTimeoutMs, defaultLeaseMs } from '@sleeptime/service/defaults';
 import { integerFlag } from './global-options.js';
 import type { Runtime } from './runtime.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createEngine, openStore, parseModelSpec, resolveModelSpec, storeConfigFrom, type Engine, type SleeptimeModel, type Store, type StoreConfig } from '@sleeptime/core';
+import { createEngine, createModel, openStore, parseModelSpec, resolveModelSpec, storeConfigFrom, type Engine, type SleeptimeModel, type Store, type StoreConfig } from '@sleeptime/core';
 import type { GlobalOptions } from './global-options.js';
 
 export interface Runtime {
@@ -26,13 +26,12 @@ export async function openRuntime(options: GlobalOptions, runtimeOptions: { show
   const store = await openStore(storeConfig);
   let model: Promise<SleeptimeModel> | undefined;
   const loadModel = (): Promise<SleeptimeModel> => {
-    // Loaded here: the providers and the AI SDK are needed only once a command uses the model.
-    model ??= import('@sleeptime/core').then(({ createModel }) => createModel(modelSpec, {
+    model ??= createModel(modelSpec, {
       baseUrl: options.baseUrl,
       showProgress: runtimeOptions.showProgress ?? process.stderr.isTTY === true,
       // Precomputed prompt prefixes of a data folder's learned contexts live in that folder.
       ...(options.dataDir === undefined || options.dataDir.trim() === '' ? {} : { prefixStateDir: path.join(options.dataDir, 'prefix-states') }),
-    }));
+    });
     return model;
   };
   const engine = createEngine({ store, model: loadModel });

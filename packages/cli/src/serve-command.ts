@@ -5,7 +5,7 @@
  * `keys` commands are in keys-commands.ts.
  */
 import type { Command } from 'commander';
-import { defaultMaxBodyBytes, defaultQuietPeriodMs, parseStaleAskPolicy } from '@sleeptime/service';
+import { defaultMaxBodyBytes, defaultQuietPeriodMs, parseStaleAskPolicy } from '@sleeptime/service/defaults';
 import { userError } from '@sleeptime/core';
 import { integerFlag, type GlobalOptions } from './global-options.js';
 import { addJobFlags, parseJobFlags, startJobsOnRuntime, untilStopSignal, type JobFlagValues } from './job-flags.js';

@@ -28,7 +28,7 @@ import type {
 import { wrapLanguageModel } from 'ai';
 import { systemError } from '@sleeptime/core';
 import { writeFileAtomically } from '@sleeptime/core';
-import { usageFromLanguageModelUsage } from '@sleeptime/core';
+import { usageFromLanguageModelUsage } from '@sleeptime/core/internal';
 import type { Usage } from '@sleeptime/core';
 import { contentHash } from './canonical-json.js';
 

@@ -10,7 +10,7 @@ import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
 import { upstreamError } from '@sleeptime/core';
 import { concatenateLearnedContexts } from '@sleeptime/core';
-import { runSleepAgent } from '@sleeptime/core';
+import { runSleepAgent } from '@sleeptime/core/internal';
 import type { CallSettings } from '@sleeptime/core';
 
 export interface SharedSleepRunInput {

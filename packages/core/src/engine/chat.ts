@@ -6,19 +6,9 @@
 import type { ModelMessage } from 'ai';
 import { withoutUndefined } from '../without-undefined.js';
 import type { EngineDeps } from './engine-deps.js';
+import { learnedContextSystemMessage } from './prompts.js';
 import type { ChatRequest, ChatResult } from './engine-types.js';
 import { prepareTestTimeCall, type PreparedTestTimeCall, type TestTimeAnswer } from './test-time-call.js';
-
-/** Says what the injected notes are, so the model weighs them as background, not instructions. */
-export function learnedContextSystemMessage(learned: string): string {
-  return [
-    'Notes prepared in advance about the context of this conversation (inferences, computed quantities,',
-    'anticipated questions with answers). Use them to save work; the conversation itself is the authority.',
-    '<learned_context>',
-    learned,
-    '</learned_context>',
-  ].join('\n');
-}
 
 /** The text of the last user message: what a chat's run records as its question. */
 export function lastUserText(messages: readonly ModelMessage[]): string {

@@ -112,27 +112,27 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async sleep(contextId, sleepOptions = {}) {
-      const { runSleep } = await import('./sleep-run.js');
+      const { runSleep } = await import('./engine-flows.js');
       return runSleep(deps, contextId, sleepOptions);
     },
 
     async ask(contextId, question, askOptions = {}) {
-      const { prepareAsk } = await import('./ask.js');
+      const { prepareAsk } = await import('./engine-flows.js');
       const { prepared, toResult } = await prepareAsk(deps, contextId, question, askOptions);
       return toResult(await prepared.generate());
     },
     async streamAsk(contextId, question, askOptions = {}) {
-      const [{ prepareAsk }, { mapStream }] = await Promise.all([import('./ask.js'), import('./test-time-call.js')]);
+      const { prepareAsk, mapStream } = await import('./engine-flows.js');
       const { prepared, toResult } = await prepareAsk(deps, contextId, question, askOptions, { stream: true });
       return mapStream(prepared, contextId, toResult);
     },
     async chat(contextId, request) {
-      const { prepareChat } = await import('./chat.js');
+      const { prepareChat } = await import('./engine-flows.js');
       const { prepared, toResult } = await prepareChat(deps, contextId, request);
       return toResult(await prepared.generate());
     },
     async streamChat(contextId, request) {
-      const [{ prepareChat }, { mapStream }] = await Promise.all([import('./chat.js'), import('./test-time-call.js')]);
+      const { prepareChat, mapStream } = await import('./engine-flows.js');
       const { prepared, toResult } = await prepareChat(deps, contextId, request);
       return mapStream(prepared, contextId, toResult);
     },

@@ -43,18 +43,18 @@ export {
   type RunsOptions,
   type SleepBudget,
 } from './option-schemas.js';
-export { learnedContextSystemMessage } from './chat.js';
 export { extractFinalAnswer, lastBoxedContent, normalizeNumber } from './final-answer.js';
 export {
   buildAskPrompt,
   buildAskSystemPrompt,
   buildSleepTrigger,
   concatenateLearnedContexts,
+  learnedContextSystemMessage,
   sleepSystemPrompt,
   verbosityInstructions,
   type AskPrompt,
   type AskPromptInput,
   type Verbosity,
 } from './prompts.js';
-export { usageFromLanguageModelUsage, withCallRecording, type RecordedModelCall } from './recording-model.js';
-export { runSleepAgent, type SleepAgentOptions, type SleepAgentResult, type SleepStopReason } from './sleep-agent.js';
+export type { RecordedModelCall } from './recording-model.js';
+export type { SleepAgentOptions, SleepAgentResult, SleepStopReason } from './sleep-agent.js';

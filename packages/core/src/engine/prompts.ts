@@ -110,6 +110,17 @@ export function buildAskPrompt(input: AskPromptInput): AskPrompt {
   };
 }
 
+/** Says what the notes injected before a chat's messages are, so the model weighs them as background, not instructions. */
+export function learnedContextSystemMessage(learned: string): string {
+  return [
+    'Notes prepared in advance about the context of this conversation (inferences, computed quantities,',
+    'anticipated questions with answers). Use them to save work; the conversation itself is the authority.',
+    '<learned_context>',
+    learned,
+    '</learned_context>',
+  ].join('\n');
+}
+
 /** How the memories of k parallel sleep branches are joined, in branch order. */
 export function concatenateLearnedContexts(memories: readonly string[]): string {
   if (memories.length === 1) return memories[0] ?? '';

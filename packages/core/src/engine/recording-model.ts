@@ -1,6 +1,7 @@
 import type { LanguageModelV3, LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
 import { usageFromReport, type Usage } from '../models/usage.js';
+import type { ModelCallRecord, Phase } from '../store/types.js';
 
 /** One finished model call, with its usage exactly as the provider reported it. */
 export interface RecordedModelCall {
@@ -75,4 +76,18 @@ export function withCallRecording(
       },
     },
   });
+}
+
+/** A recorded call as the store keeps it, in a run's phase and branch. */
+export function toCallRecord(runId: string, phase: Phase, branch: number, call: RecordedModelCall): ModelCallRecord {
+  return {
+    runId,
+    phase,
+    branch,
+    step: call.step,
+    usage: call.usage,
+    rawUsage: call.rawUsage,
+    finishReason: call.finishReason,
+    durationMs: call.durationMs,
+  };
 }

@@ -6,29 +6,16 @@
 import { SleeptimeError, errorMessage, systemError, upstreamError } from '../errors.js';
 import type { CallSettings, SleeptimeModel } from '../models/types.js';
 import { sumUsage, type Usage } from '../models/usage.js';
-import type { ModelCallRecord, Phase, PrefixWarmUpRecord, Store } from '../store/types.js';
+import type { PrefixWarmUpRecord, Store } from '../store/types.js';
 import { withoutUndefined } from '../without-undefined.js';
 import type { EngineDeps } from './engine-deps.js';
 import { abortedError, modelFailure, storeCall } from './engine-errors.js';
 import type { SleepBranchResult, SleepOptions, SleepProgressEvent, SleepResult } from './engine-types.js';
 import { parseOptions, sleepBudgetSchema } from './option-schemas.js';
 import { buildAskSystemPrompt, concatenateLearnedContexts } from './prompts.js';
-import type { RecordedModelCall } from './recording-model.js';
+import { toCallRecord, type RecordedModelCall } from './recording-model.js';
 import { defaultMaxRewrites, defaultParallelSleepTemperature } from './engine-defaults.js';
 import { runSleepAgent } from './sleep-agent.js';
-
-export function toCallRecord(runId: string, phase: Phase, branch: number, call: RecordedModelCall): ModelCallRecord {
-  return {
-    runId,
-    phase,
-    branch,
-    step: call.step,
-    usage: call.usage,
-    rawUsage: call.rawUsage,
-    finishReason: call.finishReason,
-    durationMs: call.durationMs,
-  };
-}
 
 export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions: SleepOptions): Promise<SleepResult> {
   const { store, now } = deps;

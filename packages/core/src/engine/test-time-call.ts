@@ -19,8 +19,7 @@ import type { EngineDeps } from './engine-deps.js';
 import { abortedError, modelFailure, storeCall } from './engine-errors.js';
 import type { ChatToolCall, TestTimeOutcome, TestTimeStream, TestTimeStreamEvent } from './engine-types.js';
 import { extractFinalAnswer } from './final-answer.js';
-import { withCallRecording, type RecordedModelCall } from './recording-model.js';
-import { toCallRecord } from './sleep-run.js';
+import { toCallRecord, withCallRecording, type RecordedModelCall } from './recording-model.js';
 
 /** The prompt of a test-time call: a prefix-cacheable system text (or none), then the messages. */
 export interface TestTimePrompt {

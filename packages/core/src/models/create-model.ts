@@ -1,15 +1,11 @@
 import os from 'node:os';
 import path from 'node:path';
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { z } from 'zod';
 import { userError } from '../errors.js';
 import { mapBudgetToCallSettings } from './budget-mapping.js';
 import { loadLlamaProvider } from './llama-contract.js';
 import { parseModelSpec } from './model-spec.js';
-import { DEFAULT_RETRY_OPTIONS, withRetries } from './retry.js';
 import type { RetryOptions, RetryTarget } from './retry.js';
 import type { ModelBudget, PrefixWarmUp, ProviderKind, SleeptimeModel } from './types.js';
 import { usageFromReport } from './usage.js';
@@ -111,7 +107,9 @@ const ANTHROPIC_SYSTEM_MESSAGE_OPTIONS: SharedV3ProviderOptions = Object.freeze(
 async function buildLanguageModel(provider: ProviderKind, modelId: string, options: CreateModelOptions): Promise<BuiltModel> {
   const env = options.env ?? process.env;
   switch (provider) {
+    // Each provider (and the AI SDK behind the retry wrapper) loads when a model of its kind is made.
     case 'openai': {
+      const { createOpenAI } = await import('@ai-sdk/openai');
       const apiKey = requireApiKey(provider, 'OPENAI_API_KEY', options, env);
       const baseUrl = nonEmpty(options.baseUrl) ?? nonEmpty(env.OPENAI_BASE_URL);
       const openai = createOpenAI({
@@ -122,6 +120,7 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
       return { languageModel: openai(modelId), apiKeyVariable: 'OPENAI_API_KEY' };
     }
     case 'anthropic': {
+      const { createAnthropic } = await import('@ai-sdk/anthropic');
       const apiKey = requireApiKey(provider, 'ANTHROPIC_API_KEY', options, env);
       const baseUrl = nonEmpty(options.baseUrl) ?? nonEmpty(env.ANTHROPIC_BASE_URL);
       const anthropic = createAnthropic({
@@ -146,6 +145,7 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
         );
       }
       const apiKey = nonEmpty(options.apiKey) ?? nonEmpty(env.SLEEPTIME_API_KEY);
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
       const compatible = createOpenAICompatible({
         name: 'openai-compatible',
         baseURL: checkBaseUrl(baseUrl, 'the openai-compatible base URL'),
@@ -197,10 +197,8 @@ export async function createModel(spec: string, options: CreateModelOptions = {}
     ...(built.apiKeyVariable === undefined ? {} : { apiKeyVariable: built.apiKeyVariable }),
   };
   // Local generation can legitimately run for minutes on a CPU, and it is not a network fault.
-  const retry: Partial<RetryOptions> = {
-    ...options.retry,
-    timeoutMs: options.retry?.timeoutMs ?? (provider === 'llama' ? 0 : DEFAULT_RETRY_OPTIONS.timeoutMs),
-  };
+  const retry: Partial<RetryOptions> = { ...options.retry, ...(provider === 'llama' && options.retry?.timeoutMs === undefined ? { timeoutMs: 0 } : {}) };
+  const { withRetries } = await import('./retry-loader.js');
   const languageModel = withRetries(built.languageModel, target, retry);
   let closed = false;
   const warmPrefix =

@@ -13,8 +13,7 @@ export {
   parallelToolCallsOptions,
   validateBudget,
 } from './budget-mapping.js';
-export { DEFAULT_RETRY_OPTIONS, backoffDelayMs, resolveRetryOptions, retryMiddleware, withRetries } from './retry.js';
-export type { RetryEvent, RetryOptions } from './retry.js';
+export { DEFAULT_RETRY_OPTIONS, backoffDelayMs, resolveRetryOptions, type RetryEvent, type RetryOptions } from './retry-options.js';
 export { classifyFailure, retryAfterMs } from './failure-classification.js';
 export type { Failure, FailureKind, RetryTarget } from './failure-classification.js';
 export { abortableSleep } from './attempt-scope.js';

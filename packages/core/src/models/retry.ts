@@ -29,75 +29,16 @@ import type {
   LanguageModelV3StreamResult,
 } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
-import { z } from 'zod';
-import { SleeptimeError, userError } from '../errors.js';
-import { AttemptScope, abortReason, abortableSleep } from './attempt-scope.js';
+import { SleeptimeError } from '../errors.js';
+import { AttemptScope, abortReason } from './attempt-scope.js';
 import { assertToolCallParses, classifyFailure, failureToError } from './failure-classification.js';
 import type { FailureContext, RetryTarget } from './failure-classification.js';
 
+import { backoffDelayMs, resolveRetryOptions, type RetryOptions } from './retry-options.js';
+
 // Part of withRetries' signature, so importable from here too.
 export type { RetryTarget } from './failure-classification.js';
-
-export interface RetryEvent {
-  /** The attempt that failed (1-based). */
-  attempt: number;
-  delayMs: number;
-  /** What the failure would be reported as if no attempts were left. */
-  error: SleeptimeError;
-}
-
-export interface RetryOptions {
-  /** Total calls, the first one included. */
-  maxAttempts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-  /** Per attempt: until the response (or first stream chunk) arrives, then between chunks. 0 = none. */
-  timeoutMs: number;
-  /** The longest server-requested wait (Retry-After) to honour; a longer one gives up at once. */
-  maxRetryAfterMs: number;
-  /** Returns a number in [0, 1). Injectable for tests. */
-  random: () => number;
-  /** Waits `ms`, rejecting with the signal's reason when it aborts. Injectable for tests. */
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  onRetry?: (event: RetryEvent) => void;
-}
-
-export const DEFAULT_RETRY_OPTIONS: Readonly<RetryOptions> = Object.freeze({
-  maxAttempts: 4,
-  initialDelayMs: 500,
-  maxDelayMs: 8000,
-  timeoutMs: 120_000,
-  maxRetryAfterMs: 60_000,
-  random: Math.random,
-  sleep: abortableSleep,
-});
-
-const nonNegativeMilliseconds = z.number().finite().nonnegative();
-const retryNumbersSchema = z.object({
-  // Capped so a typo cannot turn into a practically endless loop.
-  maxAttempts: z.number().int().min(1).max(20),
-  initialDelayMs: nonNegativeMilliseconds,
-  maxDelayMs: nonNegativeMilliseconds,
-  timeoutMs: nonNegativeMilliseconds,
-  maxRetryAfterMs: nonNegativeMilliseconds,
-});
-
-export function resolveRetryOptions(options: Partial<RetryOptions> = {}): RetryOptions {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const merged: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...defined };
-  const parsed = retryNumbersSchema.safeParse(merged);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw userError('invalid_retry_options', `invalid retry options: ${problems}`);
-  }
-  return merged;
-}
-
-/** Full-jitter exponential backoff before attempt `failedAttempt + 1`. */
-export function backoffDelayMs(failedAttempt: number, options: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'random'>): number {
-  const ceiling = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (failedAttempt - 1));
-  return Math.floor(options.random() * ceiling);
-}
+export { backoffDelayMs, resolveRetryOptions, type RetryEvent, type RetryOptions } from './retry-options.js';
 
 /** Wraps a language model with the retry policy described at the top of this file. */
 export function withRetries(model: LanguageModelV3, target: RetryTarget, options: Partial<RetryOptions> = {}): LanguageModelV3 {

@@ -7,10 +7,9 @@
  */
 import { SleeptimeError, errorMessage, sleepBudgetSchema, systemError, type Engine, type JobRecord, type RunError, type SleepOptions, type Store } from '@sleeptime/core';
 
-export const defaultLeaseMs = 60_000;
-export const defaultJobTimeoutMs = 15 * 60_000;
-export const defaultRetryBaseDelayMs = 1_000;
-export const defaultRetryMaxDelayMs = 5 * 60_000;
+import { defaultJobTimeoutMs, defaultLeaseMs, defaultRetryBaseDelayMs, defaultRetryMaxDelayMs } from './job-defaults.js';
+
+export { defaultJobTimeoutMs, defaultLeaseMs, defaultRetryBaseDelayMs, defaultRetryMaxDelayMs };
 
 export interface JobRunnerOptions {
   store: Store;

@@ -40,7 +40,8 @@ describe('apiKeyAuth', () => {
   });
 
   it('answers 401 missing_api_key without a usable Authorization header', async () => {
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer' }, { authorization: 'Bearer two words' }]) {
+    const headerSets: Record<string, string>[] = [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer' }, { authorization: 'Bearer two words' }];
+    for (const headers of headerSets) {
       expect(await errorCode(await app.request('/v1/whoami', { headers }))).toEqual({ status: 401, code: 'missing_api_key' });
     }
   });
