@@ -1,5 +1,6 @@
 /**
- * Every option set of the engine, defined once as a zod schema; the types are inferred from them.
+ * Every option set of the engine, defined once as a zod schema; the types are inferred from them,
+ * and each option's description says what it must be (in error messages and the OpenAPI document).
  * The HTTP API extends these schemas for its bodies (adding its own fields), and a sleep job's
  * payload is a parsed `SleepBudget`, so a new option is added in one place.
  */
@@ -31,30 +32,30 @@ export const appendContentSchema = z.object({
 /** How hard to think at sleep time: the options a sleep run is started with, and a sleep job carries. */
 export const sleepBudgetSchema = z.object({
   /** Number of independent sleep runs (k), 1..16; their memories are concatenated in branch order. */
-  parallel: z.number().int().min(1).max(16).optional(),
-  effort: effortSchema.optional(),
+  parallel: z.number().int().min(1).max(16).optional().describe('an integer from 1 to 16'),
+  effort: effortSchema.optional().describe('one of low, medium, high'),
   /** Rewrites allowed per branch, 1..50. */
-  maxRewrites: z.number().int().min(1).max(50).optional(),
+  maxRewrites: z.number().int().min(1).max(50).optional().describe('an integer from 1 to 50'),
   /** Example questions to prepare for (at most 50, of at most 2,000 characters each). */
-  examples: z.array(z.string().max(2000)).max(50).optional(),
-  maxOutputTokens: positiveInteger.optional(),
+  examples: z.array(z.string().max(2000)).max(50).optional().describe('a list of at most 50 strings of at most 2000 characters'),
+  maxOutputTokens: positiveInteger.optional().describe('a positive integer'),
   /** Defaults to 0 for k = 1 and to `defaultParallelSleepTemperature` for k > 1. */
-  temperature: temperatureSchema.optional(),
+  temperature: temperatureSchema.optional().describe('a number from 0 to 2'),
 });
 
 /** The test-time budget and prompt choices of an ask. */
 export const askBudgetSchema = z.object({
   /** Answering style 0 (state the answer) .. 4 (reason thoroughly); default 3. */
-  verbosity: z.number().int().min(0).max(4).optional(),
-  effort: effortSchema.optional(),
-  thinkingBudget: positiveInteger.optional(),
-  maxOutputTokens: positiveInteger.optional(),
+  verbosity: z.number().int().min(0).max(4).optional().describe('an integer from 0 to 4'),
+  effort: effortSchema.optional().describe('one of low, medium, high'),
+  thinkingBudget: positiveInteger.optional().describe('a positive integer'),
+  maxOutputTokens: positiveInteger.optional().describe('a positive integer'),
   /** Put the latest learned context in the prompt (default true); false is the test-time-only baseline. */
-  useLearned: z.boolean().optional(),
+  useLearned: z.boolean().optional().describe('true or false'),
   /** Put the raw context in the prompt (default true, as in the paper's code). */
-  includeContext: z.boolean().optional(),
+  includeContext: z.boolean().optional().describe('true or false'),
   /** Default 0. */
-  temperature: temperatureSchema.optional(),
+  temperature: temperatureSchema.optional().describe('a number from 0 to 2'),
 });
 
 export const listContextsOptionsSchema = z.object({
@@ -62,15 +63,15 @@ export const listContextsOptionsSchema = z.object({
   prefix: z.string().optional(),
   /** Only ids after this one. */
   after: z.string().optional(),
-  limit: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  limit: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('a whole number >= 0'),
 });
 
-export const runsOptionsSchema = z.object({ limit: positiveInteger.optional() });
+export const runsOptionsSchema = z.object({ limit: positiveInteger.optional().describe('a positive integer') });
 
 export const learnedDiffOptionsSchema = z.object({
   /** Learned-context versions are numbered 1, 2, ... in publication order. Defaults: the two latest. */
-  from: z.number().int().min(1).optional(),
-  to: z.number().int().min(1).optional(),
+  from: z.number().int().min(1).optional().describe('a positive integer'),
+  to: z.number().int().min(1).optional().describe('a positive integer'),
 });
 
 export type ContextContent = z.input<typeof contextContentSchema>;
@@ -80,22 +81,8 @@ export type AskBudget = z.input<typeof askBudgetSchema>;
 export type RunsOptions = z.input<typeof runsOptionsSchema>;
 export type LearnedDiffOptions = z.input<typeof learnedDiffOptionsSchema>;
 
-/** What each option must be, for error messages that say how to fix the input. */
-const optionRanges: Record<string, { code: string; range: string }> = {
-  parallel: { code: 'invalid_budget', range: 'an integer from 1 to 16' },
-  maxRewrites: { code: 'invalid_budget', range: 'an integer from 1 to 50' },
-  effort: { code: 'invalid_budget', range: 'one of low, medium, high' },
-  verbosity: { code: 'invalid_budget', range: 'an integer from 0 to 4' },
-  maxOutputTokens: { code: 'invalid_budget', range: 'a positive integer' },
-  thinkingBudget: { code: 'invalid_budget', range: 'a positive integer' },
-  temperature: { code: 'invalid_option', range: 'a number from 0 to 2' },
-  examples: { code: 'invalid_option', range: 'a list of at most 50 strings of at most 2000 characters' },
-  useLearned: { code: 'invalid_option', range: 'true or false' },
-  includeContext: { code: 'invalid_option', range: 'true or false' },
-  limit: { code: 'invalid_option', range: 'a positive integer' },
-  from: { code: 'invalid_option', range: 'a positive integer' },
-  to: { code: 'invalid_option', range: 'a positive integer' },
-};
+/** Options that are budgets (how much to think or write): their errors are `invalid_budget`, the others' `invalid_option`. */
+const budgetOptions = new Set(['parallel', 'maxRewrites', 'effort', 'verbosity', 'maxOutputTokens', 'thinkingBudget']);
 
 /**
  * Parses the options of an engine call. Unknown keys are ignored (callers pass their own extra
@@ -106,7 +93,8 @@ export function parseOptions<Schema extends z.ZodObject>(schema: Schema, value: 
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = String(issue?.path[0] ?? 'options');
-  const expected = optionRanges[field];
-  if (expected === undefined) throw userError('invalid_option', `Invalid option ${field}: ${issue?.message ?? 'invalid value'}`, { field });
-  throw userError(expected.code, `${field} must be ${expected.range}`, { field, range: expected.range });
+  // Each option's schema describes what it must be.
+  const range = (schema.shape as Record<string, z.ZodType | undefined>)[field]?.description;
+  if (range === undefined) throw userError('invalid_option', `Invalid option ${field}: ${issue?.message ?? 'invalid value'}`, { field });
+  throw userError(budgetOptions.has(field) ? 'invalid_budget' : 'invalid_option', `${field} must be ${range}`, { field, range });
 }

@@ -35,40 +35,36 @@ export function withCallRecording(
   options: { now: () => number; onCall: (call: RecordedModelCall) => void | Promise<void> },
 ): LanguageModelV3 {
   let nextStep = 0;
+  /** Starts timing a call; the returned function reports it once its usage is known. */
+  const startCall = () => {
+    const step = nextStep;
+    nextStep += 1;
+    const startedAt = options.now();
+    return (usage: LanguageModelV3Usage, finishReason: { unified: string }) =>
+      options.onCall({
+        step,
+        usage: usageFromLanguageModelUsage(usage),
+        rawUsage: usage,
+        finishReason: finishReason.unified,
+        durationMs: Math.max(0, options.now() - startedAt),
+      });
+  };
   return wrapLanguageModel({
     model,
     middleware: {
       specificationVersion: 'v3',
       wrapGenerate: async ({ doGenerate }) => {
-        const step = nextStep;
-        nextStep += 1;
-        const startedAt = options.now();
+        const record = startCall();
         const result = await doGenerate();
-        await options.onCall({
-          step,
-          usage: usageFromLanguageModelUsage(result.usage),
-          rawUsage: result.usage,
-          finishReason: result.finishReason.unified,
-          durationMs: Math.max(0, options.now() - startedAt),
-        });
+        await record(result.usage, result.finishReason);
         return result;
       },
       wrapStream: async ({ doStream }) => {
-        const step = nextStep;
-        nextStep += 1;
-        const startedAt = options.now();
+        const record = startCall();
         const result = await doStream();
         const recordFinish = new TransformStream<LanguageModelV3StreamPart, LanguageModelV3StreamPart>({
           async transform(part, controller) {
-            if (part.type === 'finish') {
-              await options.onCall({
-                step,
-                usage: usageFromLanguageModelUsage(part.usage),
-                rawUsage: part.usage,
-                finishReason: part.finishReason.unified,
-                durationMs: Math.max(0, options.now() - startedAt),
-              });
-            }
+            if (part.type === 'finish') await record(part.usage, part.finishReason);
             controller.enqueue(part);
           },
         });

@@ -3,7 +3,7 @@
  * `delta` events with text, then `done`, or `error`), after the stale-ask policy. Everything that
  * can be refused is checked before the first byte, so a refusal is a plain JSON 4xx.
  */
-import { SleeptimeError, errorMessage, systemError, type AskOptions } from '@sleeptime/core';
+import { SleeptimeError, errorMessage, systemError, type AskOptions, type AskResult } from '@sleeptime/core';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { applyStaleAskPolicy, type StaleAskPolicy } from '../../jobs/stale-ask.js';
@@ -11,6 +11,21 @@ import { askBody } from '../api-schemas.js';
 import type { AuthenticatedEnvironment } from '../middleware/api-key-auth.js';
 import { readJsonBody } from '../request-validation.js';
 import { contextIdFrom, type RouteDependencies } from './route-support.js';
+
+/** An answer on the wire: the same fields whether it was streamed (the `done` event) or not. */
+function answerJson(result: AskResult, contextId: string) {
+  return {
+    runId: result.runId,
+    contextId,
+    answer: result.answer,
+    final: result.final,
+    fresh: result.fresh,
+    contextVersion: result.contextVersion,
+    learnedSourceVersion: result.learnedSourceVersion,
+    usage: result.usage,
+    latencyMs: result.latencyMs,
+  };
+}
 
 export function askRoutes({ engine, jobs, staleAsk }: RouteDependencies): Hono<AuthenticatedEnvironment> {
   const routes = new Hono<AuthenticatedEnvironment>();
@@ -33,18 +48,7 @@ export function askRoutes({ engine, jobs, staleAsk }: RouteDependencies): Hono<A
 
     if (stream !== true) {
       const result = await engine.ask(id, question, { ...options, signal });
-      return context.json({
-        runId: result.runId,
-        contextId,
-        answer: result.answer,
-        final: result.final,
-        fresh: result.fresh,
-        contextVersion: result.contextVersion,
-        learnedSourceVersion: result.learnedSourceVersion,
-        usage: result.usage,
-        latencyMs: result.latencyMs,
-        stalePolicy: policy.mode,
-      });
+      return context.json({ ...answerJson(result, contextId), stalePolicy: policy.mode });
     }
 
     const abort = new AbortController();
@@ -54,23 +58,7 @@ export function askRoutes({ engine, jobs, staleAsk }: RouteDependencies): Hono<A
       try {
         for await (const event of asking.events) {
           if (event.type === 'text-delta') await sse.writeSSE({ event: 'delta', data: JSON.stringify({ text: event.text }) });
-          else if (event.type === 'finish') {
-            const { result } = event;
-            await sse.writeSSE({
-              event: 'done',
-              data: JSON.stringify({
-                runId: result.runId,
-                answer: result.answer,
-                final: result.final,
-                fresh: result.fresh,
-                contextVersion: result.contextVersion,
-                learnedSourceVersion: result.learnedSourceVersion,
-                usage: result.usage,
-                latencyMs: result.latencyMs,
-                contextId,
-              }),
-            });
-          }
+          else if (event.type === 'finish') await sse.writeSSE({ event: 'done', data: JSON.stringify(answerJson(event.result, contextId)) });
         }
       } catch (thrown) {
         // Headers are sent: the error travels as an event.

@@ -1,11 +1,12 @@
 /** Contexts: list (cursor paging), put, append, read, delete. Writes make the context's sleep job due after the quiet period. */
+import type { ContextRecord } from '@sleeptime/core';
 import { Hono } from 'hono';
 import { readJsonBody, validate } from '../request-validation.js';
 import { appendContextBody, listContextsQuery, putContextBody } from '../api-schemas.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { AuthenticatedEnvironment } from '../middleware/api-key-auth.js';
 import { contextJson, contextSummaryJson } from '../wire-shapes.js';
-import { storedContextId, type RouteDependencies } from './route-support.js';
+import { storedContextId, type RouteContext, type RouteDependencies } from './route-support.js';
 
 export function contextRoutes({ engine, jobs }: RouteDependencies): Hono<AuthenticatedEnvironment> {
   const routes = new Hono<AuthenticatedEnvironment>();
@@ -24,21 +25,20 @@ export function contextRoutes({ engine, jobs }: RouteDependencies): Hono<Authent
     });
   });
 
-  routes.put('/contexts/:id', async (context) => {
-    const id = storedContextId(context);
-    const body = await readJsonBody(context, putContextBody);
-    const record = await engine.putContext({ id, ...body });
-    await jobs.afterWrite(record.id, 'put');
-    return context.json(contextJson(context.get('scope'), record), record.version === 1 ? 201 : 200);
-  });
+  /** A put or an append: 201 when it created the context, and its sleep job is due after the quiet period. */
+  const write = async (context: RouteContext, kind: 'put' | 'append', record: Promise<ContextRecord>) => {
+    const written = await record;
+    await jobs.afterWrite(written.id, kind);
+    return context.json(contextJson(context.get('scope'), written), written.version === 1 ? 201 : 200);
+  };
 
-  routes.post('/contexts/:id/append', async (context) => {
-    const id = storedContextId(context);
-    const body = await readJsonBody(context, appendContextBody);
-    const record = await engine.appendContext({ id, ...body });
-    await jobs.afterWrite(record.id, 'append');
-    return context.json(contextJson(context.get('scope'), record), record.version === 1 ? 201 : 200);
-  });
+  routes.put('/contexts/:id', async (context) =>
+    write(context, 'put', engine.putContext({ id: storedContextId(context), ...(await readJsonBody(context, putContextBody)) })),
+  );
+
+  routes.post('/contexts/:id/append', async (context) =>
+    write(context, 'append', engine.appendContext({ id: storedContextId(context), ...(await readJsonBody(context, appendContextBody)) })),
+  );
 
   routes.get('/contexts/:id', async (context) => context.json(contextJson(context.get('scope'), await engine.getContext(storedContextId(context)))));
 
