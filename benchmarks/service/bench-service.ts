@@ -4,7 +4,7 @@
  * the Hono app on Node's HTTP server, and an API key. Only the model (the local scripted upstream) and the data folder (a temp
  * dir) are the benchmark's own.
  */
-import { createEngine } from '@sleeptime/core';
+import { createEngine, errorMessage } from '@sleeptime/core';
 import { startSleepJobProcessing, type SleepJobProcessing } from '@sleeptime/service';
 import { defaultQuietPeriodMs } from '@sleeptime/service';
 import { createModel } from '@sleeptime/core';
@@ -57,7 +57,7 @@ export async function startBenchService(options: BenchServiceOptions): Promise<B
       engine,
       queue: 'embedded',
       workers: 1,
-      onError: (error) => process.stderr.write(`job worker: ${error instanceof Error ? error.message : String(error)}\n`),
+      onError: (error) => process.stderr.write(`job worker: ${errorMessage(error)}\n`),
     });
     jobs = startedJobs;
     const app = createServerApp({

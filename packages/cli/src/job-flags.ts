@@ -3,7 +3,7 @@
  * many this process runs, and their leases; plus the wait for a stop signal both commands share.
  */
 import type { Command } from 'commander';
-import { userError } from '@sleeptime/core';
+import { userError, errorMessage } from '@sleeptime/core';
 import type { JobOutcome, JobQueueKind, SleepJobProcessing } from '@sleeptime/service';
 import { defaultJobTimeoutMs, defaultLeaseMs } from '@sleeptime/service/defaults';
 import { integerFlag } from './global-options.js';
@@ -46,7 +46,7 @@ export async function startJobsOnRuntime(
     ...(runtime.storeConfig.kind === 'postgres' ? { connectionString: runtime.storeConfig.url } : {}),
     ...settings,
     onJobSettled: (outcome) => log(describeJobOutcome(outcome)),
-    onError: (error) => log(`job worker: ${error instanceof Error ? error.message : String(error)}\n`),
+    onError: (error) => log(`job worker: ${errorMessage(error)}\n`),
   });
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { SleeptimeError, userError } from '@sleeptime/core';
+import { SleeptimeError, userError, errorMessage } from '@sleeptime/core';
 import { registerBenchCommands } from './bench-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
@@ -263,7 +263,7 @@ function reportError(output: CliOutput, error: unknown, json: boolean): number {
     if (process.env.SLEEPTIME_DEBUG && error.cause) output.stderr(`${String((error.cause as Error).stack ?? error.cause)}\n`);
     return exitCodes[error.category];
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (json) output.stderr(`${JSON.stringify({ error: { code: 'internal_error', category: 'system', message } })}\n`);
   else output.stderr(`sleeptime: unexpected error: ${message.split('\n')[0]} (set SLEEPTIME_DEBUG=1 for details)\n`);
   if (process.env.SLEEPTIME_DEBUG && error instanceof Error) output.stderr(`${error.stack}\n`);

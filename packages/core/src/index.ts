@@ -9,3 +9,4 @@ export * from './engine/index.js';
 export * from './models/index.js';
 export * from './store/index.js';
 export { writeFileAtomically } from './files/write-file-atomically.js';
+export { withoutUndefined } from './without-undefined.js';

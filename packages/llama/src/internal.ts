@@ -2,6 +2,6 @@
  * `@sleeptime/llama/internal`: the pieces under `createLlamaModel`, for sleeptime's own benchmark
  * suite and performance benchmarks. Not a stable API.
  */
-export { errorMessage, getLlamaRuntime } from './llama-runtime.js';
+export { getLlamaRuntime } from './llama-runtime.js';
 export { LlamaLanguageModel, type LlamaLanguageModelSettings, type PrefixCacheDetails, type PrefixSource } from './llama-language-model.js';
 export { PrefixStateCache, type PrefixStateCacheOptions } from './prefix-state-cache.js';

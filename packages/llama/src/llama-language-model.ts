@@ -49,9 +49,8 @@ import {
   type LlamaModel,
   type Token,
 } from 'node-llama-cpp';
-import { SleeptimeError, systemError, userError } from '@sleeptime/core';
+import { SleeptimeError, systemError, userError, errorMessage, withoutUndefined } from '@sleeptime/core';
 import { ANY_JSON_GRAMMAR_SCHEMA, jsonSchemaToGrammarSchema } from './json-schema-to-grammar-schema.js';
-import { errorMessage } from './llama-runtime.js';
 import { DEFAULT_LLAMA_CONTEXT_SIZE, llamaProviderOptionsSchema, REASONING_EFFORT_THOUGHT_TOKENS } from './llama-provider-options.js';
 import { prefixCacheProviderMetadata } from '@sleeptime/core';
 import type { PrefixWarmUp } from '@sleeptime/core';
@@ -352,7 +351,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       mode,
       warnings,
       maxOutputTokens: options.maxOutputTokens,
-      generationOptions: removeUndefined({
+      generationOptions: withoutUndefined({
         temperature: options.temperature,
         topP: options.topP,
         topK: options.topK,
@@ -600,10 +599,6 @@ function roundMilliseconds(milliseconds: number): number {
 
 function newToolCallId(): string {
   return `call_${randomUUID()}`;
-}
-
-function removeUndefined<T extends Record<string, unknown>>(record: T): T {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as T;
 }
 
 /** Turns generation callbacks into ordered V3 stream parts. */

@@ -1,6 +1,6 @@
 /** One node-llama-cpp runtime per process: loading the native binding twice wastes memory and time. */
 import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
-import { systemError } from '@sleeptime/core';
+import { errorMessage, systemError } from '@sleeptime/core';
 
 const KEPT_LOG_LINES = 20;
 const recentLogLines: string[] = [];
@@ -37,8 +37,4 @@ export function llamaLogMark(): number {
 /** The llama.cpp error lines logged since the mark (at most the last 20), oldest first. */
 export function llamaLogSince(mark: number): string[] {
   return recentLogLines.slice(Math.max(0, recentLogLines.length - (loggedLineCount - mark)));
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,11 +4,11 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { InsufficientMemoryError, resolveModelFile, type LlamaModel } from 'node-llama-cpp';
-import { SleeptimeError, systemError, upstreamError, userError } from '@sleeptime/core';
+import { SleeptimeError, systemError, upstreamError, userError, errorMessage } from '@sleeptime/core';
 import type { CreateLlamaModelOptions, LlamaModelHandle } from './index.js';
 import { LlamaLanguageModel } from './llama-language-model.js';
 import { PrefixStateCache } from './prefix-state-cache.js';
-import { errorMessage, getLlamaRuntime, llamaLogMark, llamaLogSince } from './llama-runtime.js';
+import { getLlamaRuntime, llamaLogMark, llamaLogSince } from './llama-runtime.js';
 
 const REMOTE_SOURCE = /^(hf:|huggingface:|https?:\/\/)/i;
 const GGUF_MAGIC = 'GGUF';

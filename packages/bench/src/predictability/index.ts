@@ -1,6 +1,7 @@
 /** Predictability of a query from its context: log p(query | context) under a scoring model. */
 export { DEFAULT_QUERY_SEPARATOR, predictabilityItemFromBenchItem, SMALLEST_PROBABILITY, type PredictabilityItem, type ScoringProgress } from './predictability-item.js';
-export { queryTokenLogProbabilities, scoreWithLlamaModel, tokenizeItem, type LlamaQueryScorerOptions, type TokenizedItem } from './llama-query-scorer.js';
+// The node-llama-cpp scorer is reached through scoreQueryLogProbability: its types need node-llama-cpp,
+// an optional dependency of this package.
 export {
   queryLogProbabilityFromEcho,
   scoreWithOpenAiCompatibleServer,

@@ -23,7 +23,7 @@
  * `max_tokens` is 1 because some servers reject 0; the generated token is ignored.
  */
 import { z } from 'zod';
-import { SleeptimeError, upstreamError, userError } from '@sleeptime/core';
+import { SleeptimeError, upstreamError, userError, errorMessage } from '@sleeptime/core';
 import { abortableSleep, backoffDelayMs, retryAfterMs } from '@sleeptime/core';
 import type { PredictabilityRow } from '../bench-types.js';
 import { DEFAULT_QUERY_SEPARATOR, type PredictabilityItem, type ScoringProgress } from './predictability-item.js';
@@ -180,7 +180,7 @@ async function requestCompletion(prompt: string, item: PredictabilityItem, optio
       if (SleeptimeError.isInstance(error)) throw error;
       retryable = upstreamError(
         timeout.aborted ? 'predictability_server_timeout' : 'predictability_server_unreachable',
-        `${url} failed for item ${item.itemId}: ${timeout.aborted ? 'timed out' : error instanceof Error ? error.message : String(error)}`,
+        `${url} failed for item ${item.itemId}: ${timeout.aborted ? 'timed out' : errorMessage(error)}`,
         { cause: error, details: { itemId: item.itemId } },
       );
     }

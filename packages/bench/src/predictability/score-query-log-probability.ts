@@ -6,9 +6,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
-import { SleeptimeError, systemError, userError } from '@sleeptime/core';
-import { parseModelSpec } from '@sleeptime/core';
-import { errorMessage, getLlamaRuntime } from '@sleeptime/llama/internal';
+import { SleeptimeError, errorMessage, loadLlamaPackage, parseModelSpec, systemError, userError } from '@sleeptime/core';
+import type * as LlamaInternals from '@sleeptime/llama/internal';
 import type { PredictabilityRow } from '../bench-types.js';
 import { scoreWithLlamaModel } from './llama-query-scorer.js';
 import { scoreWithOpenAiCompatibleServer, type OpenAiCompatibleQueryScorerOptions } from './openai-compatible-query-scorer.js';
@@ -44,6 +43,8 @@ export async function scoreQueryLogProbability(
   const modelPath = resolvePath(scorer.modelPath);
   const stats = await stat(modelPath).catch(() => undefined);
   if (stats === undefined || !stats.isFile()) throw userError('model_file_not_found', `No model file at ${modelPath}.`, { path: modelPath });
+  // @sleeptime/llama is optional: loaded only to score with a local model.
+  const { getLlamaRuntime } = await loadLlamaPackage<typeof LlamaInternals>('@sleeptime/llama/internal', 'Scoring with a llama: model runs it in-process');
   const llama = await getLlamaRuntime();
   const model = await llama.loadModel({ modelPath }).catch((error: unknown) => {
     throw userError('invalid_model_file', `${modelPath} is not a usable GGUF model file: ${errorMessage(error)}`, { path: modelPath });

@@ -18,7 +18,7 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { AISDKError } from '@ai-sdk/provider';
 import { generateText } from 'ai';
-import { SleeptimeError, systemError, userError } from '@sleeptime/core';
+import { SleeptimeError, systemError, userError, errorMessage } from '@sleeptime/core';
 import { defaultVerbosity } from '@sleeptime/core';
 import { buildAskPrompt, type Verbosity } from '@sleeptime/core';
 import type { CallSettings, SleeptimeModel } from '@sleeptime/core';
@@ -101,10 +101,6 @@ class CellMeter {
     this.usage = addUsage(this.usage, event.usage);
     this.latencyMs += event.durationMs;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Rows record only the budget knobs that were set. */
@@ -312,8 +308,8 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
       return { code: error.code, message: error.message };
     }
     // The AI SDK's own errors are about what the model sent back (no output, unparsable reply...).
-    if (AISDKError.isInstance(error)) return { code: 'model_call_failed', message: describe(error) };
-    throw systemError('bench_failed', `The benchmark failed: ${describe(error)}`, error);
+    if (AISDKError.isInstance(error)) return { code: 'model_call_failed', message: errorMessage(error) };
+    throw systemError('bench_failed', `The benchmark failed: ${errorMessage(error)}`, error);
   };
 
   const runCell = async (cell: BenchCell): Promise<BenchResultRow> => {
@@ -427,7 +423,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
   if (fatal !== undefined) {
     const { error } = fatal;
     if (SleeptimeError.isInstance(error)) throw error;
-    throw systemError('bench_failed', `The benchmark failed: ${describe(error)}`, error);
+    throw systemError('bench_failed', `The benchmark failed: ${errorMessage(error)}`, error);
   }
   if (options.signal?.aborted === true) {
     throw new SleeptimeError({

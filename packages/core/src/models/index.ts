@@ -23,6 +23,7 @@ export { addUsage, sumUsage, usageFromReport, zeroUsage } from './usage.js';
 export {
   DEFAULT_LLAMA_MODEL,
   LLAMA_PACKAGE,
+  loadLlamaPackage,
   loadLlamaProvider,
   type CreateLlamaModelOptions,
   type DownloadProgress,

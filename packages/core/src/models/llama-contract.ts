@@ -65,19 +65,24 @@ export interface LlamaProvider {
 export const LLAMA_PACKAGE = '@sleeptime/llama';
 
 /** Loads `@sleeptime/llama`, or says in one line how to install it. */
-export async function loadLlamaProvider(): Promise<LlamaProvider> {
-  // A specifier in a variable: neither the type checker nor a bundler follows it into the package.
-  const specifier: string = LLAMA_PACKAGE;
+export function loadLlamaProvider(): Promise<LlamaProvider> {
+  return loadLlamaPackage<LlamaProvider>(LLAMA_PACKAGE, 'llama: models run in-process');
+}
+
+/**
+ * Loads `@sleeptime/llama` or one of its entries (`specifier`), an optional dependency of the
+ * packages that can run embedded models; when it is not installed, a `llama_not_installed` user
+ * error says that `purpose` needs it and how to install it.
+ */
+export async function loadLlamaPackage<Module>(specifier: string, purpose: string): Promise<Module> {
   try {
-    return (await import(specifier)) as LlamaProvider;
+    return (await import(specifier)) as Module;
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${LLAMA_PACKAGE}'`)) {
-      throw userError(
-        'llama_not_installed',
-        `llama: models run in-process through the ${LLAMA_PACKAGE} package, which is not installed: npm install ${LLAMA_PACKAGE}`,
-        { package: LLAMA_PACKAGE },
-      );
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${LLAMA_PACKAGE}`)) {
+      throw userError('llama_not_installed', `${purpose} through the ${LLAMA_PACKAGE} package, which is not installed: npm install ${LLAMA_PACKAGE}`, {
+        package: LLAMA_PACKAGE,
+      });
     }
     throw error;
   }

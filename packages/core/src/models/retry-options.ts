@@ -1,6 +1,7 @@
 /** The retry policy's settings (the policy itself is described in retry.ts), in a module that loads nothing heavy. */
 import { z } from 'zod';
 import { userError, type SleeptimeError } from '../errors.js';
+import { withoutUndefined } from '../without-undefined.js';
 import { abortableSleep } from './attempt-scope.js';
 
 export interface RetryEvent {
@@ -48,8 +49,7 @@ const retryNumbersSchema = z.object({
 });
 
 export function resolveRetryOptions(options: Partial<RetryOptions> = {}): RetryOptions {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const merged: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...defined };
+  const merged: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...withoutUndefined(options) };
   const parsed = retryNumbersSchema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');

@@ -1,4 +1,4 @@
-import { SleeptimeError, systemError, userError } from '../errors.js';
+import { SleeptimeError, systemError, userError, errorMessage } from '../errors.js';
 
 /** Error codes the store raises besides `context_not_found` (user) and the run state errors. */
 export type StoreErrorCode = 'store_unavailable' | 'store_busy' | 'store_failed' | 'store_migration_failed';
@@ -15,7 +15,7 @@ function driverCode(error: unknown): string {
 
 /** Driver messages can span lines (PostgreSQL adds DETAIL/HINT); users get one line. */
 export function oneLineMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
 }
 

@@ -18,7 +18,7 @@
 import { hostname } from 'node:os';
 import { Logger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
 import { z } from 'zod';
-import { SleeptimeError, systemError, userError } from '@sleeptime/core';
+import { SleeptimeError, systemError, userError, errorMessage } from '@sleeptime/core';
 import type { JobRecord } from '@sleeptime/core';
 import { createJobRunner, type JobOutcome, type JobRunnerOptions } from './job-runner.js';
 
@@ -52,7 +52,7 @@ export async function createGraphileDispatcher(options: GraphileQueueOptions): P
     utils = await makeWorkerUtils({ connectionString: options.connectionString, logger: graphileLogger(options.onError) });
     await utils.migrate();
   } catch (error) {
-    throw systemError('queue_unavailable', `Could not set up Graphile Worker on the PostgreSQL store: ${error instanceof Error ? error.message : String(error)}`, error);
+    throw systemError('queue_unavailable', `Could not set up Graphile Worker on the PostgreSQL store: ${errorMessage(error)}`, error);
   }
   let closed: Promise<void> | undefined;
   return {
@@ -198,7 +198,7 @@ export async function startGraphileSleepWorker(options: GraphileSleepWorkerOptio
     await dispatcher.close();
     throw SleeptimeError.isInstance(error)
       ? error
-      : systemError('queue_unavailable', `Could not start Graphile Worker: ${error instanceof Error ? error.message : String(error)}`, error);
+      : systemError('queue_unavailable', `Could not start Graphile Worker: ${errorMessage(error)}`, error);
   }
 
   let stopped: Promise<void> | undefined;

@@ -4,7 +4,7 @@
  * default: deliveries to any number of `sleeptime worker` processes). `sleeptime serve` and
  * `sleeptime worker` both start one; a server with no workers of its own only enqueues and delivers.
  */
-import { systemError, userError } from '@sleeptime/core';
+import { systemError, userError, errorMessage } from '@sleeptime/core';
 import type { Engine } from '@sleeptime/core';
 import type { JobRecord, Store } from '@sleeptime/core';
 import type { GraphileSleepWorker, SleepJobDispatcher } from './graphile-queue.js';
@@ -88,7 +88,7 @@ export async function startSleepJobProcessing(options: SleepJobProcessingOptions
   const failure = new Promise<never>((_, reject) => {
     worker?.finished.then(
       () => undefined,
-      (error: unknown) => reject(systemError('queue_failed', `Graphile Worker stopped: ${error instanceof Error ? error.message : String(error)}`, error)),
+      (error: unknown) => reject(systemError('queue_failed', `Graphile Worker stopped: ${errorMessage(error)}`, error)),
     );
   });
   // Observed here so an unwatched failure is not an unhandled rejection.
