@@ -272,7 +272,7 @@ function renderSection(results: CaseResult[], facts: RunFacts): string {
       `The validation error (\`sleeptime ${facts.validationArgs.slice(0, 5).join(' ')}\`) must exit 1; the benchmark checks after every run that its \`--data-dir\` was never created, so the store was not opened. ` +
       (facts.sources
         ? 'The "before bundling" rows run the same CLI from its TypeScript sources through tsx (`node --conditions=@sleeptime/source benchmarks/cli/run-cli-from-sources.mjs`, which registers tsx and imports packages/cli/src/main.ts), ' +
-          'as bin/sleeptime.js did before the packages were split and the CLI bundled; tsx\'s compile cache is warm after the warm-up rounds. '
+          'as bin/sleeptime.js did before the packages were split and the CLI bundled; it loads today\'s sources (so it has the same lazy loading as the bundle) and tsx\'s compile cache is warm after the warm-up rounds. '
         : '') +
       `The whole run took ${facts.totalSeconds.toFixed(0)} s.`,
     '',
