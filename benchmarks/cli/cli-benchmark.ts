@@ -190,34 +190,37 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0] ?? 0;
   const started = performance.now();
   let runNumber = 0;
-  for (let round = 0; round < options.warmup + options.rounds; round++) {
-    const measured = round >= options.warmup;
-    // Rotate the order every round, so no command always runs first or right after another.
-    const order = cases.map((_, index) => cases[(index + round) % cases.length]!);
-    const roundTimes = new Map<string, number>();
-    for (const testCase of order) {
-      const run = await timeRun(testCase.args(runNumber++), env);
-      if (run.exitCode !== testCase.expectedExitCode) {
-        throw new Error(`${testCase.label} exited with ${run.exitCode}, expected ${testCase.expectedExitCode}\n${run.stdout}\n${run.stderr}`);
+  try {
+    for (let round = 0; round < options.warmup + options.rounds; round++) {
+      const measured = round >= options.warmup;
+      // Rotate the order every round, so no command always runs first or right after another.
+      const order = cases.map((_, index) => cases[(index + round) % cases.length]!);
+      const roundTimes = new Map<string, number>();
+      for (const testCase of order) {
+        const run = await timeRun(testCase.args(runNumber++), env);
+        if (run.exitCode !== testCase.expectedExitCode) {
+          throw new Error(`${testCase.label} exited with ${run.exitCode}, expected ${testCase.expectedExitCode}\n${run.stdout}\n${run.stderr}`);
+        }
+        testCase.check?.(run);
+        roundTimes.set(testCase.key, run.ms);
       }
-      testCase.check?.(run);
-      roundTimes.set(testCase.key, run.ms);
-    }
-    const bare = roundTimes.get('bare')!;
-    if (measured) {
-      for (const testCase of cases) {
-        const result = results.get(testCase.key)!;
-        const ms = roundTimes.get(testCase.key)!;
-        result.samples.push(ms);
-        result.pairedDifferences.push(ms - bare);
+      const bare = roundTimes.get('bare')!;
+      if (measured) {
+        for (const testCase of cases) {
+          const result = results.get(testCase.key)!;
+          const ms = roundTimes.get(testCase.key)!;
+          result.samples.push(ms);
+          result.pairedDifferences.push(ms - bare);
+        }
       }
+      const summary = cases.map((testCase) => `${testCase.key} ${Math.round(roundTimes.get(testCase.key)!)}`).join(', ');
+      console.error(`${measured ? 'round' : 'warm-up'} ${measured ? round - options.warmup + 1 : round + 1}: ${summary} (ms)`);
     }
-    const summary = cases.map((testCase) => `${testCase.key} ${Math.round(roundTimes.get(testCase.key)!)}`).join(', ');
-    console.error(`${measured ? 'round' : 'warm-up'} ${measured ? round - options.warmup + 1 : round + 1}: ${summary} (ms)`);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
   }
   const totalSeconds = (performance.now() - started) / 1000;
   const loadAfter = loadavg()[0] ?? 0;
-  await rm(workDir, { recursive: true, force: true });
 
   const flags = process.argv.slice(2).filter((flag) => flag !== '--no-write');
   const command = `npm run bench:cli${flags.length === 0 ? '' : ` -- ${flags.join(' ')}`}`;
