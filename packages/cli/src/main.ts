@@ -64,7 +64,7 @@ function parseMetadata(value: string | undefined): Record<string, unknown> | und
   return parseFlag(z.record(z.string(), z.unknown()), parsed, '--metadata', 'a JSON object');
 }
 
-export function buildProgram(output: CliOutput): Command {
+function buildProgram(output: CliOutput): Command {
   const program = new Command();
   program
     .name('sleeptime')

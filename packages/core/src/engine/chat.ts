@@ -3,19 +3,65 @@
  * context goes in a system message before the caller's messages (where a cache breakpoint goes);
  * the rest is the caller's, tools included, and goes through the one test-time path.
  */
-import type { ModelMessage } from 'ai';
+import { jsonSchema, tool, type JSONSchema7, type ModelMessage, type ToolChoice, type ToolSet } from 'ai';
 import { withoutUndefined } from '../without-undefined.js';
 import type { EngineDeps } from './engine-deps.js';
 import { learnedContextSystemMessage } from './prompts.js';
-import type { ChatRequest, ChatResult } from './engine-types.js';
+import type { ChatMessage, ChatRequest, ChatResult, ChatTool, ChatToolChoice } from './engine-types.js';
 import { prepareTestTimeCall, type PreparedTestTimeCall, type TestTimeAnswer } from './test-time-call.js';
 
 /** The text of the last user message: what a chat's run records as its question. */
-export function lastUserText(messages: readonly ModelMessage[]): string {
-  const last = [...messages].reverse().find((message) => message.role === 'user');
-  if (last === undefined) return '';
-  if (typeof last.content === 'string') return last.content;
-  return last.content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
+export function lastUserText(messages: readonly ChatMessage[]): string {
+  return [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+}
+
+/** The conversation in the AI SDK's terms: tool calls and results become parts. */
+function toModelMessages(messages: readonly ChatMessage[]): ModelMessage[] {
+  return messages.map((message): ModelMessage => {
+    switch (message.role) {
+      case 'tool':
+        return {
+          role: 'tool',
+          content: [{ type: 'tool-result', toolCallId: message.toolCallId, toolName: message.toolName, output: { type: 'text', value: message.content } }],
+        };
+      case 'assistant': {
+        const calls = message.toolCalls ?? [];
+        if (calls.length === 0) return { role: 'assistant', content: message.content };
+        return {
+          role: 'assistant',
+          content: [
+            ...(message.content === '' ? [] : [{ type: 'text' as const, text: message.content }]),
+            ...calls.map((call) => ({ type: 'tool-call' as const, toolCallId: call.id, toolName: call.name, input: call.input })),
+          ],
+        };
+      }
+      default:
+        return { role: message.role, content: message.content };
+    }
+  });
+}
+
+/**
+ * The tools without `execute`: a call ends the (single) step and goes back to the caller.
+ * Parameters are the caller's JSON Schema, unvalidated (the caller checks the arguments it gets).
+ */
+function toToolSet(tools: readonly ChatTool[]): ToolSet {
+  // fromEntries defines own properties, so a tool named like an Object.prototype member stays a tool.
+  return Object.fromEntries(
+    tools.map((definition) => [
+      definition.name,
+      tool({
+        ...(definition.description === undefined ? {} : { description: definition.description }),
+        inputSchema: jsonSchema(definition.parameters as JSONSchema7),
+        ...(definition.strict === undefined ? {} : { strict: definition.strict }),
+      }),
+    ]),
+  );
+}
+
+function toToolChoice(choice: ChatToolChoice | undefined): ToolChoice<ToolSet> | undefined {
+  if (choice === undefined || typeof choice === 'string') return choice;
+  return { type: 'tool', toolName: choice.toolName };
 }
 
 export interface PreparedChat {
@@ -34,10 +80,10 @@ export async function prepareChat(deps: EngineDeps, contextId: string, request: 
     useLearned: request.useLearned ?? true,
     prompt: ({ learned }) => ({
       ...(learned === undefined ? {} : { system: learnedContextSystemMessage(learned.text) }),
-      messages: request.messages,
+      messages: toModelMessages(request.messages),
     }),
-    tools: request.tools,
-    toolChoice: request.toolChoice,
+    tools: request.tools === undefined || request.tools.length === 0 ? undefined : toToolSet(request.tools),
+    toolChoice: toToolChoice(request.toolChoice),
     parallelToolCalls: request.parallelToolCalls,
     temperature: request.temperature,
     topP: request.topP,

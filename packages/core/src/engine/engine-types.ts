@@ -3,7 +3,6 @@
  * engine is the one way into contexts, learned contexts and runs; the HTTP API, the proxy, the job
  * runner and the CLI only translate to and from it.
  */
-import type { ModelMessage, ToolChoice, ToolSet } from 'ai';
 import type { ReasoningEffort, SleeptimeModel } from '../models/types.js';
 import type { Usage } from '../models/usage.js';
 import type {
@@ -144,16 +143,41 @@ export interface ChatResult extends TestTimeOutcome {
   finishReason: string;
 }
 
+/** A tool call of an earlier assistant message, with its parsed arguments. */
+export interface ChatMessageToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+/** A message of a conversation, in the engine's own terms (a proxy converts its wire format to these). */
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ChatMessageToolCall[] | undefined }
+  /** The result of an earlier tool call, which the caller ran. */
+  | { role: 'tool'; toolCallId: string; toolName: string; content: string };
+
+/** A function the model may call; the engine never runs it: the call comes back in the result. */
+export interface ChatTool {
+  name: string;
+  description?: string | undefined;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+  strict?: boolean | undefined;
+}
+
+export type ChatToolChoice = 'auto' | 'none' | 'required' | { toolName: string };
+
 /**
  * A conversation about a context, as an OpenAI-compatible proxy receives it: the engine puts the
  * learned context before the caller's messages and makes one model call (tools are not run).
  */
 export interface ChatRequest {
-  /** The conversation in AI SDK form, the caller's own system messages included. */
-  messages: ModelMessage[];
-  /** Function tools without `execute`: the model's calls come back in the result. */
-  tools?: ToolSet | undefined;
-  toolChoice?: ToolChoice<ToolSet> | undefined;
+  /** The conversation, the caller's own system messages included. */
+  messages: ChatMessage[];
+  tools?: ChatTool[] | undefined;
+  toolChoice?: ChatToolChoice | undefined;
   parallelToolCalls?: boolean | undefined;
   maxOutputTokens?: number | undefined;
   effort?: ReasoningEffort | undefined;

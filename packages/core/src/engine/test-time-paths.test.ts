@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider';
-import { jsonSchema, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prefixCacheProviderMetadata } from '../models/prefix-cache-report.js';
@@ -224,7 +223,7 @@ describe('a cancelled or failed test-time call is never a success', () => {
 });
 
 describe('chat', () => {
-  const tools = { lookup: tool({ description: 'Looks a word up', inputSchema: jsonSchema({ type: 'object', properties: { word: { type: 'string' } } }) }) };
+  const tools = [{ name: 'lookup', description: 'Looks a word up', parameters: { type: 'object', properties: { word: { type: 'string' } } } }];
 
   it('puts the learned context before the caller\'s messages and returns tool calls without running them', async () => {
     const { model, generateCalls } = modelWith(withSleep(toolCallsReply([{ toolName: 'lookup', input: { word: 'apple' } }], { input: 40, output: 9 })));

@@ -1,10 +1,10 @@
 /**
- * OpenAI chat messages to AI SDK model messages. Tool calls of assistant messages become
- * `tool-call` parts, and each `tool` message a `tool-result` named after the earlier call it
- * answers. As OpenAI requires, the calls of an assistant message must all be answered by the `tool`
- * messages that follow it, before any other message (the AI SDK refuses the prompt otherwise).
+ * OpenAI chat messages to the engine's chat messages. Tool calls of assistant messages keep their
+ * parsed arguments, and each `tool` message is named after the earlier call it answers. As OpenAI
+ * requires, the calls of an assistant message must all be answered by the `tool` messages that
+ * follow it, before any other message (models refuse the conversation otherwise).
  */
-import type { AssistantContent, ModelMessage } from 'ai';
+import type { ChatMessage as EngineChatMessage } from '@sleeptime/core';
 import { ApiError } from '../api-errors.js';
 import type { ChatCompletionBody } from '../api-schemas.js';
 
@@ -25,7 +25,7 @@ function toolCallInput(argumentsText: string, where: string): unknown {
   }
 }
 
-export function toModelMessages(messages: ChatCompletionBody['messages']): ModelMessage[] {
+export function toChatMessages(messages: ChatCompletionBody['messages']): EngineChatMessage[] {
   const toolNames = new Map<string, string>();
   const unanswered = new Set<string>();
   const checkAnswered = (before: string) => {
@@ -36,7 +36,7 @@ export function toModelMessages(messages: ChatCompletionBody['messages']): Model
       `The tool calls ${[...unanswered].map((id) => `"${id}"`).join(', ')} have no tool message answering them ${before}`,
     );
   };
-  const converted = messages.map((message: ChatMessage, index): ModelMessage => {
+  const converted = messages.map((message: ChatMessage, index): EngineChatMessage => {
     const text = messageText(message.content);
     if (message.role === 'tool') {
       const toolName = toolNames.get(message.tool_call_id);
@@ -46,24 +46,16 @@ export function toModelMessages(messages: ChatCompletionBody['messages']): Model
         });
       }
       unanswered.delete(message.tool_call_id);
-      return { role: 'tool', content: [{ type: 'tool-result', toolCallId: message.tool_call_id, toolName, output: { type: 'text', value: text } }] };
+      return { role: 'tool', toolCallId: message.tool_call_id, toolName, content: text };
     }
     checkAnswered(`before messages.${index}`);
     if (message.role === 'assistant') {
-      const toolCalls = message.tool_calls ?? [];
-      if (toolCalls.length === 0) return { role: 'assistant', content: text };
-      const content: Exclude<AssistantContent, string> = text === '' ? [] : [{ type: 'text', text }];
-      toolCalls.forEach((call, callIndex) => {
+      const toolCalls = (message.tool_calls ?? []).map((call, callIndex) => {
         toolNames.set(call.id, call.function.name);
         unanswered.add(call.id);
-        content.push({
-          type: 'tool-call',
-          toolCallId: call.id,
-          toolName: call.function.name,
-          input: toolCallInput(call.function.arguments, `messages.${index}.tool_calls.${callIndex}`),
-        });
+        return { id: call.id, name: call.function.name, input: toolCallInput(call.function.arguments, `messages.${index}.tool_calls.${callIndex}`) };
       });
-      return { role: 'assistant', content };
+      return toolCalls.length === 0 ? { role: 'assistant', content: text } : { role: 'assistant', content: text, toolCalls };
     }
     if (message.role === 'user') return { role: 'user', content: text };
     // OpenAI's `developer` role is its newer name for system instructions.

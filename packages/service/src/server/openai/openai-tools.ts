@@ -1,13 +1,13 @@
 /**
- * The request's function tools for the AI SDK, without `execute`: the model's calls end the
- * (single) step and go back to the caller. Parameters are passed as the caller's JSON Schema,
- * unvalidated (the caller checks the arguments it receives, as with OpenAI).
+ * The request's function tools and tool choice for the engine's chat, checked as OpenAI checks them
+ * (unique names, a tool choice that names one of the tools). Parameters are passed as the caller's
+ * JSON Schema, unvalidated (the caller checks the arguments it receives, as with OpenAI).
  */
-import { jsonSchema, tool, type JSONSchema7, type ToolChoice, type ToolSet } from 'ai';
+import type { ChatTool, ChatToolChoice } from '@sleeptime/core';
 import { ApiError } from '../api-errors.js';
 import type { ChatCompletionBody } from '../api-schemas.js';
 
-export function toToolSettings(body: Pick<ChatCompletionBody, 'tools' | 'tool_choice'>): { tools?: ToolSet; toolChoice?: ToolChoice<ToolSet> } {
+export function toToolSettings(body: Pick<ChatCompletionBody, 'tools' | 'tool_choice'>): { tools?: ChatTool[]; toolChoice?: ChatToolChoice } {
   const definitions = body.tools ?? [];
   const names = new Set<string>();
   for (const [index, definition] of definitions.entries()) {
@@ -26,17 +26,12 @@ export function toToolSettings(body: Pick<ChatCompletionBody, 'tools' | 'tool_ch
     throw new ApiError(400, 'invalid_tool_choice', 'tool_choice "required" needs at least one tool in tools', { field: 'tool_choice' });
   }
   if (definitions.length === 0) return {};
-  // fromEntries defines own properties, so a tool named like an Object.prototype member stays a tool.
-  const tools: ToolSet = Object.fromEntries(
-    definitions.map(({ function: definition }) => [
-      definition.name,
-      tool({
-        ...(definition.description === undefined ? {} : { description: definition.description }),
-        inputSchema: jsonSchema((definition.parameters ?? { type: 'object', properties: {} }) as JSONSchema7),
-        ...(definition.strict === undefined || definition.strict === null ? {} : { strict: definition.strict }),
-      }),
-    ]),
-  );
-  const toolChoice: ToolChoice<ToolSet> | undefined = choice === undefined ? undefined : typeof choice === 'string' ? choice : { type: 'tool', toolName: choice.function.name };
+  const tools = definitions.map(({ function: definition }): ChatTool => ({
+    name: definition.name,
+    ...(definition.description === undefined ? {} : { description: definition.description }),
+    parameters: definition.parameters ?? { type: 'object', properties: {} },
+    ...(definition.strict === undefined || definition.strict === null ? {} : { strict: definition.strict }),
+  }));
+  const toolChoice: ChatToolChoice | undefined = choice === undefined ? undefined : typeof choice === 'string' ? choice : { toolName: choice.function.name };
   return { tools, ...(toolChoice === undefined ? {} : { toolChoice }) };
 }

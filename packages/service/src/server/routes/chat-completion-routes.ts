@@ -17,7 +17,7 @@ import { applyStaleAskPolicy, parseStaleAskPolicy } from '../../jobs/stale-ask.j
 import { ApiError } from '../api-errors.js';
 import { chatCompletionBody, contextIdParameter, staleAskPolicyText } from '../api-schemas.js';
 import type { AuthenticatedEnvironment } from '../middleware/api-key-auth.js';
-import { toModelMessages } from '../openai/openai-messages.js';
+import { toChatMessages } from '../openai/openai-messages.js';
 import { chatCompletion, chatCompletionChunk, openAiFinishReason, usageChunk, type CompletionIdentity } from '../openai/openai-responses.js';
 import { toToolSettings } from '../openai/openai-tools.js';
 import { readJsonBody, validate } from '../request-validation.js';
@@ -50,7 +50,7 @@ export function chatCompletionRoutes({ engine, jobs, staleAsk, now }: RouteDepen
     }
     if (!contextIdParameter.safeParse(contextName).success) throw new ApiError(400, 'invalid_context_id', `Invalid context id "${contextName}"`);
     // Checked before anything is read or counted: a malformed conversation or tool list is a 400.
-    const messages = toModelMessages(body.messages);
+    const messages = toChatMessages(body.messages);
     const toolSettings = toToolSettings(body);
     const policyHeader = context.req.header(stalePolicyHeader);
     const policyText = policyHeader === undefined ? body.sleeptime_stale_policy : validate(staleAskPolicyText, policyHeader, `headers.${stalePolicyHeader}`);
