@@ -1,5 +1,6 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { createKyselyStore } from './kysely-store.js';
@@ -73,12 +74,30 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
   });
 }
 
+/**
+ * Switching a new file to WAL needs a moment alone with it, and SQLite answers SQLITE_BUSY at once
+ * (its busy timeout does not apply) while another process is opening the same new file: retried
+ * until the busy timeout has passed.
+ */
+async function switchToWal(database: BetterSqlite3.Database): Promise<void> {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      database.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      await sleep(10 + Math.random() * 40);
+    }
+  }
+}
+
 async function openDatabase(path: string, location: StoreLocation): Promise<Kysely<Database>> {
   let database: BetterSqlite3.Database | undefined;
   try {
     database = new BetterSqlite3(path, { timeout: busyTimeoutMs });
     // WAL lets readers work while a writer commits; NORMAL sync is durable enough with WAL.
-    database.pragma('journal_mode = WAL');
+    await switchToWal(database);
     database.pragma('synchronous = NORMAL');
     database.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // Off by default in SQLite; the cascades from contexts depend on it.
