@@ -14,7 +14,7 @@ for (const entry of readdirSync(outdir, { withFileTypes: true })) {
   if (entry.name !== 'types' && !entry.name.endsWith('.tsbuildinfo')) rmSync(`${outdir}/${entry.name}`, { recursive: true, force: true });
 }
 
-export const externalPackages = ['@sleeptime/llama', 'better-sqlite3', 'graphile-worker', 'node-llama-cpp', 'pg', 'vega', 'vega-lite'];
+const externalPackages = ['@sleeptime/llama', 'better-sqlite3', 'graphile-worker', 'node-llama-cpp', 'pg', 'vega', 'vega-lite'];
 
 const result = await build({
   entryPoints: { main: `${cliDir}src/main.ts` },

@@ -14,10 +14,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchmarksSection } from '../shared/benchmarks-section.js';
 import { parseArgs } from 'node:util';
 import { median, percentile } from '../shared/latency-statistics.js';
 
@@ -226,7 +227,7 @@ async function main(): Promise<void> {
   const command = `npm run bench:cli${flags.length === 0 ? '' : ` -- ${flags.join(' ')}`}`;
   const section = renderSection([...results.values()], { ...options, command, totalSeconds, loadBefore, loadAfter, validationArgs });
   console.log(section);
-  if (options.write) await writeBenchmarksSection(section);
+  if (options.write) console.error(`wrote ${await writeBenchmarksSection(SECTION_TITLE, section)}`);
 }
 
 interface RunFacts extends Options {
@@ -280,21 +281,6 @@ function renderSection(results: CaseResult[], facts: RunFacts): string {
       `The whole run took ${facts.totalSeconds.toFixed(0)} s.`,
     '',
   ].join('\n');
-}
-
-/** Replaces the section if BENCHMARKS.md has it, else appends it; the rest of the file is kept. */
-async function writeBenchmarksSection(section: string): Promise<void> {
-  const path = join(repoRoot, 'BENCHMARKS.md');
-  const existing = await readFile(path, 'utf8').catch(() => '# Benchmarks\n');
-  const start = existing.indexOf(SECTION_TITLE);
-  let updated: string;
-  if (start === -1) updated = `${existing.trimEnd()}\n\n${section}`;
-  else {
-    const next = existing.indexOf('\n## ', start + SECTION_TITLE.length);
-    updated = `${existing.slice(0, start)}${section}${next === -1 ? '' : existing.slice(next + 1)}`;
-  }
-  await writeFile(path, updated);
-  console.error(`wrote ${path}`);
 }
 
 await main();

@@ -8,7 +8,7 @@
  * Options: `--sizes 512,1024,2048,4096,8192` (target prefix tokens), `--repetitions 5`,
  * `--no-write` (print the table only, leave BENCHMARKS.md alone).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ import { getLlamaRuntime } from '@sleeptime/llama/internal';
 import { LlamaLanguageModel, type PrefixCacheDetails } from '@sleeptime/llama/internal';
 import { PrefixStateCache } from '@sleeptime/llama/internal';
 import { writeRandomLlamaGguf, type RandomLlamaGgufOptions } from '@sleeptime/llama/testing';
+import { writeBenchmarksSection } from '../shared/benchmarks-section.js';
 import { median } from '../shared/latency-statistics.js';
 
 const MODEL_SHAPE = {
@@ -205,7 +206,7 @@ async function main(): Promise<void> {
     const table = formatTable(results);
     const totalSeconds = (performance.now() - benchmarkStartedAt) / 1000;
     console.log(`\n${table}\n\ntotal ${totalSeconds.toFixed(0)} s`);
-    if (!values['no-write']) await writeBenchmarksSection(sectionText(table, results, { parameters, contextSize, repetitions, totalSeconds }));
+    if (!values['no-write']) console.log(`wrote ${await writeBenchmarksSection(SECTION_TITLE, sectionText(table, results, { parameters, contextSize, repetitions, totalSeconds }))}`);
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
@@ -258,21 +259,6 @@ function sectionText(
       'ratios moved by a few units between runs on this machine, which the medians damp but do not remove.',
     '',
   ].join('\n');
-}
-
-/** Replaces the section if BENCHMARKS.md has it, else appends it; the rest of the file is kept. */
-async function writeBenchmarksSection(section: string): Promise<void> {
-  const path = join(process.cwd(), 'BENCHMARKS.md');
-  const existing = await readFile(path, 'utf8').catch(() => '# Benchmarks\n');
-  const start = existing.indexOf(SECTION_TITLE);
-  let updated: string;
-  if (start === -1) updated = `${existing.trimEnd()}\n\n${section}`;
-  else {
-    const next = existing.indexOf('\n## ', start + SECTION_TITLE.length);
-    updated = `${existing.slice(0, start)}${section}${next === -1 ? '' : existing.slice(next + 1)}`;
-  }
-  await writeFile(path, updated);
-  console.log(`wrote ${path}`);
 }
 
 await main();

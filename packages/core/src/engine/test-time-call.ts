@@ -301,7 +301,7 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     } catch (error) {
       if (settled) throw error;
       settled = true;
-      throw await fail(signal.aborted && spec.signal?.aborted !== true ? abortedError(spec.what, error) : error);
+      throw await fail(error);
     } finally {
       if (!settled) {
         // The consumer stopped reading before the end: stop the model and record the cancellation.

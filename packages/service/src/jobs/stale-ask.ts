@@ -4,7 +4,7 @@
  * without it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Engine } from '@sleeptime/core';
+import { SleeptimeError, type Engine } from '@sleeptime/core';
 import type { SleepTriggers } from './sleep-triggers.js';
 
 export type StaleAskPolicy = { mode: 'serve-stale' } | { mode: 'wait'; waitMs: number } | { mode: 'without' };
@@ -34,7 +34,10 @@ export async function waitForFreshLearned(
 
 /** Whether the context has a learned context made from its current version (false when the context is gone). */
 export async function isFresh(engine: LearnedReader, contextId: string): Promise<boolean> {
-  const learned = await engine.learnedContext(contextId).catch(() => undefined);
+  const learned = await engine.learnedContext(contextId).catch((error: unknown) => {
+    if (SleeptimeError.isInstance(error) && error.code === 'context_not_found') return undefined;
+    throw error;
+  });
   return learned?.fresh === true;
 }
 

@@ -44,7 +44,7 @@ export function toErrorResponse(error: unknown, scope?: TenantScope): { status: 
   if (SleeptimeError.isInstance(error)) {
     const status: ContentfulStatusCode =
       error.category === 'upstream' ? 502 : error.category === 'system' ? 500 : error.code.endsWith('_not_found') ? 404 : 400;
-    const message = scope === undefined ? error.message : error.message.split(scope.prefix).join('');
+    const message = scope === undefined ? error.message : scope.wireMessage(error.message);
     return { status, body: errorBody(status, error.code, message) };
   }
   return { status: 500, body: errorBody(500, 'internal_error', 'An unexpected error occurred on the server') };

@@ -14,6 +14,8 @@ export interface TenantScope {
   /** The wire id of a stored id of this tenant. */
   wireId(storedId: string): string;
   owns(storedId: string): boolean;
+  /** A message naming stored ids (the engine's errors), with this tenant's prefix taken out. */
+  wireMessage(message: string): string;
 }
 
 export function tenantScope(tenant: TenantRecord): TenantScope {
@@ -24,5 +26,6 @@ export function tenantScope(tenant: TenantRecord): TenantScope {
     storedId: (contextId) => `${prefix}${contextId}`,
     wireId: (storedId) => storedId.slice(prefix.length),
     owns: (storedId) => storedId.startsWith(prefix),
+    wireMessage: (message) => message.split(prefix).join(''),
   };
 }

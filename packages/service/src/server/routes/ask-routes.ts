@@ -63,8 +63,7 @@ export function askRoutes({ engine, jobs, staleAsk }: RouteDependencies): Hono<A
       } catch (thrown) {
         // Headers are sent: the error travels as an event.
         const error = SleeptimeError.isInstance(thrown) ? thrown : systemError('ask_failed', errorMessage(thrown), thrown);
-        const message = error.message.split(context.get('scope').prefix).join('');
-        await sse.writeSSE({ event: 'error', data: JSON.stringify({ runId: asking.runId, code: error.code, message }) });
+        await sse.writeSSE({ event: 'error', data: JSON.stringify({ runId: asking.runId, code: error.code, message: context.get('scope').wireMessage(error.message) }) });
       }
     });
   });

@@ -112,7 +112,7 @@ export function chatCompletionRoutes({ engine, jobs, staleAsk, now }: RouteDepen
       } catch (thrown) {
         const failure = SleeptimeError.isInstance(thrown) ? thrown : upstreamError('chat_completion_failed', `The upstream model failed: ${errorMessage(thrown)}`, { cause: thrown });
         // Headers are sent: the error travels in the stream, as OpenAI does, and the openai client throws it.
-        await send({ error: { code: failure.code, message: failure.message.split(scope.prefix).join(''), type: 'server_error' } });
+        await send({ error: { code: failure.code, message: scope.wireMessage(failure.message), type: 'server_error' } });
       }
     });
   });
