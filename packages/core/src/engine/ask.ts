@@ -8,7 +8,6 @@ import { withoutUndefined } from '../without-undefined.js';
 import { defaultVerbosity } from './engine-defaults.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { AskOptions, AskResult } from './engine-types.js';
-import { extractFinalAnswer } from './final-answer.js';
 import { askBudgetSchema, parseOptions } from './option-schemas.js';
 import { buildAskPrompt, type Verbosity } from './prompts.js';
 import { prepareTestTimeCall, type PreparedTestTimeCall, type TestTimeAnswer } from './test-time-call.js';
@@ -66,9 +65,9 @@ export async function prepareAsk(
   });
   return {
     prepared,
-    toResult: ({ outcome, text }) => {
+    toResult: ({ outcome, text, final }) => {
       const { runId, contextId: id, ...rest } = outcome;
-      return { runId, contextId: id, question, answer: text, final: extractFinalAnswer(text), ...rest };
+      return { runId, contextId: id, question, answer: text, final, ...rest };
     },
   };
 }

@@ -59,6 +59,8 @@ export interface TestTimeAnswer {
   text: string;
   toolCalls: ChatToolCall[];
   finishReason: string;
+  /** The extracted final answer, as recorded on the run; null for a reply with tool calls. */
+  final: string | null;
 }
 
 /** A call whose run has started: generate or stream it once. */
@@ -172,14 +174,15 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
   });
 
   /** Completes the run with the answer; a store failure fails it instead. */
-  async function settle(answer: TestTimeAnswer): Promise<TestTimeAnswer> {
+  async function settle(unsettled: Omit<TestTimeAnswer, 'final'>): Promise<TestTimeAnswer> {
+    const answer = { ...unsettled, final: unsettled.toolCalls.length === 0 ? extractFinalAnswer(unsettled.text) : null };
     const { outcome: result } = answer;
     try {
       await storeCall('complete the run', () =>
         store.runs.complete(run.id, {
           usage: result.usage,
           answer: recordedAnswer(answer.text, answer.toolCalls),
-          final: answer.toolCalls.length === 0 ? extractFinalAnswer(answer.text) : null,
+          final: answer.final,
           ...(fresh === null ? {} : { fresh }),
           learnedContextId: result.learnedContextId,
           prefixCacheHit: result.prefixCacheHit,
@@ -205,7 +208,7 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     fresh,
     async generate() {
       const startedAt = now();
-      let answer: TestTimeAnswer;
+      let answer: Omit<TestTimeAnswer, 'final'>;
       try {
         const result = await generateText({ ...callOptions, abortSignal: spec.signal });
         answer = {
