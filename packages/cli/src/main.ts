@@ -5,6 +5,7 @@ import { SleeptimeError, userError, errorMessage } from '@sleeptime/core';
 import { registerBenchCommands } from './bench-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
+import { registerModelsCommands } from './models-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { runDemo } from './demo.js';
@@ -245,6 +246,7 @@ function buildProgram(output: CliOutput): Command {
   registerServeCommand(program, output);
   registerWorkerCommand(program, output);
   registerKeysCommands(program, output);
+  registerModelsCommands(program, output);
 
   program
     .command('demo')

@@ -5,3 +5,17 @@
 export { getLlamaRuntime } from './llama-runtime.js';
 export { LlamaLanguageModel, type LlamaLanguageModelSettings, type PrefixCacheDetails, type PrefixSource } from './llama-language-model.js';
 export { PrefixStateCache, type PrefixStateCacheOptions } from './prefix-state-cache.js';
+export {
+  listCachedModels,
+  llamaSourceOf,
+  locateModel,
+  modelFileSha256,
+  pullModel,
+  removeCachedModel,
+  type CachedModelFile,
+  type LocatedModel,
+  type PulledModel,
+  type PullModelOptions,
+  type RemovedModel,
+  type Sha256Mode,
+} from './model-cache.js';

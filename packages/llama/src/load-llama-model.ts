@@ -63,7 +63,7 @@ async function localModelPath(source: string): Promise<string> {
   return path;
 }
 
-async function downloadModel(options: CreateLlamaModelOptions): Promise<string> {
+export async function downloadModel(options: CreateLlamaModelOptions): Promise<string> {
   const { source, cacheDir } = options;
   const endpoints = options.huggingFaceEndpoint === undefined ? undefined : { huggingFace: options.huggingFaceEndpoint };
   // A model downloaded before loads offline: look in the cache without touching the network.
@@ -134,7 +134,7 @@ async function checkServerReachable(origin: string, signal: AbortSignal | undefi
   }
 }
 
-async function checkGgufMagic(path: string): Promise<void> {
+export async function checkGgufMagic(path: string): Promise<void> {
   const file = await open(path, 'r');
   try {
     const magic = Buffer.alloc(4);
