@@ -2,7 +2,7 @@
  * The contract between the benchmark's parts: datasets produce `BenchItem`s, the runner writes
  * `BenchResultRow`s (one JSON object a line), the analyses and the report read them.
  */
-import type { Usage } from '@sleeptime/core';
+import type { ModelProvenance, Usage } from '@sleeptime/core';
 
 /** How an answer is graded (SPEC section 3). */
 export type GraderKind = 'gsm' | 'aime';
@@ -70,6 +70,11 @@ export interface BenchResultRow {
   latencyMs: number;
   /** A row whose model call failed after retries: counted as wrong, reported separately. */
   error?: { code: string; message: string };
+  /**
+   * Where the model's answers come from (real weights, scripted, random weights), as the runner
+   * knew it when it wrote the row; absent in rows written before sleeptime recorded it.
+   */
+  provenance?: ModelProvenance;
   createdAt: string;
 }
 
@@ -81,4 +86,6 @@ export interface PredictabilityRow {
   /** Sum of the query tokens' log-probabilities (natural log). */
   logProbability: number;
   queryTokens: number;
+  /** Of the scoring model, as for BenchResultRow; absent in scores written before it was recorded. */
+  provenance?: ModelProvenance;
 }

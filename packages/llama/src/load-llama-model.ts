@@ -4,7 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { InsufficientMemoryError, resolveModelFile, type LlamaModel } from 'node-llama-cpp';
-import { SleeptimeError, systemError, upstreamError, userError, errorMessage } from '@sleeptime/core';
+import { SleeptimeError, provenanceFromGgufMetadata, systemError, upstreamError, userError, errorMessage } from '@sleeptime/core';
 import type { CreateLlamaModelOptions, LlamaModelHandle } from './index.js';
 import { LlamaLanguageModel } from './llama-language-model.js';
 import { PrefixStateCache } from './prefix-state-cache.js';
@@ -46,6 +46,8 @@ export async function loadLlamaModel(options: CreateLlamaModelOptions): Promise<
   return {
     languageModel,
     modelPath,
+    // The test GGUF writer marks its files; anything else is taken to hold real weights.
+    provenance: provenanceFromGgufMetadata(model.fileInfo.metadata),
     warmPrefix: (systemMessage, warmOptions) => languageModel.warmPrefix(systemMessage, warmOptions),
     close: () =>
       (closing ??= (async () => {

@@ -1,4 +1,5 @@
 /** Hand-made result rows for the analysis and report tests. */
+import type { ModelProvenance } from '@sleeptime/core';
 import type { BenchCondition, BenchResultRow, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
 
 export interface RowSketch {
@@ -17,6 +18,8 @@ export interface RowSketch {
   model?: string;
   reasoningTokens?: number;
   error?: { code: string; message: string };
+  /** As the runner records it; absent: a row written before provenance was recorded. */
+  provenance?: ModelProvenance | undefined;
 }
 
 /** A complete row from a sketch; only what the sketch says varies, the rest is fixed. */
@@ -45,6 +48,7 @@ export function makeRow(sketch: RowSketch): BenchResultRow {
     sleepUsage: hasSleep ? { inputTokens: 800, outputTokens: sketch.sleepTokens ?? 0, reasoningTokens: 0 } : null,
     latencyMs: 10,
     ...(sketch.error === undefined ? {} : { error: sketch.error }),
+    ...(sketch.provenance === undefined ? {} : { provenance: sketch.provenance }),
     createdAt: '2026-11-27T00:00:00.000Z',
   };
 }

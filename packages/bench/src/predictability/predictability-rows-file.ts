@@ -1,5 +1,6 @@
 /** Predictability scores as JSON Lines, one PredictabilityRow a line (what `writeReport` takes). */
 import { z } from 'zod';
+import { modelProvenanceSchema } from '@sleeptime/core';
 import { readJsonl, writeJsonl } from '../datasets/jsonl.js';
 import type { PredictabilityRow } from '../bench-types.js';
 
@@ -9,6 +10,7 @@ export const predictabilityRowSchema: z.ZodType<PredictabilityRow> = z.object({
   model: z.string(),
   logProbability: z.number().max(0),
   queryTokens: z.number().int().nonnegative(),
+  provenance: modelProvenanceSchema.optional(),
 });
 
 /** A missing file is `file_not_found`, a bad line `jsonl_malformed` naming the file and line. */

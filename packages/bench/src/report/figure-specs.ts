@@ -60,9 +60,26 @@ const CONFIG = {
   title: { fontSize: 15, subtitleFontSize: 12, anchor: 'start' as const, subtitleColor: '#555555', offset: 10 },
 };
 
-export function figureDefinitions(analysis: ExperimentAnalysis): FigureDefinition[] {
-  return [paretoFigure(analysis), sleepBudgetFigure(analysis), amortizedCostFigure(analysis), predictabilityFigure(analysis), passAtKFigure(analysis)];
+/**
+ * The five figures of one experiment. `provenanceLabelOf` gives a model's recorded provenance label
+ * ("real weights", "scripted", ...; see provenance.ts), which every figure shows beside the model.
+ */
+export function figureDefinitions(analysis: ExperimentAnalysis, provenanceLabelOf: (model: string) => string | undefined = () => undefined): FigureDefinition[] {
+  const named = (model: string) => {
+    const label = provenanceLabelOf(model);
+    return label === undefined ? model : `${model} (${label})`;
+  };
+  return [
+    paretoFigure(analysis, named),
+    sleepBudgetFigure(analysis, named),
+    amortizedCostFigure(analysis, named),
+    predictabilityFigure(analysis, named, provenanceLabelOf),
+    passAtKFigure(analysis, named),
+  ];
 }
+
+/** A model's name with its provenance label. */
+type NameModel = (model: string) => string;
 
 /** The five figures for an empty results file, each saying so. */
 export function emptyFigureDefinitions(): FigureDefinition[] {
@@ -88,7 +105,7 @@ function definition(id: FigureId, caption: string, spec: TopLevelSpec | null, no
   return { id, slug: FIGURE_SLUGS[id], title: FIGURE_TITLES[id], caption, spec, noDataNote: spec === null ? noDataNote : null };
 }
 
-function paretoFigure(analysis: ExperimentAnalysis): FigureDefinition {
+function paretoFigure(analysis: ExperimentAnalysis, named: NameModel): FigureDefinition {
   const { series, fronts } = analysis.accuracyVersusTokens;
   const caption =
     'One line per condition (sleep-time: one per sleep-time budget k), one point per test-time budget; x is the mean number of ' +
@@ -99,7 +116,7 @@ function paretoFigure(analysis: ExperimentAnalysis): FigureDefinition {
   const shownFronts = fronts.filter((front) => front.condition === 'test-time-only' || front.condition === 'sleep-time');
   const spec = tokenAccuracyChart({
     title: FIGURE_TITLES.a,
-    subtitle: `${analysis.dataset} · ${analysis.model}`,
+    subtitle: `${analysis.dataset} · ${named(analysis.model)}`,
     series,
     fronts: shownFronts.map((front) => ({ label: front.label, points: front.points })),
     labelPoints: (one) => one.condition === 'test-time-only' || one.condition === 'pass-at-k',
@@ -107,7 +124,7 @@ function paretoFigure(analysis: ExperimentAnalysis): FigureDefinition {
   return definition('a', caption, spec);
 }
 
-function passAtKFigure(analysis: ExperimentAnalysis): FigureDefinition {
+function passAtKFigure(analysis: ExperimentAnalysis, named: NameModel): FigureDefinition {
   const { passAtK, sleepTime, sleepTimeFront, testTimeOnly } = analysis.passAtK;
   const caption =
     'pass@k: k samples at the lowest test-time budget, right if any sample is (an oracle verifier), tokens summed over the samples. ' +
@@ -116,7 +133,7 @@ function passAtKFigure(analysis: ExperimentAnalysis): FigureDefinition {
   if (sleepTime.length === 0) return definition('e', caption, null, NO_DATA_NOTES.noSleepForPassAtK);
   const spec = tokenAccuracyChart({
     title: FIGURE_TITLES.e,
-    subtitle: `${analysis.dataset} · ${analysis.model}`,
+    subtitle: `${analysis.dataset} · ${named(analysis.model)}`,
     series: [...(testTimeOnly === null ? [] : [testTimeOnly]), ...sleepTime, ...passAtK],
     fronts: [{ label: 'sleep-time Pareto front', points: sleepTimeFront }],
     labelPoints: (one) => one.condition === 'pass-at-k',
@@ -207,7 +224,7 @@ function tokenAccuracyChart(options: TokenAccuracyChartOptions): TopLevelSpec {
   };
 }
 
-function sleepBudgetFigure(analysis: ExperimentAnalysis): FigureDefinition {
+function sleepBudgetFigure(analysis: ExperimentAnalysis, named: NameModel): FigureDefinition {
   const series = analysis.accuracyVersusSleepBudget;
   const caption =
     'Accuracy at each sleep-time budget (k parallel sleep-time runs whose learned contexts are concatenated, or the sleep-time effort), ' +
@@ -221,7 +238,7 @@ function sleepBudgetFigure(analysis: ExperimentAnalysis): FigureDefinition {
   );
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: FIGURE_TITLES.b, subtitle: `${analysis.dataset} · ${analysis.model}` },
+    title: { text: FIGURE_TITLES.b, subtitle: `${analysis.dataset} · ${named(analysis.model)}` },
     width: WIDTH,
     height: HEIGHT,
     config: CONFIG,
@@ -236,7 +253,7 @@ function sleepBudgetFigure(analysis: ExperimentAnalysis): FigureDefinition {
   return definition('b', caption, spec);
 }
 
-function amortizedCostFigure(analysis: ExperimentAnalysis): FigureDefinition {
+function amortizedCostFigure(analysis: ExperimentAnalysis, named: NameModel): FigureDefinition {
   const cost = analysis.amortizedCost;
   const caption =
     `Cost per query = sleep-time tokens / N + t × test-time tokens, with t = ${cost.testTokenWeight} (a test-time token is dearer: ` +
@@ -263,7 +280,7 @@ function amortizedCostFigure(analysis: ExperimentAnalysis): FigureDefinition {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: {
       text: FIGURE_TITLES.c,
-      subtitle: `${analysis.dataset} · ${analysis.model} · t = ${cost.testTokenWeight} · test-time budget ${cost.testBudgetLabel ?? '—'}`,
+      subtitle: `${analysis.dataset} · ${named(analysis.model)} · t = ${cost.testTokenWeight} · test-time budget ${cost.testBudgetLabel ?? '—'}`,
     },
     width: WIDTH,
     height: HEIGHT,
@@ -299,12 +316,12 @@ function amortizedCostFigure(analysis: ExperimentAnalysis): FigureDefinition {
   return definition('c', caption, spec);
 }
 
-function predictabilityFigure(analysis: ExperimentAnalysis): FigureDefinition {
+function predictabilityFigure(analysis: ExperimentAnalysis, named: NameModel, provenanceLabelOf: (model: string) => string | undefined): FigureDefinition {
   const predictability = analysis.predictability;
   const caption =
     'Items binned into quantiles of log p(query | context) under a scoring model (ties share a bin); in each bin, sleep-time accuracy minus ' +
     'test-time-only accuracy at each test-time budget both ran (dots), and their mean (bars). The paper finds larger gains for more predictable queries.' +
-    (predictability?.scoringModel ? ` Scoring model: ${predictability.scoringModel}; sleep-time budget ${predictability.sleepBudgetLabel ?? '—'}.` : '');
+    (predictability?.scoringModel ? ` Scoring model: ${named(predictability.scoringModel)}; sleep-time budget ${predictability.sleepBudgetLabel ?? '—'}.` : '');
   if (predictability === null) return definition('d', caption, null, NO_DATA_NOTES.noPredictability);
   if (predictability.binnedItems === 0) return definition('d', caption, null, NO_DATA_NOTES.predictabilityUnmatched);
   // The axis splits labels at the middle dot into lines (labelExpr below).
@@ -319,7 +336,16 @@ function predictabilityFigure(analysis: ExperimentAnalysis): FigureDefinition {
   const y = { field: 'gap', type: 'quantitative' as const, title: 'sleep-time − test-time only', axis: { format: '+.0%' } };
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: FIGURE_TITLES.d, subtitle: `${analysis.dataset} · ${analysis.model} · ${predictability.binnedItems} items` },
+    title: {
+      text: FIGURE_TITLES.d,
+      subtitle: [
+        analysis.dataset,
+        named(analysis.model),
+        // The scores are data of this figure too: say where they come from.
+        ...(predictability.scoringModel === null ? [] : [`scores: ${provenanceLabelOf(predictability.scoringModel) ?? predictability.scoringModel}`]),
+        `${predictability.binnedItems} items`,
+      ].join(' · '),
+    },
     width: WIDTH,
     height: HEIGHT,
     config: CONFIG,

@@ -8,6 +8,7 @@ import { escapeXml } from './escape.js';
 import type { FigureDefinition } from './figure-specs.js';
 import { headlineGroups, TOKEN_REDUCTION_METHOD } from './headlines.js';
 import { SUMMARY_TABLE_HEADER, summaryCells } from './markdown-summary.js';
+import { NOT_RECORDED_LABEL, type ModelProvenanceSummary } from './provenance.js';
 
 export interface RenderedFigure {
   definition: FigureDefinition;
@@ -23,6 +24,8 @@ export interface HtmlPageInput {
   testTokenWeight: number;
   queriesPerContext: number;
   models: string[];
+  /** Per model (results and scores), where its rows come from as recorded. */
+  provenance: ReadonlyMap<string, ModelProvenanceSummary>;
   totalRows: number;
   experiments: Array<{ analysis: ExperimentAnalysis | null; figures: RenderedFigure[] }>;
 }
@@ -67,7 +70,11 @@ export function renderHtmlPage(input: HtmlPageInput): string {
   if (input.notice !== null) parts.push(`<div class="provenance" role="alert"><strong>Provenance:</strong> ${escapeXml(input.notice)}</div>`);
   parts.push(
     `<p class="meta">Generated ${escapeXml(input.generatedAt)} from ${input.totalRows} result rows; ` +
-      `model${input.models.length === 1 ? '' : 's'}: ${input.models.map((model) => `<code>${escapeXml(model)}</code>`).join(', ') || 'none'}. ` +
+      `model${input.models.length === 1 ? '' : 's'}: ${
+        input.models
+          .map((model) => `<code>${escapeXml(model)}</code> (${escapeXml(input.provenance.get(model)?.description ?? NOT_RECORDED_LABEL)})`)
+          .join(', ') || 'none'
+      }. ` +
       `Tokens are generated tokens (output, reasoning included); a test-time token costs t = ${input.testTokenWeight} sleep-time tokens. ` +
       'Rows that failed with an error count as wrong and are also counted under errors.</p>',
   );
@@ -82,7 +89,7 @@ function renderExperiment(experiment: HtmlPageInput['experiments'][number], inpu
   if (analysis === null) {
     parts.push('<h2>No results</h2>');
   } else {
-    parts.push(`<h2>${escapeXml(analysis.dataset)} · ${escapeXml(analysis.model)}</h2>`);
+    parts.push(`<h2>${escapeXml(analysis.dataset)} · ${escapeXml(analysis.model)} (${escapeXml(input.provenance.get(analysis.model)?.label ?? NOT_RECORDED_LABEL)})</h2>`);
     for (const group of headlineGroups(analysis, input)) {
       parts.push(`<h4>${escapeXml(group.heading)}</h4>`, '<ul class="headlines">');
       for (const sentence of group.sentences) parts.push(`<li>${escapeXml(sentence)}</li>`);

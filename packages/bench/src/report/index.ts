@@ -1,6 +1,14 @@
 /** The benchmark report: a self-contained HTML page with one SVG per figure, and a markdown summary. */
 export { DEFAULT_REPORT_TITLE, namespaceSvgIds, writeReport, type WriteReportOptions, type WriteReportResult } from './write-report.js';
 export { FIGURE_SLUGS, NO_DATA_NOTES, figureDefinitions, type FigureDefinition, type FigureId } from './figure-specs.js';
-export { detectPipelineOnlyModels, PIPELINE_ONLY_SENTENCE, provenanceNotice } from './provenance.js';
+export {
+  NOT_RECORDED_LABEL,
+  PIPELINE_ONLY_SENTENCE,
+  provenanceDescription,
+  provenanceLabel,
+  provenanceNotice,
+  summarizeProvenance,
+  type ModelProvenanceSummary,
+} from './provenance.js';
 export { renderNoDataSvg, renderVegaLiteSvg } from './render-svg.js';
 export { TOKEN_REDUCTION_METHOD } from './headlines.js';

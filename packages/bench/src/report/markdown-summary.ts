@@ -3,6 +3,7 @@ import { CONDITION_LABELS, type ExperimentAnalysis, type SummaryRow } from '../a
 import { escapeMarkdownCell } from './escape.js';
 import { formatPercent, formatTokens } from './format.js';
 import { headlineGroups, TOKEN_REDUCTION_METHOD } from './headlines.js';
+import { NOT_RECORDED_LABEL, type ModelProvenanceSummary } from './provenance.js';
 
 export interface MarkdownSummaryInput {
   title: string;
@@ -10,6 +11,8 @@ export interface MarkdownSummaryInput {
   generatedAt: string;
   testTokenWeight: number;
   queriesPerContext: number;
+  /** Per model, where its rows come from as recorded. */
+  provenance: ReadonlyMap<string, ModelProvenanceSummary>;
   experiments: Array<{ analysis: ExperimentAnalysis; figureFiles: string[] }>;
 }
 
@@ -25,7 +28,9 @@ export function renderMarkdownSummary(input: MarkdownSummaryInput): string {
   );
   if (input.experiments.length === 0) lines.push('No result rows: run `sleeptime bench` first.', '');
   for (const { analysis, figureFiles } of input.experiments) {
-    lines.push(`## ${analysis.dataset} · ${analysis.model}`, '');
+    const provenance = input.provenance.get(analysis.model);
+    lines.push(`## ${analysis.dataset} · ${analysis.model} (${provenance?.label ?? NOT_RECORDED_LABEL})`, '');
+    lines.push(`Provenance: ${provenance?.description ?? NOT_RECORDED_LABEL}.`, '');
     for (const group of headlineGroups(analysis, input)) {
       lines.push(`**${group.heading}**`, '');
       for (const sentence of group.sentences) lines.push(`- ${sentence}`);

@@ -2,11 +2,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelProvenance } from '@sleeptime/core';
 import { makeCell, makeRow } from '../analysis/analysis-test-support.js';
 import type { BenchResultRow, PredictabilityRow } from '../bench-types.js';
 import { escapeXml } from './escape.js';
 import { NO_DATA_NOTES } from './figure-specs.js';
-import { detectPipelineOnlyModels, PIPELINE_ONLY_SENTENCE, provenanceNotice } from './provenance.js';
+import { PIPELINE_ONLY_SENTENCE, provenanceNotice, summarizeProvenance } from './provenance.js';
 import { namespaceSvgIds, writeReport } from './write-report.js';
 import { xmlWellFormednessProblems } from './xml-well-formedness.js';
 
@@ -21,9 +22,13 @@ afterAll(async () => {
 });
 
 const SCRIPTED = 'openai-compatible:scripted-model';
+const SCRIPTED_SERVER: ModelProvenance = { kind: 'scripted', source: 'server', detail: "sleeptime_provenance of scripted-model in the server's model list = scripted" };
+const HOSTED: ModelProvenance = { kind: 'real', source: 'provider', detail: 'hosted openai model' };
+const REAL_FILE: ModelProvenance = { kind: 'real', source: 'model-file', detail: 'no sleeptime.provenance marker in the file' };
+const RANDOM_FILE: ModelProvenance = { kind: 'random-weights', source: 'model-file', detail: 'sleeptime.provenance = random-weights' };
 
 /** A full grid on one dataset: every figure has data. Multi-query: 3 contexts of 4 queries. */
-function fullGrid(model: string): { results: BenchResultRow[]; predictability: PredictabilityRow[] } {
+function fullGrid(model: string, provenance?: ModelProvenance): { results: BenchResultRow[]; predictability: PredictabilityRow[] } {
   const results: BenchResultRow[] = [];
   const predictability: PredictabilityRow[] = [];
   for (let context = 0; context < 3; context += 1) {
@@ -31,11 +36,11 @@ function fullGrid(model: string): { results: BenchResultRow[]; predictability: P
       const itemId = `c${context}/q${query}`;
       const contextGroup = `c${context}`;
       const position = context * 4 + query;
-      predictability.push({ dataset: 'multi-query-p1', itemId, model: 'llama:/models/base.gguf', logProbability: -30 + position, queryTokens: 9 });
+      predictability.push({ dataset: 'multi-query-p1', itemId, model: 'llama:/models/base.gguf', logProbability: -30 + position, queryTokens: 9, provenance: REAL_FILE });
       for (const verbosity of [0, 2, 4] as const) {
         const testBudget = { verbosity };
         results.push(
-          makeRow({ itemId, contextGroup, model, dataset: 'multi-query-p1', condition: 'test-time-only', testBudget, correct: position % 3 === 0, testTokens: 40 + 60 * verbosity }),
+          makeRow({ itemId, contextGroup, model, provenance, dataset: 'multi-query-p1', condition: 'test-time-only', testBudget, correct: position % 3 === 0, testTokens: 40 + 60 * verbosity }),
         );
         for (const parallel of [1, 2]) {
           results.push(
@@ -43,6 +48,7 @@ function fullGrid(model: string): { results: BenchResultRow[]; predictability: P
               itemId,
               contextGroup,
               model,
+              provenance,
               dataset: 'multi-query-p1',
               condition: 'sleep-time',
               testBudget,
@@ -55,11 +61,11 @@ function fullGrid(model: string): { results: BenchResultRow[]; predictability: P
           );
         }
       }
-      results.push(makeRow({ itemId, contextGroup, model, dataset: 'multi-query-p1', condition: 'pass-at-k', samples: 3, correct: position % 2 === 0, testTokens: 120 }));
+      results.push(makeRow({ itemId, contextGroup, model, provenance, dataset: 'multi-query-p1', condition: 'pass-at-k', samples: 3, correct: position % 2 === 0, testTokens: 120 }));
     }
   }
   results.push(
-    makeRow({ itemId: 'c0/q0', contextGroup: 'c0', model, dataset: 'multi-query-p1', condition: 'context-only', correct: false, testTokens: 50, error: { code: 'upstream_timeout', message: 'timed out' } }),
+    makeRow({ itemId: 'c0/q0', contextGroup: 'c0', model, provenance, dataset: 'multi-query-p1', condition: 'context-only', correct: false, testTokens: 50, error: { code: 'upstream_timeout', message: 'timed out' } }),
   );
   return { results, predictability };
 }
@@ -67,7 +73,7 @@ function fullGrid(model: string): { results: BenchResultRow[]; predictability: P
 describe('writeReport', () => {
   it('writes a self-contained page, one well-formed SVG per figure, and a markdown summary', async () => {
     const outDir = join(directory, 'full');
-    const { results, predictability } = fullGrid(SCRIPTED);
+    const { results, predictability } = fullGrid(SCRIPTED, SCRIPTED_SERVER);
     const report = await writeReport({ results, predictability, outDir, title: 'Test report', generatedAt: new Date('2026-01-02T03:04:05Z') });
 
     expect(report.htmlPath).toBe(join(outDir, 'index.html'));
@@ -115,10 +121,14 @@ describe('writeReport', () => {
     expect(notice).toBeGreaterThan(0);
     expect(notice).toBeLessThan(html.indexOf('<figure'));
     expect(html).toContain(escapeXml(PIPELINE_ONLY_SENTENCE));
-    expect(html).toContain(escapeXml(SCRIPTED));
+    expect(html).toContain(escapeXml(`${SCRIPTED} (scripted, as the server declares)`));
+    // Every figure says where its data came from: the results' model, and figure (d) its scores too.
+    for (const path of report.figures) expect(await readFile(path, 'utf8'), basename(path)).toContain(escapeXml(`${SCRIPTED} (scripted)`));
+    expect(await readFile(join(outDir, 'figure-d-predictability.svg'), 'utf8')).toContain('scores: real weights');
 
     const markdown = await readFile(report.markdownPath, 'utf8');
-    expect(markdown.startsWith('# Test report\n\n> **Provenance:** These results come from a scripted')).toBe(true);
+    expect(markdown.startsWith(`# Test report\n\n> **Provenance:** These results come from scripted or random-weight models: ${SCRIPTED} (scripted, as the server declares).`)).toBe(true);
+    expect(markdown).toContain(`## multi-query-p1 · ${SCRIPTED} (scripted)\n\nProvenance: scripted, as the server declares.`);
     expect(markdown).toContain('| condition | sleep budget | test budget | n | accuracy | avg test tokens | avg sleep tokens / run | errors |');
     // Test-time only at verbosity 0: items 0, 3, 6, 9 of 12 right; 40 tokens each.
     expect(markdown).toContain('| test-time only | — | verbosity 0 | 12 | 33.3% | 40 | — | 0 |');
@@ -132,7 +142,7 @@ describe('writeReport', () => {
   it('shows a note saying what to run instead of an empty chart', async () => {
     const outDir = join(directory, 'sparse');
     // Test-time only alone: no sleep-time, no pass@k, no scores.
-    const results = makeCell('t', 4, 2, { condition: 'test-time-only', testTokens: 30, model: 'anthropic:claude-sonnet-4-5' });
+    const results = makeCell('t', 4, 2, { condition: 'test-time-only', testTokens: 30, model: 'anthropic:claude-sonnet-4-5', provenance: HOSTED });
     const report = await writeReport({ results, outDir });
     const notes: Record<string, string> = {
       'figure-b-sleep-budget.svg': NO_DATA_NOTES.noSleepTime,
@@ -153,17 +163,53 @@ describe('writeReport', () => {
     expect(await readFile(join(outDir, 'figure-a-pareto.svg'), 'utf8')).toContain('class="marks"');
     // A real model: no provenance warning.
     expect(html).not.toContain('class="provenance"');
-    expect(await readFile(report.markdownPath, 'utf8')).not.toContain('Provenance');
+    expect(await readFile(report.markdownPath, 'utf8')).not.toContain('> **Provenance:**');
   });
 
   it('warns when only the predictability scores come from a random-weight model', async () => {
     const outDir = join(directory, 'random-scorer');
-    const { results, predictability } = fullGrid('openai:gpt-4o');
-    const randomScores = predictability.map((row) => ({ ...row, model: 'llama:/tmp/sleeptime-test/random.gguf' }));
+    const { results, predictability } = fullGrid('openai:gpt-4o', HOSTED);
+    const randomScores = predictability.map((row) => ({ ...row, model: 'llama:/models/scorer.gguf', provenance: RANDOM_FILE }));
     const report = await writeReport({ results, predictability: randomScores, outDir });
     const html = await readFile(report.htmlPath, 'utf8');
     expect(html).toContain('class="provenance"');
-    expect(html).toContain('(llama:/tmp/sleeptime-test/random.gguf)');
+    expect(html).toContain('llama:/models/scorer.gguf (random weights, from the model file)');
+    expect(await readFile(join(outDir, 'figure-d-predictability.svg'), 'utf8')).toContain('scores: random weights');
+  });
+
+  it('labels a real model file in a temporary folder real weights, as recorded, with no warning', async () => {
+    // The old report guessed from the path and called this a pipeline check.
+    const outDir = join(directory, 'real-in-tmp');
+    const model = `llama:${join(tmpdir(), 'sleeptime-x', 'random-looking.gguf')}`;
+    const { results } = fullGrid(model, REAL_FILE);
+    const report = await writeReport({ results, outDir });
+    const html = await readFile(report.htmlPath, 'utf8');
+    expect(html).not.toContain('class="provenance"');
+    expect(html).toContain(`<h2>multi-query-p1 · ${escapeXml(model)} (real weights)</h2>`);
+    expect(html).toContain(`<code>${escapeXml(model)}</code> (real weights, from the model file)`);
+    expect(await readFile(join(outDir, 'figure-a-pareto.svg'), 'utf8')).toContain(escapeXml(`${model} (real weights)`));
+    expect(await readFile(report.markdownPath, 'utf8')).not.toContain(PIPELINE_ONLY_SENTENCE);
+  });
+
+  it('labels a scripted model scripted whatever its name, as recorded', async () => {
+    const outDir = join(directory, 'scripted-any-name');
+    const { results } = fullGrid('openai-compatible:gpt-4o-mini', SCRIPTED_SERVER);
+    const report = await writeReport({ results, outDir });
+    const markdown = await readFile(report.markdownPath, 'utf8');
+    expect(markdown).toContain('These results come from scripted or random-weight models: openai-compatible:gpt-4o-mini (scripted, as the server declares).');
+    expect(markdown).toContain(PIPELINE_ONLY_SENTENCE);
+  });
+
+  it('says "provenance not recorded" for results written before it was, and guesses nothing', async () => {
+    const outDir = join(directory, 'not-recorded');
+    const { results } = fullGrid(SCRIPTED);
+    const report = await writeReport({ results, outDir });
+    const markdown = await readFile(report.markdownPath, 'utf8');
+    expect(markdown).toContain(`> **Provenance:** Provenance not recorded for ${SCRIPTED} (results written before sleeptime recorded it)`);
+    expect(markdown).toContain(`## multi-query-p1 · ${SCRIPTED} (provenance not recorded)`);
+    // Not called scripted for its name.
+    expect(markdown).not.toContain(PIPELINE_ONLY_SENTENCE);
+    expect(await readFile(join(outDir, 'figure-a-pareto.svg'), 'utf8')).toContain(escapeXml(`${SCRIPTED} (provenance not recorded)`));
   });
 
   it('says why predictability has no chart when its scores match no compared item', async () => {
@@ -190,8 +236,8 @@ describe('writeReport', () => {
   it('names each experiment’s figures apart and shows the caller’s provenance note', async () => {
     const outDir = join(directory, 'two');
     const results = [
-      ...makeCell('a', 2, 1, { condition: 'test-time-only', testTokens: 10, dataset: 'aime', model: 'openai:o3-mini' }),
-      ...makeCell('g', 2, 1, { condition: 'test-time-only', testTokens: 10, dataset: 'gsm-symbolic-p2', model: 'llama:/models/qwen2.5-1.5b-instruct-q4_k_m.gguf' }),
+      ...makeCell('a', 2, 1, { condition: 'test-time-only', testTokens: 10, dataset: 'aime', model: 'openai:o3-mini', provenance: HOSTED }),
+      ...makeCell('g', 2, 1, { condition: 'test-time-only', testTokens: 10, dataset: 'gsm-symbolic-p2', model: 'llama:/models/qwen2.5-1.5b-instruct-q4_k_m.gguf', provenance: REAL_FILE }),
     ];
     const note = 'Smoke run of the CI pipeline.';
     const report = await writeReport({ results, outDir, provenanceNote: note });
@@ -229,28 +275,37 @@ describe('writeReport', () => {
 });
 
 describe('provenance', () => {
-  it('flags scripted, mock and random-weight models, and not real ones', () => {
-    expect(
-      detectPipelineOnlyModels(
-        [
-          'openai-compatible:scripted-model',
-          'mock:answers',
-          'llama:/tmp/sleeptime-x/model.gguf',
-          'llama:/data/random-llama.gguf',
-          'llama:/models/qwen2.5-1.5b-instruct-q4_k_m.gguf',
-          'openai:gpt-4o-mini',
-          'anthropic:claude-3-7-sonnet',
-        ],
-        '/var/tmp-test',
-      ),
-    ).toEqual(['openai-compatible:scripted-model', 'mock:answers', 'llama:/tmp/sleeptime-x/model.gguf', 'llama:/data/random-llama.gguf']);
-    expect(detectPipelineOnlyModels(['llama:/var/tmp-test/a.gguf'], '/var/tmp-test')).toEqual(['llama:/var/tmp-test/a.gguf']);
+  const rows = (model: string, provenance: ModelProvenance | undefined, count = 2) => Array.from({ length: count }, () => ({ model, ...(provenance === undefined ? {} : { provenance }) }));
+
+  it('labels each model from its rows, and says when they disagree', () => {
+    const summaries = summarizeProvenance([
+      ...rows('openai:gpt-4o', HOSTED),
+      ...rows('llama:/m.gguf', RANDOM_FILE),
+      ...rows('old', undefined),
+      ...rows('resumed', REAL_FILE, 3),
+      ...rows('resumed', undefined, 1),
+    ]);
+    expect([...summaries.values()].map((summary) => [summary.model, summary.label])).toEqual([
+      ['openai:gpt-4o', 'real weights'],
+      ['llama:/m.gguf', 'random weights'],
+      ['old', 'provenance not recorded'],
+      ['resumed', 'mixed: real weights (3 rows); provenance not recorded (1 rows)'],
+    ]);
+    expect(summaries.get('openai:gpt-4o')?.description).toBe('real weights, hosted provider');
   });
 
   it('writes a notice only when there is something to say', () => {
-    expect(provenanceNotice(['openai:gpt-4o'])).toBeNull();
-    expect(provenanceNotice(['openai:gpt-4o'], 'hand note')).toBe('hand note');
-    expect(provenanceNotice(['mock:x'])).toContain(PIPELINE_ONLY_SENTENCE);
+    const notice = (...groups: Array<Array<{ model: string; provenance?: ModelProvenance }>>) => (note?: string) =>
+      provenanceNotice(summarizeProvenance(groups.flat()).values(), note);
+    expect(notice(rows('openai:gpt-4o', HOSTED))()).toBeNull();
+    expect(notice(rows('openai:gpt-4o', HOSTED))('hand note')).toBe('hand note');
+    expect(notice(rows('x', { kind: 'scripted', source: 'model' }))()).toContain(PIPELINE_ONLY_SENTENCE);
+    // A user's statement is shown as such.
+    expect(notice(rows('llama:/m.gguf', { kind: 'random-weights', source: 'stated' }))()).toContain('llama:/m.gguf (random weights, as stated by the user)');
+    expect(notice(rows('openai-compatible:m', { kind: 'unknown', source: 'server' }))()).toBe(
+      'Nothing said where the results of openai-compatible:m (provenance unknown, as the server declares) come from: they may not be from a real model.',
+    );
+    expect(notice(rows('old', undefined))()).toMatch(/^Provenance not recorded for old /);
   });
 });
 

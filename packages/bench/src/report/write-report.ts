@@ -9,7 +9,7 @@ import type { BenchResultRow, PredictabilityRow } from '../bench-types.js';
 import { emptyFigureDefinitions, figureDefinitions, type FigureDefinition } from './figure-specs.js';
 import { renderHtmlPage, type RenderedFigure } from './html-page.js';
 import { renderMarkdownSummary } from './markdown-summary.js';
-import { provenanceNotice } from './provenance.js';
+import { provenanceNotice, summarizeProvenance } from './provenance.js';
 import { renderNoDataSvg, renderVegaLiteSvg } from './render-svg.js';
 
 export const DEFAULT_REPORT_TITLE = 'Sleep-time compute: benchmark report';
@@ -48,9 +48,11 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     ...(options.predictabilityOptions === undefined ? {} : { predictability: options.predictabilityOptions }),
   });
   const models = [...new Set(options.results.map((row) => row.model))];
-  // A random-weight scoring model makes figure (d) a pipeline check too.
-  const scoringModels = [...new Set((options.predictability ?? []).map((row) => row.model))];
-  const notice = provenanceNotice([...models, ...scoringModels.filter((model) => !models.includes(model))], options.provenanceNote);
+  // As the runner and the scorer recorded it on each row; a random-weight scoring model makes
+  // figure (d) a pipeline check too.
+  const provenance = summarizeProvenance([...options.results, ...(options.predictability ?? [])]);
+  const notice = provenanceNotice(provenance.values(), options.provenanceNote);
+  const provenanceLabelOf = (model: string) => provenance.get(model)?.label;
 
   await mkdir(options.outDir, { recursive: true });
   const experiments: Array<{ analysis: ExperimentAnalysis | null; figures: RenderedFigure[] }> = [];
@@ -58,7 +60,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   const sources: Array<{ analysis: ExperimentAnalysis | null; definitions: FigureDefinition[] }> =
     analyses.length === 0
       ? [{ analysis: null, definitions: emptyFigureDefinitions() }]
-      : analyses.map((analysis) => ({ analysis, definitions: figureDefinitions(analysis) }));
+      : analyses.map((analysis) => ({ analysis, definitions: figureDefinitions(analysis, provenanceLabelOf) }));
   for (const source of sources) {
     const suffix = sources.length === 1 || source.analysis === null ? '' : `--${slug(source.analysis.dataset)}--${slug(source.analysis.model)}`;
     const figures: RenderedFigure[] = [];
@@ -76,7 +78,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   const markdownPath = join(options.outDir, 'summary.md');
   await writeFile(
     htmlPath,
-    renderHtmlPage({ title, notice, generatedAt, testTokenWeight, queriesPerContext, models, totalRows: options.results.length, experiments }),
+    renderHtmlPage({ title, notice, generatedAt, testTokenWeight, queriesPerContext, models, provenance, totalRows: options.results.length, experiments }),
     'utf8',
   );
   await writeFile(
@@ -87,6 +89,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
       generatedAt,
       testTokenWeight,
       queriesPerContext,
+      provenance,
       experiments: experiments.flatMap(({ analysis, figures }) => (analysis === null ? [] : [{ analysis, figureFiles: figures.map((figure) => figure.fileName) }])),
     }),
     'utf8',

@@ -11,7 +11,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { systemError, userError } from '@sleeptime/core';
+import { modelProvenanceSchema, systemError, userError } from '@sleeptime/core';
 import { writeFileAtomically } from '@sleeptime/core';
 import type { BenchResultRow } from '../bench-types.js';
 
@@ -47,6 +47,7 @@ export const benchResultRowSchema = z.looseObject({
   sleepUsage: usageSchema.nullable(),
   latencyMs: z.number(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  provenance: modelProvenanceSchema.optional(),
   createdAt: z.string(),
 });
 

@@ -11,6 +11,10 @@
  *   cache (model-call-cache.ts), so a resumed or repeated run repeats no call it has a result for.
  * - Resume: rows already in the results file (by key) are skipped; failed rows are run again
  *   (unless `retryFailedRows` is false). Rows are appended and synced one by one as they finish.
+ * - Provenance: every row records where the model's answers come from (`BenchResultRow.provenance`):
+ *   the caller's statement (`provenance`), else what the model says of itself (`model.provenance()`:
+ *   the GGUF file's marker, the server's declaration, the provider), asked once before the first
+ *   call; `unknown` when nothing says. Never a guess from the model's name.
  * - A cell whose model call fails after the model layer's retries (an `upstream` error) becomes a
  *   row with `error` and `correct: false`. User and system errors stop the run, as do upstream
  *   errors that no cell could get past (the provider refused the API key).
@@ -18,10 +22,10 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { AISDKError } from '@ai-sdk/provider';
 import { generateText } from 'ai';
-import { SleeptimeError, systemError, userError, errorMessage } from '@sleeptime/core';
+import { SleeptimeError, STATED_PROVENANCE_KINDS, systemError, userError, errorMessage } from '@sleeptime/core';
 import { defaultVerbosity } from '@sleeptime/core';
 import { buildAskPrompt, type Verbosity } from '@sleeptime/core';
-import type { CallSettings, SleeptimeModel } from '@sleeptime/core';
+import type { CallSettings, ModelProvenance, SleeptimeModel, StatedProvenanceKind } from '@sleeptime/core';
 import { addUsage, sumUsage, zeroUsage, type Usage } from '@sleeptime/core';
 import type { BenchItem, BenchResultRow, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
 import { extractAimeAnswer, extractGsmAnswer, gradeAime, gradeGsm } from '../datasets/grading.js';
@@ -74,6 +78,11 @@ export interface RunBenchOptions {
   modelIdentity?: string;
   /** Run cells again whose earlier row is a failure (default true); their old rows are removed. */
   retryFailedRows?: boolean;
+  /**
+   * Where the model's answers come from, as the caller knows it (`sleeptime bench --provenance`):
+   * recorded as `stated`, in place of what the model says of itself.
+   */
+  provenance?: StatedProvenanceKind;
   now?: () => number;
 }
 
@@ -113,11 +122,26 @@ function grade(item: BenchItem, answer: string): { final: number | null; correct
   return { final: extractGsmAnswer(answer) ?? null, correct: gradeGsm(answer, item.answer) };
 }
 
+/** The caller's statement wins; else the model's own account; else unknown. */
+async function recordedProvenance(model: SleeptimeModel, stated: StatedProvenanceKind | undefined, signal: AbortSignal): Promise<ModelProvenance> {
+  if (stated !== undefined) return { kind: stated, source: 'stated' };
+  if (model.provenance === undefined) return { kind: 'unknown', source: 'none', detail: `${model.spec} says nothing about its provenance` };
+  try {
+    return await model.provenance({ signal });
+  } catch (error) {
+    // The contract says it never throws; a model that does still must not stop the run.
+    return { kind: 'unknown', source: 'none', detail: `asking ${model.spec} failed: ${errorMessage(error)}` };
+  }
+}
+
 export async function runBench(options: RunBenchOptions): Promise<RunBenchResult> {
   const grid = parseGridSpec(options.grid);
   const concurrency = options.concurrency ?? defaultBenchConcurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw userError('invalid_option', `concurrency must be an integer from 1 to 256, got ${String(concurrency)}`, { field: 'concurrency' });
+  }
+  if (options.provenance !== undefined && !(STATED_PROVENANCE_KINDS as readonly string[]).includes(options.provenance)) {
+    throw userError('invalid_option', `provenance must be one of ${STATED_PROVENANCE_KINDS.join(', ')}, got ${String(options.provenance)}`, { field: 'provenance' });
   }
   const now = options.now ?? Date.now;
   const { model } = options;
@@ -154,6 +178,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
   // Stops in-flight calls when the caller aborts or a cell hits a fatal error.
   const stopper = new AbortController();
   const runSignal = options.signal === undefined ? stopper.signal : AbortSignal.any([options.signal, stopper.signal]);
+  const provenance = pending.length === 0 ? undefined : await recordedProvenance(model, options.provenance, runSignal);
   const limitedModel = withConcurrencyLimit(model.languageModel, createConcurrencyLimiter(concurrency));
   const cache = createModelCallCache({ directory: options.cacheDir, now });
 
@@ -295,6 +320,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     seed: cell.seed,
     model: cell.model,
     expected: cell.item.answer,
+    ...(provenance === undefined ? {} : { provenance }),
   });
 
   /** What a failed cell's row says; throws when the failure must stop the run instead. */

@@ -4,7 +4,8 @@ import type { LanguageModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider'
 import { z } from 'zod';
 import { userError } from '../errors.js';
 import { mapBudgetToCallSettings } from './budget-mapping.js';
-import { loadLlamaProvider } from './llama-contract.js';
+import { LLAMA_PACKAGE, loadLlamaProvider } from './llama-contract.js';
+import { providerProvenance, requestServerProvenance, type ModelProvenance } from './model-provenance.js';
 import { parseModelSpec } from './model-spec.js';
 import type { RetryOptions, RetryTarget } from './retry.js';
 import type { ModelBudget, PrefixWarmUp, ProviderKind, SleeptimeModel } from './types.js';
@@ -94,6 +95,7 @@ interface BuiltModel {
   warmPrefix?: SleeptimeModel['warmPrefix'];
   /** HTTP servers with a prefix cache: warm it with one request carrying the prefix. */
   warmsByRequest?: boolean;
+  provenance: NonNullable<SleeptimeModel['provenance']>;
   systemMessageProviderOptions?: SharedV3ProviderOptions;
 }
 
@@ -117,7 +119,7 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
         ...(baseUrl === undefined ? {} : { baseURL: checkBaseUrl(baseUrl, 'the OpenAI base URL') }),
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       });
-      return { languageModel: openai(modelId), apiKeyVariable: 'OPENAI_API_KEY' };
+      return { languageModel: openai(modelId), apiKeyVariable: 'OPENAI_API_KEY', provenance: async () => providerProvenance(provider) };
     }
     case 'anthropic': {
       const { createAnthropic } = await import('@ai-sdk/anthropic');
@@ -132,6 +134,7 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
         languageModel: anthropic(modelId),
         apiKeyVariable: 'ANTHROPIC_API_KEY',
         warmsByRequest: true,
+        provenance: async () => providerProvenance(provider),
         systemMessageProviderOptions: ANTHROPIC_SYSTEM_MESSAGE_OPTIONS,
       };
     }
@@ -155,7 +158,20 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
       });
       // vLLM (automatic prefix caching) and llama.cpp's server (cache_prompt) keep the KV cache of a
       // prompt they have read; a server without a prefix cache just answers one token.
-      return { languageModel: compatible.chatModel(modelId), apiKeyVariable: 'SLEEPTIME_API_KEY', warmsByRequest: true };
+      return {
+        languageModel: compatible.chatModel(modelId),
+        apiKeyVariable: 'SLEEPTIME_API_KEY',
+        warmsByRequest: true,
+        // The server says what it serves (the scripted test server declares itself): see model-provenance.ts.
+        provenance: (provenanceOptions) =>
+          requestServerProvenance({
+            baseUrl,
+            modelId,
+            ...(apiKey === undefined ? {} : { apiKey }),
+            ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+            ...(provenanceOptions?.signal === undefined ? {} : { signal: provenanceOptions.signal }),
+          }),
+      };
     }
     case 'llama': {
       // Loaded on demand: node-llama-cpp is heavy and HTTP-only runs never need it.
@@ -177,6 +193,8 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
       return {
         languageModel: llama.languageModel,
         close: () => llama.close(),
+        provenance: async (): Promise<ModelProvenance> =>
+          llama.provenance ?? { kind: 'unknown', source: 'none', detail: `${LLAMA_PACKAGE} did not read the model file's marker` },
         ...(options.prefixStateDir === null ? {} : { warmPrefix: (systemMessage, warmOptions) => llama.warmPrefix(systemMessage, warmOptions) }),
       };
     }
@@ -213,6 +231,7 @@ export async function createModel(spec: string, options: CreateModelOptions = {}
       closed = true;
       await built.close?.();
     },
+    provenance: built.provenance,
     ...(warmPrefix === undefined ? {} : { warmPrefix }),
     ...(built.systemMessageProviderOptions === undefined ? {} : { systemMessageProviderOptions: built.systemMessageProviderOptions }),
   };

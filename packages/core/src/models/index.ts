@@ -18,6 +18,22 @@ export { classifyFailure, retryAfterMs } from './failure-classification.js';
 export type { Failure, FailureKind, RetryTarget } from './failure-classification.js';
 export { abortableSleep } from './attempt-scope.js';
 export type { CallSettings, ModelBudget, PrefixWarming, PrefixWarmUp, ProviderKind, ReasoningEffort, SleeptimeModel } from './types.js';
+export {
+  MODEL_PROVENANCE_KINDS,
+  PROVENANCE_GGUF_KEY,
+  PROVENANCE_HEADER,
+  PROVENANCE_SERVER_FIELD,
+  STATED_PROVENANCE_KINDS,
+  modelProvenanceKindSchema,
+  modelProvenanceSchema,
+  provenanceFromGgufMetadata,
+  providerProvenance,
+  requestServerProvenance,
+  type ModelProvenance,
+  type ModelProvenanceKind,
+  type ServerProvenanceOptions,
+  type StatedProvenanceKind,
+} from './model-provenance.js';
 export type { ReportedUsage, Usage } from './usage.js';
 export { addUsage, sumUsage, usageFromReport, zeroUsage } from './usage.js';
 export {

@@ -5,6 +5,7 @@
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { userError } from '../errors.js';
+import type { ModelProvenance } from './model-provenance.js';
 import type { PrefixWarmUp } from './types.js';
 
 /**
@@ -48,6 +49,8 @@ export interface LlamaModelHandle {
   languageModel: LanguageModelV3;
   /** The local `.gguf` file that was loaded. */
   modelPath: string;
+  /** From the file's `sleeptime.provenance` metadata (see model-provenance.ts). */
+  provenance?: ModelProvenance;
   /**
    * Evaluates and saves the prompt prefix of an ask with this system message (needs
    * `prefixStateCache`); see LlamaLanguageModel.warmPrefix.

@@ -1,4 +1,5 @@
 import type { LanguageModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider';
+import type { ModelProvenance } from './model-provenance.js';
 import type { Usage } from './usage.js';
 
 export type ProviderKind = 'openai' | 'anthropic' | 'openai-compatible' | 'llama';
@@ -39,6 +40,11 @@ export interface SleeptimeModel {
   readonly systemMessageProviderOptions?: SharedV3ProviderOptions;
   /** Present when the model can precompute the ask prompt prefix at sleep time; see PrefixWarming. */
   warmPrefix?: PrefixWarming['warmPrefix'];
+  /**
+   * Where this model's outputs come from (see model-provenance.ts), as far as the model layer can
+   * tell; it may ask the server once. Never throws. Absent: nothing is known (`unknown`).
+   */
+  provenance?(options?: { signal?: AbortSignal }): Promise<ModelProvenance>;
 }
 
 /** What a sleep-time prefix warm-up did (see `SleeptimeModel.warmPrefix`). */

@@ -30,6 +30,7 @@ export {
   type ChatMessage,
   type RecordedRequest,
   type ScriptedOpenAIServer,
+  type ScriptedOpenAIServerOptions,
   type ScriptedOpenAIServerScript,
   type ScriptedReply,
   type ScriptedToolCall,

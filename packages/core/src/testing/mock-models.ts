@@ -115,6 +115,8 @@ export function testModel(
       return { maxOutputTokens: budget.maxOutputTokens ?? 512, providerOptions: markerProviderOptions };
     },
     async close() {},
+    // Test doubles say so: benchmark results made with them are labelled scripted.
+    provenance: async () => ({ kind: 'scripted', source: 'model', detail: 'testModel of @sleeptime/core/testing' }),
   };
 }
 

@@ -28,10 +28,16 @@
  * tool-call arguments in pieces, and a final usage chunk when `stream_options.include_usage` is set.
  * `GET /v1/models` lists one model and takes no reply. A request after the script ran out (or a
  * script function that throws) gets a 500 whose message says so, so the test fails loudly.
+ *
+ * The server declares what it is, so that benchmark results made with it are labelled scripted
+ * whatever model id a test uses: `"sleeptime_provenance": "scripted"` on its `/v1/models` entry and
+ * an `x-sleeptime-provenance: scripted` header on every answer (see model-provenance.ts).
+ * `{ declareProvenance: false }` makes it stand in for a server that says nothing about itself.
  */
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { PROVENANCE_HEADER, PROVENANCE_SERVER_FIELD } from '../models/model-provenance.js';
 
 export interface ScriptedToolCall {
   name: string;
@@ -112,6 +118,11 @@ export interface ScriptedOpenAIServer {
   close(): Promise<void>;
 }
 
+export interface ScriptedOpenAIServerOptions {
+  /** Declare `scripted` in `/v1/models` and a header on every answer (default true). */
+  declareProvenance?: boolean;
+}
+
 export const SCRIPTED_MODEL_ID = 'scripted-model';
 
 function roughTokenCount(text: string): number {
@@ -182,7 +193,11 @@ function defaultErrorMessage(status: number): string {
   return `Request rejected with status ${status} (scripted)`;
 }
 
-export async function startScriptedOpenAIServer(script: ScriptedOpenAIServerScript): Promise<ScriptedOpenAIServer> {
+export async function startScriptedOpenAIServer(
+  script: ScriptedOpenAIServerScript,
+  options: ScriptedOpenAIServerOptions = {},
+): Promise<ScriptedOpenAIServer> {
+  const declareProvenance = options.declareProvenance ?? true;
   const requests: RecordedRequest[] = [];
   const allRequests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -307,6 +322,8 @@ export async function startScriptedOpenAIServer(script: ScriptedOpenAIServerScri
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // Whatever model id a test asks for, the answers say they are scripted.
+    if (declareProvenance) response.setHeader(PROVENANCE_HEADER, 'scripted');
     const rawBody = await readBody(request);
     const body = parseBody(rawBody);
     const path = request.url ?? '/';
@@ -322,7 +339,8 @@ export async function startScriptedOpenAIServer(script: ScriptedOpenAIServerScri
     const pathname = path.split('?')[0];
 
     if (request.method === 'GET' && pathname === '/v1/models') {
-      sendJson(response, 200, { object: 'list', data: [{ id: SCRIPTED_MODEL_ID, object: 'model', created: 0, owned_by: 'sleeptime-tests' }] });
+      const entry = { id: SCRIPTED_MODEL_ID, object: 'model', created: 0, owned_by: 'sleeptime-tests', ...(declareProvenance ? { [PROVENANCE_SERVER_FIELD]: 'scripted' } : {}) };
+      sendJson(response, 200, { object: 'list', data: [entry] });
       return;
     }
     if (request.method !== 'POST' || pathname !== '/v1/chat/completions') {

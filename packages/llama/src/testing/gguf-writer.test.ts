@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLlama, readGgufFileInfo, type Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { provenanceFromGgufMetadata } from '@sleeptime/core';
 import { RANDOM_LLAMA_CHAT_TEMPLATE, writeRandomLlamaGguf } from './gguf-writer.js';
 
 let directory: string;
@@ -133,6 +134,18 @@ describe('writeRandomLlamaGguf', () => {
     await writeRandomLlamaGguf(unbiased, { logitBiasByText: {} });
     expect(await greedyText(biased, 'Hello there', 6)).toBe('@@@@@@');
     expect(await greedyText(unbiased, 'Hello there', 6)).not.toBe('@@@@@@');
+  });
+
+  it('marks its files as random weights, unless told not to', async () => {
+    const marked = join(directory, 'marked.gguf');
+    const unmarked = join(directory, 'unmarked.gguf');
+    await writeRandomLlamaGguf(marked);
+    await writeRandomLlamaGguf(unmarked, { provenanceMarker: false });
+    const markerOf = async (path: string) => ((await readGgufFileInfo(path)).metadata as unknown as { sleeptime?: { provenance?: string } }).sleeptime?.provenance;
+    expect(await markerOf(marked)).toBe('random-weights');
+    expect(await markerOf(unmarked)).toBeUndefined();
+    expect(provenanceFromGgufMetadata((await readGgufFileInfo(marked)).metadata)).toMatchObject({ kind: 'random-weights', source: 'model-file' });
+    expect(provenanceFromGgufMetadata((await readGgufFileInfo(unmarked)).metadata)).toMatchObject({ kind: 'real', source: 'model-file' });
   });
 
   it('rejects shapes llama.cpp cannot load', async () => {

@@ -7,12 +7,16 @@
  * few words and `extraTokens`). The weights are uniform noise from a seeded generator, so the same
  * options give a byte-identical file.
  *
+ * The file carries the metadata marker `sleeptime.provenance = random-weights`, so that benchmark
+ * results made with it are labelled as such (see `provenanceMarker`).
+ *
  * One deliberate non-random part: every token embedding carries a constant in dimension 0 and
  * `output.weight` reads that dimension as a per-token logit bias (`logitBiasByText`). By default
  * it favours the JSON closers `"`, `}` and `]`, so that grammar-constrained JSON from random weights
  * (free strings, numbers, arrays) ends after a few tokens instead of running to the token limit.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { PROVENANCE_GGUF_KEY } from '@sleeptime/core';
 
 export interface RandomLlamaGgufOptions {
   /** Width of the residual stream (`llama.embedding_length`). Default 64. */
@@ -36,6 +40,11 @@ export interface RandomLlamaGgufOptions {
    * `{'"': 5, '}': 6, ']': 6, ',': 2}`. Pass `{}` for a model with no preference.
    */
   logitBiasByText?: Record<string, number>;
+  /**
+   * Write the `sleeptime.provenance = random-weights` metadata marker (default true). `false` makes a
+   * file that looks like any other model file, for tests of what happens to unmarked (real) models.
+   */
+  provenanceMarker?: boolean;
 }
 
 /** ChatML, the format of many instruct models; node-llama-cpp renders it with its ChatML wrapper. */
@@ -128,6 +137,8 @@ export async function writeRandomLlamaGguf(path: string, options: RandomLlamaGgu
     ['tokenizer.ggml.add_space_prefix', (w) => w.boolValue(false)],
     ['tokenizer.chat_template', (w) => w.stringValue(RANDOM_LLAMA_CHAT_TEMPLATE)],
   ];
+  // Benchmark results and reports read this to say their figures come from random weights.
+  if (options.provenanceMarker !== false) metadataEntries.push([PROVENANCE_GGUF_KEY, (w) => w.stringValue('random-weights')]);
 
   const biasByTokenId = new Map<number, number>();
   vocabulary.forEach((token, tokenId) => {
