@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { userError } from '@sleeptime/core';
+import { STATED_PROVENANCE_KINDS, userError } from '@sleeptime/core';
 import type { GridSpecInput } from '@sleeptime/bench';
 import { createModel, defaultModelCacheDir, resolveModelSpec } from '@sleeptime/core';
 import { integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
@@ -52,6 +52,15 @@ interface BenchFlags {
   limit?: string;
   concurrency: string;
   cacheDir?: string;
+  provenance?: string;
+}
+
+const PROVENANCE_OPTION_HELP =
+  `where the model's answers come from, recorded with the results in place of what sleeptime detects: ${STATED_PROVENANCE_KINDS.join(', ')}`;
+
+function provenanceFlag(value: string | undefined) {
+  if (value === undefined) return undefined;
+  return parseFlag(z.enum(STATED_PROVENANCE_KINDS), value, '--provenance', `one of ${STATED_PROVENANCE_KINDS.join(', ')}`);
 }
 
 /** Flags override the grid file, field by field. */
@@ -100,8 +109,10 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
     .option('--limit <n>', 'only the first n items')
     .option('--concurrency <n>', 'model calls in flight at once (mind the provider rate limits)', '4')
     .option('--cache-dir <dir>', 'content-addressed cache of model calls (default ~/.cache/sleeptime/calls)')
+    .option('--provenance <kind>', PROVENANCE_OPTION_HELP)
     .action(async (flags: BenchFlags, command: Command) => {
       const opts = globals(command);
+      const provenance = provenanceFlag(flags.provenance);
       const { createBenchProgressBar, loadBenchItems, runBench } = await import('@sleeptime/bench');
       const grid = await gridFromFlags(flags);
       const limit = integerFlag(flags.limit, '--limit', 1, 10_000_000);
@@ -130,16 +141,27 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
           onProgress: progressBar.update,
           // One spec can name different models on different servers: the base URL is part of the identity.
           modelIdentity: modelSpec.startsWith('openai-compatible:') && baseUrl ? `${modelSpec}@${baseUrl}` : modelSpec,
+          ...(provenance === undefined ? {} : { provenance }),
         });
         progressBar.stop();
         const correct = result.rows.filter((row) => row.correct).length;
         const errors = result.rows.filter((row) => row.error !== undefined).length;
-        const summary = { results: resultsPath, rows: result.rows.length, written: result.written, skipped: result.skipped, correct, errors };
+        const summary = {
+          results: resultsPath,
+          rows: result.rows.length,
+          written: result.written,
+          skipped: result.skipped,
+          correct,
+          errors,
+          ...(result.provenance === undefined ? {} : { provenance: result.provenance }),
+        };
         if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
         else
           output.stdout(
             `${result.rows.length} rows in ${resultsPath} (${result.written} new, ${result.skipped} already there): ` +
-              `${correct} correct, ${errors} failed calls.\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
+              `${correct} correct, ${errors} failed calls.` +
+              (result.provenance === undefined ? '' : ` Recorded provenance: ${result.provenance.kind} (${result.provenance.source}).`) +
+              `\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
           );
       } finally {
         progressBar.stop();
@@ -154,14 +176,16 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
     .requiredOption('-d, --data <file>', 'dataset JSONL (as for bench)')
     .requiredOption('-o, --out <file>', 'where to write the scores (JSONL)')
     .option('--limit <n>', 'only the first n items')
-    .action(async (flags: { data: string; out: string; limit?: string }, command: Command) => {
+    .option('--provenance <kind>', PROVENANCE_OPTION_HELP)
+    .action(async (flags: { data: string; out: string; limit?: string; provenance?: string }, command: Command) => {
       const opts = globals(command);
+      const provenance = provenanceFlag(flags.provenance);
       const { loadBenchItems, predictabilityItemFromBenchItem, queryScoringModelFromSpec, scoreQueryLogProbability, writePredictabilityRows } = await import('@sleeptime/bench');
       const limit = integerFlag(flags.limit, '--limit', 1, 10_000_000);
       const allItems = await loadBenchItems(flags.data);
       const items = (limit === undefined ? allItems : allItems.slice(0, limit)).map(predictabilityItemFromBenchItem);
       const scorer = queryScoringModelFromSpec(resolveModelSpec(opts.model), { baseUrl: opts.baseUrl ?? process.env.SLEEPTIME_BASE_URL, apiKey: process.env.SLEEPTIME_API_KEY });
-      const rows = await scoreQueryLogProbability(items, { scorer });
+      const rows = await scoreQueryLogProbability(items, { scorer, ...(provenance === undefined ? {} : { provenance }) });
       await writePredictabilityRows(flags.out, rows);
       if (opts.json) output.stdout(`${JSON.stringify({ out: flags.out, items: rows.length })}\n`);
       else output.stdout(`Scored ${rows.length} queries into ${flags.out}. Use it with: sleeptime report <results> --predictability ${flags.out}\n`);

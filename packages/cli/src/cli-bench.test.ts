@@ -79,10 +79,10 @@ describe('sleeptime bench and report on a scripted model', () => {
     // The reference: one uninterrupted run, with its own cache.
     const reference = path.join(directory, 'reference');
     const requestsBefore = server.requests.length;
-    const referenceRun = parseJson<{ rows: number; written: number }>(
+    const referenceRun = parseJson<{ rows: number; written: number; provenance: unknown }>(
       await runCli(['bench', '--data', dataPath, '--results', path.join(reference, 'results.jsonl'), '--cache-dir', path.join(reference, 'cache'), ...gridFlags, '--json'], env, 120_000),
     );
-    expect(referenceRun).toMatchObject({ rows: expectedRows, written: expectedRows });
+    expect(referenceRun).toMatchObject({ rows: expectedRows, written: expectedRows, provenance: { kind: 'scripted', source: 'server' } });
     const requestsOfOneRun = server.requests.length - requestsBefore;
 
     // The same grid, killed half way, then run again.
@@ -151,6 +151,24 @@ describe('sleeptime bench and report on a scripted model', () => {
     expect(html).toMatch(/check the pipeline, not the method/);
     expect((await readdir(reportDir)).sort()).toEqual(expect.arrayContaining(['index.html', 'summary.md']));
   }, 300_000);
+
+  it('records the provenance the user states with --provenance, and refuses one it does not know', async () => {
+    const env = { SLEEPTIME_MODEL: 'openai-compatible:some-model', SLEEPTIME_BASE_URL: server.baseUrl };
+    const resultsPath = path.join(directory, 'stated', 'results.jsonl');
+    const args = ['bench', '--data', dataPath, '--results', resultsPath, '--cache-dir', path.join(directory, 'stated', 'cache'), '--limit', '1', '--conditions', 'test-time-only', '--verbosity', '0'];
+    const run = parseJson<{ written: number; provenance: unknown }>(await runCli([...args, '--provenance', 'random-weights', '--json'], env));
+    expect(run).toMatchObject({ written: 1, provenance: { kind: 'random-weights', source: 'stated' } });
+    const [row] = (await readLines(resultsPath)).map((line) => JSON.parse(line) as { provenance: unknown });
+    expect(row?.provenance).toEqual({ kind: 'random-weights', source: 'stated' });
+    const report = parseJson<{ markdownPath: string }>(await runCli(['report', resultsPath, '--out', path.join(directory, 'stated', 'report'), '--json'], {}));
+    // The model is named with its server (the bench's model identity).
+    expect(await readFile(report.markdownPath, 'utf8')).toContain(`openai-compatible:some-model@${server.baseUrl} (random weights, as stated by the user)`);
+
+    const refused = await runCli([...args, '--provenance', 'trained'], env);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/--provenance must be one of real, scripted, random-weights/);
+  });
 
   it('says clearly when there are no results to report', async () => {
     const run = await runCli(['report', path.join(directory, 'nothing.jsonl'), '--out', path.join(directory, 'empty-report')], {});

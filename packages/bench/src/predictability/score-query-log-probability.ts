@@ -2,11 +2,23 @@
  * `scoreQueryLogProbability`: log p(query | context) per item (SPEC section 2, predictability),
  * from a GGUF model run in-process or from an OpenAI-compatible server with prompt
  * log-probabilities. The paper scored with a base model (Llama-2-70B); a base model, not an
- * instruct one, is what this measure means.
+ * instruct one, is what this measure means. Every row records the scoring model's provenance (the
+ * GGUF file's marker, the server's declaration, or the caller's statement), as the bench runner does.
  */
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
-import { SleeptimeError, errorMessage, loadLlamaPackage, parseModelSpec, systemError, userError } from '@sleeptime/core';
+import {
+  SleeptimeError,
+  errorMessage,
+  loadLlamaPackage,
+  parseModelSpec,
+  provenanceFromGgufMetadata,
+  requestServerProvenance,
+  systemError,
+  userError,
+  type ModelProvenance,
+  type StatedProvenanceKind,
+} from '@sleeptime/core';
 import type * as LlamaInternals from '@sleeptime/llama/internal';
 import type { PredictabilityRow } from '../bench-types.js';
 import { scoreWithLlamaModel } from './llama-query-scorer.js';
@@ -23,6 +35,12 @@ export interface ScoreQueryLogProbabilityOptions {
   separator?: string;
   onProgress?: (progress: ScoringProgress) => void;
   signal?: AbortSignal;
+  /** Where the scoring model comes from, as the caller knows it: recorded as `stated` instead of detected. */
+  provenance?: StatedProvenanceKind;
+}
+
+function withProvenance(rows: PredictabilityRow[], provenance: ModelProvenance): PredictabilityRow[] {
+  return rows.map((row) => ({ ...row, provenance }));
 }
 
 export async function scoreQueryLogProbability(
@@ -35,9 +53,19 @@ export async function scoreQueryLogProbability(
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
   const { scorer } = options;
+  const stated: ModelProvenance | undefined = options.provenance === undefined ? undefined : { kind: options.provenance, source: 'stated' };
   if (scorer.kind === 'openai-compatible') {
     const { kind: _kind, ...serverOptions } = scorer;
-    return scoreWithOpenAiCompatibleServer(items, { ...serverOptions, ...shared });
+    const provenance =
+      stated ??
+      (await requestServerProvenance({
+        baseUrl: scorer.baseUrl,
+        modelId: scorer.model,
+        ...(scorer.apiKey === undefined ? {} : { apiKey: scorer.apiKey }),
+        ...(scorer.fetch === undefined ? {} : { fetch: scorer.fetch }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      }));
+    return withProvenance(await scoreWithOpenAiCompatibleServer(items, { ...serverOptions, ...shared }), provenance);
   }
 
   const modelPath = resolvePath(scorer.modelPath);
@@ -50,12 +78,13 @@ export async function scoreQueryLogProbability(
     throw userError('invalid_model_file', `${modelPath} is not a usable GGUF model file: ${errorMessage(error)}`, { path: modelPath });
   });
   try {
-    return await scoreWithLlamaModel(model, items, {
+    const rows = await scoreWithLlamaModel(model, items, {
       modelName: `llama:${modelPath}`,
       ...(scorer.contextSize === undefined ? {} : { contextSize: scorer.contextSize }),
       ...(scorer.threads === undefined ? {} : { threads: scorer.threads }),
       ...shared,
     });
+    return withProvenance(rows, stated ?? provenanceFromGgufMetadata(model.fileInfo.metadata));
   } catch (error) {
     if (SleeptimeError.isInstance(error) || options.signal?.aborted) throw error;
     throw systemError('predictability_scoring_failed', `Scoring with ${modelPath} failed: ${errorMessage(error)}`, error);

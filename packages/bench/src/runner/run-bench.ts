@@ -93,6 +93,8 @@ export interface RunBenchResult {
   written: number;
   /** Cells skipped because the file already had their row. */
   skipped: number;
+  /** What this run recorded on its rows; undefined when it had no cell to run. */
+  provenance: ModelProvenance | undefined;
 }
 
 interface SleepOutcome {
@@ -464,5 +466,5 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     const row = finished.get(cell.key);
     return row === undefined ? [] : [row];
   });
-  return { rows, written: progress.done - skipped, skipped };
+  return { rows, written: progress.done - skipped, skipped, provenance };
 }
