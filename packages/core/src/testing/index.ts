@@ -2,7 +2,8 @@
  * `@sleeptime/core/testing`: test utilities that run for real, for sleeptime's own packages and for
  * applications built on it (as `ai/test` is for the AI SDK): mock language models with scripted
  * replies, a scripted OpenAI-compatible HTTP server on 127.0.0.1, throwaway SQLite and PostgreSQL
- * stores, and helpers for asserting on errors and waiting for background work.
+ * stores, helpers for asserting on errors and waiting for background work, and the finder of a real
+ * GGUF test model (the real-model tier).
  */
 export {
   delay,
@@ -36,6 +37,18 @@ export {
   type ScriptedToolCall,
   type ScriptedUsage,
 } from './scripted-openai-server.js';
+export {
+  besideRepositoryModelsDir,
+  describeWithRealModel,
+  realTestModelPath,
+  realTestModelSettings,
+  realTestModelVariable,
+  requireRealTestModelVariable,
+  type RealTestModel,
+  type RealTestModelSearch,
+  type RealTestModelSettings,
+  type SuiteFunctions,
+} from './real-test-model.js';
 export { sleeptimeErrorOf, sleeptimeErrorThrownBy } from './sleeptime-error-of.js';
 export {
   createPostgresTestLocation,
