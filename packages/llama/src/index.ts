@@ -8,10 +8,14 @@ import type { CreateLlamaModelOptions, LlamaModelHandle, LlamaProvider } from '@
 
 export { DEFAULT_LLAMA_MODEL, type CreateLlamaModelOptions, type DownloadProgress, type LlamaModelHandle } from '@sleeptime/core';
 export {
+  DEFAULT_LLAMA_CALL_TIME_LIMIT_MS,
   DEFAULT_LLAMA_CONTEXT_SIZE,
+  DEFAULT_LLAMA_REPEAT_PENALTY,
   REASONING_EFFORT_THOUGHT_TOKENS,
   type LlamaProviderOptions,
 } from './llama-provider-options.js';
+export { DEFAULT_LOOP_DETECTION, type LoopDetection } from './repetition-guard.js';
+export type { GenerationCut } from './generation-bounds.js';
 
 /**
  * Resolves (downloading if needed), checks and loads a GGUF model.

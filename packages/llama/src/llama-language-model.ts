@@ -44,6 +44,7 @@ import {
   type LLamaChatGenerateResponseOptions,
   type LlamaChatResponse,
   type LlamaChatResponseChunk,
+  type LlamaChatResponseFunctionCallParamsChunk,
   type LlamaContext,
   type LlamaGrammar,
   type LlamaModel,
@@ -51,7 +52,14 @@ import {
 } from 'node-llama-cpp';
 import { SleeptimeError, systemError, userError, errorMessage, withoutUndefined } from '@sleeptime/core';
 import { ANY_JSON_GRAMMAR_SCHEMA, jsonSchemaToGrammarSchema } from './json-schema-to-grammar-schema.js';
-import { DEFAULT_LLAMA_CONTEXT_SIZE, llamaProviderOptionsSchema, REASONING_EFFORT_THOUGHT_TOKENS } from './llama-provider-options.js';
+import { GenerationBounds } from './generation-bounds.js';
+import {
+  DEFAULT_LLAMA_CALL_TIME_LIMIT_MS,
+  DEFAULT_LLAMA_CONTEXT_SIZE,
+  DEFAULT_LLAMA_REPEAT_PENALTY,
+  llamaProviderOptionsSchema,
+  REASONING_EFFORT_THOUGHT_TOKENS,
+} from './llama-provider-options.js';
 import { prefixCacheProviderMetadata } from '@sleeptime/core';
 import type { PrefixWarmUp } from '@sleeptime/core';
 import { modelFileIdentity, type PrefixStateCache, type PrefixStateRefusal } from './prefix-state-cache.js';
@@ -87,6 +95,11 @@ export interface LlamaLanguageModelSettings {
   modelPath?: string;
   /** Identity of the model weights for state keys. Default: modelFileIdentity of `modelPath`. */
   modelIdentity?: () => Promise<string>;
+  /**
+   * Wall-clock limit of one call in milliseconds (0 for none), overridable per call with
+   * `providerOptions.llama.callTimeLimitMs`. Default: DEFAULT_LLAMA_CALL_TIME_LIMIT_MS (10 minutes).
+   */
+  callTimeLimitMs?: number;
 }
 
 /**
@@ -129,6 +142,9 @@ interface PreparedCall {
     'temperature' | 'topP' | 'topK' | 'seed' | 'customStopTriggers' | 'repeatPenalty'
   >;
   thoughtTokenBudget: number | undefined;
+  /** 0 for none. */
+  callTimeLimitMs: number;
+  stopOnLoop: boolean;
 }
 
 interface GenerationListener {
@@ -161,6 +177,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
   private readonly chatWrapper: ChatWrapper | undefined;
   private readonly prefixStateCache: PrefixStateCache | undefined;
   private readonly modelIdentitySource: () => Promise<string>;
+  private readonly callTimeLimitMs: number;
   private modelIdentity: Promise<string> | undefined;
   private readonly queue = new SerialQueue();
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
@@ -175,6 +192,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       settings.threads ?? (settings.model.size < SINGLE_THREAD_MODEL_BYTES ? 1 : Math.max(1, settings.model.llama.cpuMathCores));
     this.chatWrapper = settings.chatWrapper;
     this.prefixStateCache = settings.prefixStateCache;
+    this.callTimeLimitMs = settings.callTimeLimitMs ?? DEFAULT_LLAMA_CALL_TIME_LIMIT_MS;
     if (settings.prefixStateCache !== undefined && settings.modelPath === undefined && settings.modelIdentity === undefined)
       throw userError('llama_model_identity_unknown', 'A prefix state cache needs the model file (modelPath) or a modelIdentity to key its states by');
     this.modelIdentitySource =
@@ -342,10 +360,12 @@ export class LlamaLanguageModel implements LanguageModelV3 {
     // The model writes the next turn; when the prompt ends in the model's turn (after tool results) it goes on with it.
     if (history.at(-1)?.type !== 'model') history.push({ type: 'model', response: [] });
 
-    const repeatPenalty =
-      options.frequencyPenalty === undefined && options.presencePenalty === undefined
-        ? undefined
-        : { frequencyPenalty: options.frequencyPenalty, presencePenalty: options.presencePenalty };
+    // The default penalty guards against loops; `false` turns it off, leaving the AI SDK's penalties alone.
+    const repeatPenalty = withoutUndefined({
+      ...(providerOptions.repeatPenalty === false ? { penalty: 1 } : { ...DEFAULT_LLAMA_REPEAT_PENALTY, ...providerOptions.repeatPenalty }),
+      frequencyPenalty: options.frequencyPenalty,
+      presencePenalty: options.presencePenalty,
+    });
     return {
       history,
       mode,
@@ -362,6 +382,8 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       thoughtTokenBudget:
         providerOptions.thoughtTokens ??
         (providerOptions.reasoningEffort === undefined ? undefined : REASONING_EFFORT_THOUGHT_TOKENS[providerOptions.reasoningEffort]),
+      callTimeLimitMs: providerOptions.callTimeLimitMs ?? this.callTimeLimitMs,
+      stopOnLoop: providerOptions.stopOnLoop ?? true,
     };
   }
 
@@ -371,6 +393,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
     listener: GenerationListener | undefined,
   ): Promise<GenerationOutcome> {
     const startedAt = performance.now();
+    const bounds = new GenerationBounds({ timeLimitMs: prepared.callTimeLimitMs, stopOnLoop: prepared.stopOnLoop, callerSignal: signal });
     try {
       const { chat, context } = await this.getSession();
       const { mode } = prepared;
@@ -404,19 +427,29 @@ export class LlamaLanguageModel implements LanguageModelV3 {
         ...prepared.generationOptions,
         ...modeOptions,
         maxTokens,
-        signal,
+        // A limit keeps what was generated; the caller's abort is rethrown below.
+        signal: bounds.signal,
+        stopOnAbortSignal: true,
         budgets: prepared.thoughtTokenBudget === undefined ? undefined : { thoughtTokens: prepared.thoughtTokenBudget },
         onToken: () => {
           firstTokenAt ??= performance.now();
         },
+        onFunctionCallParamsChunk: (chunk: LlamaChatResponseFunctionCallParamsChunk) => bounds.observe(chunk.paramsChunk),
         onResponseChunk: (chunk: LlamaChatResponseChunk) => {
+          bounds.observe(chunk.text);
           if (chunk.type === 'segment') {
             reasoningTokenCount += chunk.tokens.length;
             if (chunk.text !== '') listener?.onReasoning(chunk.text);
           } else if (streamsText && chunk.text !== '') listener?.onText(chunk.text);
         },
       } as LLamaChatGenerateResponseOptions<ChatModelFunctions>;
-      const response = await chat.generateResponse<ChatModelFunctions>(prepared.history, generateOptions);
+      const response = await chat.generateResponse<ChatModelFunctions>(prepared.history, generateOptions).catch((error: unknown) => {
+        // node-llama-cpp throws when stopped before the first token: a limit hit that early leaves an empty answer.
+        if (bounds.cutBy !== undefined && error === bounds.signal.reason && signal?.aborted !== true) return undefined;
+        throw error;
+      });
+      if (signal?.aborted) throw signal.reason;
+      const cutBy = response === undefined || response.metadata.stopReason === 'abort' ? bounds.cutBy : undefined;
       // Every sampled token needed one row of logits; the meter counts those rows as output.
       const meterDifference = chat.sequence.tokenMeter.diff(meterBefore);
       const outputTokenCount = meterDifference.usedOutputTokens;
@@ -425,11 +458,13 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       const timeToFirstTokenMs = firstTokenAt === undefined ? null : roundMilliseconds(firstTokenAt - startedAt);
       const prefixCache: PrefixCacheDetails = { ...prefix, evaluatedPromptTokens, timeToFirstTokenMs };
 
-      const content = responseContent(response, mode);
+      const content = response === undefined ? [] : responseContent(response, mode);
       const hasToolCalls = content.some((part) => part.type === 'tool-call');
+      const loop = bounds.loop;
       return {
         content,
-        finishReason: finishReasonFor(response.metadata.stopReason, hasToolCalls),
+        // Cut by a limit: never a normal answer, whatever was produced before (the engine flags the run as truncated).
+        finishReason: cutBy !== undefined ? { unified: 'length', raw: cutBy } : finishReasonFor(response?.metadata.stopReason, hasToolCalls),
         usage: {
           inputTokens: { total: promptTokenCount, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
           outputTokens: {
@@ -445,7 +480,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
             timeToFirstTokenMs,
             cachedPromptTokens: Math.max(0, promptTokenCount - evaluatedPromptTokens),
           }),
-          llama: { prefixCache: { ...prefixCache } },
+          llama: { prefixCache: { ...prefixCache }, ...(loop === undefined ? {} : { loop: { span: loop.span, repeats: loop.repeats } }) },
         },
       };
     } catch (error) {
@@ -453,6 +488,8 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       if (SleeptimeError.isInstance(error)) throw error;
       if (error instanceof DisposedError) throw systemError('llama_model_closed', 'The llama model was closed', error);
       throw systemError('llama_generation_failed', `llama generation failed: ${errorMessage(error)}`, error);
+    } finally {
+      bounds.dispose();
     }
   }
 
@@ -564,7 +601,7 @@ function responseContent(response: LlamaChatResponse<ChatModelFunctions>, mode: 
   return content;
 }
 
-function finishReasonFor(stopReason: LlamaChatResponse['metadata']['stopReason'], hasToolCalls: boolean): LanguageModelV3FinishReason {
+function finishReasonFor(stopReason: LlamaChatResponse['metadata']['stopReason'] | undefined, hasToolCalls: boolean): LanguageModelV3FinishReason {
   if (hasToolCalls) return { unified: 'tool-calls', raw: stopReason };
   switch (stopReason) {
     case 'maxTokens':

@@ -22,6 +22,8 @@ export async function loadLlamaModel(options: CreateLlamaModelOptions): Promise<
   for (const [name, value] of [['contextSize', options.contextSize], ['threads', options.threads]] as const)
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
       throw userError(`invalid_${name === 'contextSize' ? 'context_size' : 'threads'}`, `${name} must be a positive integer, got ${value}`);
+  if (options.callTimeLimitMs !== undefined && (!Number.isSafeInteger(options.callTimeLimitMs) || options.callTimeLimitMs < 0))
+    throw userError('invalid_call_time_limit', `callTimeLimitMs must be a whole number of milliseconds (0 for none), got ${options.callTimeLimitMs}`);
   const modelPath = REMOTE_SOURCE.test(options.source) ? await downloadModel(options) : await localModelPath(options.source);
   await checkGgufMagic(modelPath);
   const llama = await getLlamaRuntime();
@@ -40,6 +42,7 @@ export async function loadLlamaModel(options: CreateLlamaModelOptions): Promise<
     modelPath,
     ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.callTimeLimitMs === undefined ? {} : { callTimeLimitMs: options.callTimeLimitMs }),
     ...(options.prefixStateCache === undefined ? {} : { prefixStateCache: new PrefixStateCache(options.prefixStateCache) }),
   });
   let closing: Promise<void> | undefined;

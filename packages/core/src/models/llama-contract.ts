@@ -31,6 +31,12 @@ export interface CreateLlamaModelOptions {
   contextSize?: number;
   /** CPU threads. Default: 1 for models under 64 MB, else the number of math cores. */
   threads?: number;
+  /**
+   * Wall-clock limit of one model call in milliseconds, 0 for none (default 10 minutes): the call
+   * stops and returns what it produced, finishReason `{unified: 'length', raw: 'time-limit'}`.
+   * A call can set its own with `providerOptions.llama.callTimeLimitMs`.
+   */
+  callTimeLimitMs?: number;
   onDownloadProgress?: (progress: DownloadProgress) => void;
   /** Draw a download progress bar on stderr (only while a download runs). */
   showProgress?: boolean;
