@@ -113,6 +113,8 @@ describe('scoreQueryLogProbability with a llama model file', () => {
     const reference = await referenceScore(ITEMS[1] as PredictabilityItem);
     expect(rows).toHaveLength(1);
     expect(rows[0]?.model).toBe(`llama:${modelPath}`);
+    // The GGUF writer marks its files: the scores say they come from random weights.
+    expect(rows[0]?.provenance).toMatchObject({ kind: 'random-weights', source: 'model-file' });
     expect(rows[0]?.logProbability).toBeCloseTo(reference.logProbability, 2);
   });
 

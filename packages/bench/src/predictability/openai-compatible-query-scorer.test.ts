@@ -36,6 +36,11 @@ async function startServer(handler: Handler): Promise<{ baseUrl: string; request
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     request.on('end', () => {
+      // The model list, as vLLM serves it (no provenance declared): scoreQueryLogProbability asks it first.
+      if (request.method === 'GET' && request.url === '/v1/models') {
+        answer(response, 200, { object: 'list', data: [{ id: 'base', object: 'model', owned_by: 'vllm' }] });
+        return;
+      }
       const recorded = { url: request.url ?? '', headers: request.headers, body: JSON.parse(text) as Record<string, unknown> };
       requests.push(recorded);
       handler(recorded, requests.length - 1, response);
@@ -154,8 +159,10 @@ describe('scoreWithOpenAiCompatibleServer', () => {
     const scorer = queryScoringModelFromSpec('openai-compatible:base', { baseUrl });
     const rows = await scoreQueryLogProbability([PENS], { scorer, separator: '\n' });
     // With a newline the split tokens are the same words: Tom | ␣has | ␣5 | ␣pens. | \nHow | ␣many | ␣pens?
-    expect(rows[0]).toMatchObject({ model: 'openai-compatible:base', queryTokens: 3 });
+    expect(rows[0]).toMatchObject({ model: 'openai-compatible:base', queryTokens: 3, provenance: { kind: 'real', source: 'server' } });
     expect(rows[0]?.logProbability).toBeCloseTo(-1.5, 12);
+    const stated = await scoreQueryLogProbability([PENS], { scorer, separator: '\n', provenance: 'scripted' });
+    expect(stated[0]?.provenance).toEqual({ kind: 'scripted', source: 'stated' });
   });
 });
 
