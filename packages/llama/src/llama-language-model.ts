@@ -37,6 +37,7 @@ import type {
 import {
   DisposedError,
   LlamaChat,
+  resolveChatWrapper,
   type ChatHistoryItem,
   type ChatModelFunctions,
   type ChatWrapper,
@@ -70,6 +71,8 @@ import { parseToolCall, toolCallGrammarSchema, toolCallInstructions } from './to
 /** Below this file size a model runs faster on one thread: thread synchronisation costs more than the math. */
 const SINGLE_THREAD_MODEL_BYTES = 64 * 2 ** 20;
 const MAX_CACHED_GRAMMARS = 64;
+/** System messages whose prefix tokens are remembered (a few learned contexts asked about in turn). */
+const MAX_REMEMBERED_PREFIXES = 8;
 /**
  * Context cells kept free: node-llama-cpp shifts the context (drops old messages) once fewer than
  * 2 cells are left, and it may inject a few tokens mid-answer (e.g. to close a thought at its budget).
@@ -181,6 +184,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
   private modelIdentity: Promise<string> | undefined;
   private readonly queue = new SerialQueue();
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly prefixTokensBySystemMessage = new Map<string, number[]>();
   private session: LlamaSession | undefined;
   private disposed = false;
 
@@ -526,8 +530,19 @@ export class LlamaLanguageModel implements LanguageModelV3 {
     return { source: 'state-file', prefixTokens: prefixTokens.length };
   }
 
-  /** The tokens an ask with this system message starts with, whatever its question (see PREFIX_PROBE_QUESTIONS). */
+  /**
+   * The tokens an ask with this system message starts with, whatever its question (see
+   * PREFIX_PROBE_QUESTIONS). Remembered per system message: every ask over one learned context has
+   * the same one, and rendering and tokenizing it three times costs milliseconds per thousand tokens.
+   */
   private prefixTokensFor(chat: LlamaChat, systemMessage: string): number[] {
+    const known = this.prefixTokensBySystemMessage.get(systemMessage);
+    if (known !== undefined) {
+      // Most recently used last, so the oldest is the one dropped.
+      this.prefixTokensBySystemMessage.delete(systemMessage);
+      this.prefixTokensBySystemMessage.set(systemMessage, known);
+      return known;
+    }
     const renderings = PREFIX_PROBE_QUESTIONS.map((question) => {
       const { history } = promptToChatHistory([
         { role: 'system', content: systemMessage },
@@ -545,7 +560,11 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       while (index < length && index < other.length && other[index] === first?.[index]) index++;
       length = index;
     }
-    return (first ?? []).slice(0, length);
+    const prefixTokens = (first ?? []).slice(0, length);
+    if (this.prefixTokensBySystemMessage.size >= MAX_REMEMBERED_PREFIXES)
+      this.prefixTokensBySystemMessage.delete(this.prefixTokensBySystemMessage.keys().next().value as string);
+    this.prefixTokensBySystemMessage.set(systemMessage, prefixTokens);
+    return prefixTokens;
   }
 
   private identity(): Promise<string> {
@@ -559,8 +578,19 @@ export class LlamaLanguageModel implements LanguageModelV3 {
   private async getSession(): Promise<LlamaSession> {
     if (this.disposed) throw systemError('llama_model_closed', 'The llama model was closed');
     if (this.session === undefined) {
-      const context = await this.model.createContext({ contextSize: this.contextSize, threads: this.threads, sequences: 1 });
-      const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper: this.chatWrapper ?? 'auto' });
+      // The context is allocated on a native thread while the chat wrapper is resolved here: resolving
+      // renders the model's template many times (hundreds of milliseconds on a CPU), paid by the
+      // first call of every process.
+      const creating = this.model.createContext({ contextSize: this.contextSize, threads: this.threads, sequences: 1 });
+      let chatWrapper: ChatWrapper;
+      try {
+        chatWrapper = this.chatWrapper ?? chatWrapperOf(this.model);
+      } catch (error) {
+        void creating.then((context) => context.dispose(), () => undefined);
+        throw error;
+      }
+      const context = await creating;
+      const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper });
       this.session = { context, chat };
     }
     return this.session;
@@ -622,6 +652,18 @@ function addSystemInstructions(history: ChatHistoryItem[], instructions: string)
   const first = history[0];
   if (first?.type === 'system' && typeof first.text === 'string') history[0] = { type: 'system', text: `${first.text}\n\n${instructions}` };
   else history.unshift({ type: 'system', text: instructions });
+}
+
+const resolvedChatWrappers = new WeakMap<LlamaModel, ChatWrapper>();
+
+/** node-llama-cpp's choice of chat wrapper for the model, made once per loaded model (language models may share one). */
+function chatWrapperOf(model: LlamaModel): ChatWrapper {
+  let chatWrapper = resolvedChatWrappers.get(model);
+  if (chatWrapper === undefined) {
+    chatWrapper = resolveChatWrapper(model);
+    resolvedChatWrappers.set(model, chatWrapper);
+  }
+  return chatWrapper;
 }
 
 function startsWith(tokens: readonly number[], prefix: readonly number[]): boolean {

@@ -133,6 +133,8 @@ export class PrefixStateCache {
         lastUsedAt: now,
       };
       await rename(temporaryPath, this.statePath(name));
+      // Just checksummed: the first restore in this process (an ask right after a sleep) need not read it again.
+      this.verified.set(this.statePath(name), fileFingerprint(await stat(this.statePath(name)), manifest.stateCrc32));
       await writeFileAtomically(this.manifestPath(name), JSON.stringify(manifest));
       await this.evictToBudget();
       return { key: name, statePath: this.statePath(name), manifest };
