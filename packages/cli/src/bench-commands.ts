@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { STATED_PROVENANCE_KINDS, userError } from '@sleeptime/core';
 import type { GridSpecInput } from '@sleeptime/bench';
 import { createModel, defaultModelCacheDir, resolveModelSpec } from '@sleeptime/core';
-import { integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
+import { integerFlag, modelOptionsFrom, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
 
 const conditionNames = ['test-time-only', 'sleep-time', 'context-only', 'pass-at-k'] as const;
@@ -123,7 +123,7 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
         flags.results ?? path.join('bench-results', `${path.basename(flags.data).replace(/\.jsonl$/, '')}.results.jsonl`);
       const cacheDir = flags.cacheDir ?? path.join(path.dirname(defaultModelCacheDir()), 'calls');
       const modelSpec = resolveModelSpec(opts.model);
-      const model = await createModel(modelSpec, { baseUrl: opts.baseUrl, showProgress: !opts.json });
+      const model = await createModel(modelSpec, { ...modelOptionsFrom(opts), baseUrl: opts.baseUrl, showProgress: !opts.json });
       const baseUrl = opts.baseUrl ?? process.env.SLEEPTIME_BASE_URL;
       const progressBar = createBenchProgressBar({ enabled: !opts.json && process.stderr.isTTY === true });
       const abort = new AbortController();

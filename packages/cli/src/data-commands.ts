@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { createModel, resolveModelSpec } from '@sleeptime/core';
 // Types only: the bench package itself is loaded inside the actions, so that the CLI starts fast.
 import type { DatasetDownloadProgress, DatasetName } from '@sleeptime/bench';
-import { integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
+import { integerFlag, modelOptionsFrom, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
 
 const datasetsDirHelp = (holding: string) =>
@@ -151,7 +151,7 @@ export function registerDataCommands(program: Command, output: CliOutput): void 
         const concurrency = integerFlag(options.concurrency, '--concurrency', 1, 256) as number;
         const allInstances = await readGsmSymbolicJsonl(options.from);
         const instances = limit === undefined ? allInstances : allInstances.slice(0, limit);
-        const model = await createModel(resolveModelSpec(opts.model), { baseUrl: opts.baseUrl, showProgress: !opts.json });
+        const model = await createModel(resolveModelSpec(opts.model), { ...modelOptionsFrom(opts), baseUrl: opts.baseUrl, showProgress: !opts.json });
         const progress =
           !opts.json && process.stderr.isTTY === true
             ? new cliProgress.SingleBar(

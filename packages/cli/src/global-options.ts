@@ -7,7 +7,21 @@ export interface GlobalOptions {
   baseUrl?: string;
   dataDir?: string;
   databaseUrl?: string;
+  /** Seconds; createModel reads SLEEPTIME_LLAMA_TIME_LIMIT when it is not given. */
+  llamaTimeLimit?: string;
   json?: boolean;
+}
+
+/** What the global options say about making a model (createModel options), checked before anything starts. */
+export function modelOptionsFrom(options: GlobalOptions): { llamaCallTimeLimitMs?: number } {
+  if (options.llamaTimeLimit === undefined) return {};
+  const seconds = parseFlag(
+    z.string().regex(/^\d+(\.\d+)?$/).transform(Number),
+    options.llamaTimeLimit,
+    '--llama-time-limit',
+    'a number of seconds, 0 for none',
+  );
+  return { llamaCallTimeLimitMs: Math.round(seconds * 1000) };
 }
 
 /** Parses a flag value with a zod schema, turning a failure into one user-facing line. */

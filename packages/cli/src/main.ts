@@ -74,6 +74,7 @@ function buildProgram(output: CliOutput): Command {
     .option('--base-url <url>', 'base URL for openai-compatible models (env SLEEPTIME_BASE_URL)')
     .option('--data-dir <dir>', 'data folder for the embedded SQLite store (env SLEEPTIME_DATA_DIR, default ./.sleeptime)')
     .option('--database-url <url>', 'PostgreSQL URL; replaces the SQLite store (env SLEEPTIME_DATABASE_URL)')
+    .option('--llama-time-limit <seconds>', 'llama models: wall-clock limit per model call, 0 for none (env SLEEPTIME_LLAMA_TIME_LIMIT, default 600)')
     .option('--json', 'print one JSON object for machines')
     .version(packageVersion)
     .showHelpAfterError('(run sleeptime --help for usage)')

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createEngine, createModel, openStore, parseModelSpec, resolveModelSpec, storeConfigFrom, type Engine, type SleeptimeModel, type Store, type StoreConfig } from '@sleeptime/core';
-import type { GlobalOptions } from './global-options.js';
+import { modelOptionsFrom, type GlobalOptions } from './global-options.js';
 
 export interface Runtime {
   store: Store;
@@ -22,11 +22,13 @@ export async function openRuntime(options: GlobalOptions, runtimeOptions: { show
   const modelSpec = resolveModelSpec(options.model);
   // Checked before anything is opened so a bad spec writes nothing.
   parseModelSpec(modelSpec);
+  const modelOptions = modelOptionsFrom(options);
   const storeConfig = storeConfigFrom({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
   const store = await openStore(storeConfig);
   let model: Promise<SleeptimeModel> | undefined;
   const loadModel = (): Promise<SleeptimeModel> => {
     model ??= createModel(modelSpec, {
+      ...modelOptions,
       baseUrl: options.baseUrl,
       showProgress: runtimeOptions.showProgress ?? process.stderr.isTTY === true,
       // Precomputed prompt prefixes of a data folder's learned contexts live in that folder.

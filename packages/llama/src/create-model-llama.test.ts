@@ -14,11 +14,16 @@ import { usageFromReport } from '@sleeptime/core';
 
 let directory: string;
 let modelFile: string;
+/** Never ends on its own: it says "The answer is 2. " over and over. */
+let loopingModelFile: string;
 
 beforeAll(async () => {
   directory = await mkdtemp(path.join(os.tmpdir(), 'sleeptime-models-'));
   modelFile = path.join(directory, 'tiny.gguf');
   await writeRandomLlamaGguf(modelFile);
+  loopingModelFile = path.join(directory, 'looping.gguf');
+  const loop = 'The answer is 2. ';
+  await writeRandomLlamaGguf(loopingModelFile, { seed: 3, extraTokens: [loop], logitBiasByText: { [loop]: 12, '</s>': -30, '<|im_end|>': -30 } });
 });
 
 afterAll(async () => {
@@ -42,6 +47,29 @@ describe('createModel: llama', () => {
       await model.close();
       await model.close();
     }
+  });
+
+  it('limits each call to llamaCallTimeLimitMs, else SLEEPTIME_LLAMA_TIME_LIMIT seconds: the call ends as cut by the time limit', async () => {
+    const call = { prompt: 'Say something.', maxRetries: 0, maxOutputTokens: 4000, providerOptions: { llama: { stopOnLoop: false } } };
+    for (const options of [{ env: { SLEEPTIME_LLAMA_TIME_LIMIT: '0.2' } }, { env: { SLEEPTIME_LLAMA_TIME_LIMIT: '600' }, llamaCallTimeLimitMs: 200 }]) {
+      const model = await createModel(`llama:${loopingModelFile}`, { cacheDir: directory, contextSize: 4096, ...options });
+      try {
+        const result = await generateText({ model: model.languageModel, ...call });
+        expect(result.finishReason).toBe('length');
+        expect(result.rawFinishReason).toBe('time-limit');
+      } finally {
+        await model.close();
+      }
+    }
+  });
+
+  it('refuses a SLEEPTIME_LLAMA_TIME_LIMIT that is not a number of seconds, in one line, before loading anything', async () => {
+    const failure = await createModel(`llama:${path.join(directory, 'missing.gguf')}`, { cacheDir: directory, env: { SLEEPTIME_LLAMA_TIME_LIMIT: '10m' } }).catch(
+      (error: unknown) => error,
+    );
+    expect(SleeptimeError.isInstance(failure)).toBe(true);
+    expect(failure).toMatchObject({ code: 'invalid_option', category: 'user' });
+    expect((failure as SleeptimeError).message).toContain('SLEEPTIME_LLAMA_TIME_LIMIT');
   });
 
   it('passes the loader typed error for a missing file through unchanged', async () => {

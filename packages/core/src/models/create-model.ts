@@ -40,6 +40,12 @@ export interface CreateModelOptions {
   prefixStateDir?: string | null;
   /** llama: byte budget of the prefix state folder (default 2 GiB, least recently used evicted). */
   prefixStateMaxBytes?: number;
+  /**
+   * llama: wall-clock limit of one model call in milliseconds, 0 for none; a call that hits it stops
+   * and returns what it produced (finishReason raw `time-limit`). Default: SLEEPTIME_LLAMA_TIME_LIMIT
+   * (seconds), else the provider's (10 minutes).
+   */
+  llamaCallTimeLimitMs?: number;
 }
 
 /**
@@ -63,6 +69,15 @@ export function defaultModelCacheDir(env: Environment = process.env): string {
   if (explicit !== undefined) return path.resolve(explicit);
   const cacheHome = nonEmpty(env.XDG_CACHE_HOME) ?? path.join(os.homedir(), '.cache');
   return path.join(cacheHome, 'sleeptime', 'models');
+}
+
+/** SLEEPTIME_LLAMA_TIME_LIMIT: seconds, 0 for none (the CLI's --llama-time-limit takes precedence). */
+function llamaCallTimeLimitFromEnv(env: Environment): number | undefined {
+  const text = nonEmpty(env.SLEEPTIME_LLAMA_TIME_LIMIT);
+  if (text === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(text))
+    throw userError('invalid_option', `SLEEPTIME_LLAMA_TIME_LIMIT must be a number of seconds, 0 for none (got ${JSON.stringify(text)})`);
+  return Math.round(Number(text) * 1000);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -176,10 +191,12 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
     case 'llama': {
       // Loaded on demand: node-llama-cpp is heavy and HTTP-only runs never need it.
       const { createLlamaModel } = await loadLlamaProvider();
+      const callTimeLimitMs = options.llamaCallTimeLimitMs ?? llamaCallTimeLimitFromEnv(env);
       const llama = await createLlamaModel({
         source: modelId,
         cacheDir: options.cacheDir ?? defaultModelCacheDir(env),
         ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
+        ...(callTimeLimitMs === undefined ? {} : { callTimeLimitMs }),
         ...(options.showProgress === undefined ? {} : { showProgress: options.showProgress }),
         ...(options.prefixStateDir === null
           ? {}
