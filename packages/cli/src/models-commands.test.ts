@@ -160,7 +160,7 @@ describe('sleeptime models', () => {
     const tinyPath = path.join(cacheDir, 'tiny.gguf');
     const { mtime } = await stat(tinyPath);
     const damaged = Buffer.from(gguf);
-    damaged[damaged.length - 1] ^= 0xff;
+    damaged.writeUInt8(damaged.readUInt8(damaged.length - 1) ^ 0xff, damaged.length - 1);
     await writeFile(tinyPath, damaged);
     await utimes(tinyPath, mtime, mtime);
     const tinyHash = async (args: string[]) =>
