@@ -23,7 +23,7 @@ const KIND_LABELS: Readonly<Record<ModelProvenanceKind, string>> = {
 const SOURCE_PHRASES: Readonly<Record<ModelProvenance['source'], string>> = {
   stated: 'as stated by the user',
   'model-file': 'from the model file',
-  server: 'as the server declares',
+  server: "from the server's model list",
   provider: 'hosted provider',
   model: 'as the model declares',
   none: 'nothing said',
@@ -34,9 +34,12 @@ export function provenanceLabel(provenance: ModelProvenance | undefined): string
   return provenance === undefined ? NOT_RECORDED_LABEL : KIND_LABELS[provenance.kind];
 }
 
-/** The label and how it is known, e.g. "scripted, as the server declares". */
+/** The label and how it is known, e.g. "scripted, from the server's model list". */
 export function provenanceDescription(provenance: ModelProvenance | undefined): string {
-  return provenance === undefined ? NOT_RECORDED_LABEL : `${KIND_LABELS[provenance.kind]}, ${SOURCE_PHRASES[provenance.source]}`;
+  if (provenance === undefined) return NOT_RECORDED_LABEL;
+  // Unknown: the reason is the useful part (a server that could not be asked, a model that says nothing).
+  if (provenance.kind === 'unknown') return `${KIND_LABELS.unknown}: ${provenance.detail ?? SOURCE_PHRASES[provenance.source]}`;
+  return `${KIND_LABELS[provenance.kind]}, ${SOURCE_PHRASES[provenance.source]}`;
 }
 
 /** What the rows of one model say about where they come from. */
@@ -98,8 +101,8 @@ export function provenanceNotice(summaries: Iterable<ModelProvenanceSummary>, pr
   const parts: string[] = [];
   if (provenanceNote !== undefined && provenanceNote.trim() !== '') parts.push(provenanceNote.trim());
   if (pipelineOnly.length > 0) parts.push(`These results come from scripted or random-weight models: ${pipelineOnly.join(', ')}. ${PIPELINE_ONLY_SENTENCE}`);
-  if (unknown.length > 0) parts.push(`Nothing said where the results of ${unknown.join(', ')} come from: they may not be from a real model.`);
+  if (unknown.length > 0) parts.push(`Where the results of ${unknown.join(', ')} come from is unknown: they may not be from a real model.`);
   if (notRecorded.length > 0)
-    parts.push(`Provenance not recorded for ${notRecorded.join(', ')} (results written before sleeptime recorded it): where these figures come from is not known.`);
+    parts.push(`No provenance recorded for ${notRecorded.join(', ')} (results written before sleeptime recorded it): where these figures come from is not known.`);
   return parts.length === 0 ? null : parts.join(' ');
 }

@@ -121,14 +121,14 @@ describe('writeReport', () => {
     expect(notice).toBeGreaterThan(0);
     expect(notice).toBeLessThan(html.indexOf('<figure'));
     expect(html).toContain(escapeXml(PIPELINE_ONLY_SENTENCE));
-    expect(html).toContain(escapeXml(`${SCRIPTED} (scripted, as the server declares)`));
+    expect(html).toContain(escapeXml(`${SCRIPTED} (scripted, from the server's model list)`));
     // Every figure says where its data came from: the results' model, and figure (d) its scores too.
     for (const path of report.figures) expect(await readFile(path, 'utf8'), basename(path)).toContain(escapeXml(`${SCRIPTED} (scripted)`));
     expect(await readFile(join(outDir, 'figure-d-predictability.svg'), 'utf8')).toContain('scores: real weights');
 
     const markdown = await readFile(report.markdownPath, 'utf8');
-    expect(markdown.startsWith(`# Test report\n\n> **Provenance:** These results come from scripted or random-weight models: ${SCRIPTED} (scripted, as the server declares).`)).toBe(true);
-    expect(markdown).toContain(`## multi-query-p1 · ${SCRIPTED} (scripted)\n\nProvenance: scripted, as the server declares.`);
+    expect(markdown.startsWith(`# Test report\n\n> **Provenance:** These results come from scripted or random-weight models: ${SCRIPTED} (scripted, from the server's model list).`)).toBe(true);
+    expect(markdown).toContain(`## multi-query-p1 · ${SCRIPTED} (scripted)\n\nProvenance: scripted, from the server's model list.`);
     expect(markdown).toContain('| condition | sleep budget | test budget | n | accuracy | avg test tokens | avg sleep tokens / run | errors |');
     // Test-time only at verbosity 0: items 0, 3, 6, 9 of 12 right; 40 tokens each.
     expect(markdown).toContain('| test-time only | — | verbosity 0 | 12 | 33.3% | 40 | — | 0 |');
@@ -196,7 +196,7 @@ describe('writeReport', () => {
     const { results } = fullGrid('openai-compatible:gpt-4o-mini', SCRIPTED_SERVER);
     const report = await writeReport({ results, outDir });
     const markdown = await readFile(report.markdownPath, 'utf8');
-    expect(markdown).toContain('These results come from scripted or random-weight models: openai-compatible:gpt-4o-mini (scripted, as the server declares).');
+    expect(markdown).toContain("These results come from scripted or random-weight models: openai-compatible:gpt-4o-mini (scripted, from the server's model list).");
     expect(markdown).toContain(PIPELINE_ONLY_SENTENCE);
   });
 
@@ -205,7 +205,7 @@ describe('writeReport', () => {
     const { results } = fullGrid(SCRIPTED);
     const report = await writeReport({ results, outDir });
     const markdown = await readFile(report.markdownPath, 'utf8');
-    expect(markdown).toContain(`> **Provenance:** Provenance not recorded for ${SCRIPTED} (results written before sleeptime recorded it)`);
+    expect(markdown).toContain(`> **Provenance:** No provenance recorded for ${SCRIPTED} (results written before sleeptime recorded it)`);
     expect(markdown).toContain(`## multi-query-p1 · ${SCRIPTED} (provenance not recorded)`);
     // Not called scripted for its name.
     expect(markdown).not.toContain(PIPELINE_ONLY_SENTENCE);
@@ -302,10 +302,10 @@ describe('provenance', () => {
     expect(notice(rows('x', { kind: 'scripted', source: 'model' }))()).toContain(PIPELINE_ONLY_SENTENCE);
     // A user's statement is shown as such.
     expect(notice(rows('llama:/m.gguf', { kind: 'random-weights', source: 'stated' }))()).toContain('llama:/m.gguf (random weights, as stated by the user)');
-    expect(notice(rows('openai-compatible:m', { kind: 'unknown', source: 'server' }))()).toBe(
-      'Nothing said where the results of openai-compatible:m (provenance unknown, as the server declares) come from: they may not be from a real model.',
+    expect(notice(rows('openai-compatible:m', { kind: 'unknown', source: 'server', detail: 'GET http://h/v1/models: status 404' }))()).toBe(
+      'Where the results of openai-compatible:m (provenance unknown: GET http://h/v1/models: status 404) come from is unknown: they may not be from a real model.',
     );
-    expect(notice(rows('old', undefined))()).toMatch(/^Provenance not recorded for old /);
+    expect(notice(rows('old', undefined))()).toMatch(/^No provenance recorded for old /);
   });
 });
 

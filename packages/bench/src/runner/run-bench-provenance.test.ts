@@ -62,7 +62,7 @@ describe('runBench records provenance', () => {
     const { rows, provenance, markdown, pareto } = await run(model);
     expect(provenance).toMatchObject({ kind: 'scripted', source: 'server' });
     expect(rows.map((row) => row.provenance)).toEqual([provenance]);
-    expect(markdown).toContain('openai-compatible:gpt-4o-mini (scripted, as the server declares)');
+    expect(markdown).toContain("openai-compatible:gpt-4o-mini (scripted, from the server's model list)");
     expect(markdown).toContain(PIPELINE_ONLY_SENTENCE);
     expect(pareto).toContain('openai-compatible:gpt-4o-mini (scripted)');
   });
@@ -107,7 +107,7 @@ describe('runBench records provenance', () => {
     const { provenance: _provenance, ...silent } = await compatibleModel(server, 'm');
     const result = await run(silent);
     expect(result.provenance).toMatchObject({ kind: 'unknown', source: 'none' });
-    expect(result.markdown).toContain('Nothing said where the results of openai-compatible:m');
+    expect(result.markdown).toContain('Where the results of openai-compatible:m (provenance unknown: openai-compatible:m says nothing about its provenance) come from is unknown');
 
     const error = await sleeptimeErrorOf(run(silent, { provenance: 'made-up' as never }));
     expect(error).toMatchObject({ code: 'invalid_option', category: 'user' });
