@@ -61,8 +61,12 @@ export function describeJobOutcome(outcome: JobOutcome): string {
 export function untilStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      // Removed only after this signal's other listeners ran: signal-exit (node-llama-cpp loads it)
+      // re-sends the signal, killing the process mid-shutdown, when it finds itself the only listener.
+      setImmediate(() => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      });
       resolve(signal);
     };
     process.on('SIGINT', stop);
