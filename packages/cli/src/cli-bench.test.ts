@@ -39,7 +39,7 @@ describe('sleeptime bench and report on a scripted model', () => {
       const afterToolResult = request.body.messages?.some((message) => message.role === 'tool') ?? false;
       return afterToolResult
         ? { toolCalls: [{ name: 'finish_rethinking', arguments: {} }], usage: { prompt_tokens: 200, completion_tokens: 4 } }
-        : { toolCalls: [{ name: 'rethink_memory', arguments: { new_memory: `${memoryMarker} facts` } }], usage: { prompt_tokens: 150, completion_tokens: 60 } };
+        : { toolCalls: [{ name: 'rethink_memory', arguments: { new_memory: `${memoryMarker} the facts of this context, worked out ahead of time` } }], usage: { prompt_tokens: 150, completion_tokens: 60 } };
     }
     const query = [...answersByQuery.keys()].find((candidate) => prompt.includes(JSON.stringify(candidate).slice(1, -1)));
     const right = query !== undefined && prompt.includes(memoryMarker);

@@ -29,10 +29,11 @@ const answerUsage = { prompt_tokens: 211, completion_tokens: 13, reasoning_token
 const learnedMemory = 'Inference: 3 apples at $2 cost $6. Likely question: total cost -> 6.';
 
 /** Mode switches per test: `failSecondSleepCall` makes the finish call fail with a non-retryable 400. */
-const behaviour = { failSecondSleepCall: false };
+const behaviour = { failSecondSleepCall: false, cutAnswer: false };
 
 function scriptedModel(request: RecordedRequest): ScriptedReply {
   const hasTools = (request.body.tools?.length ?? 0) > 0;
+  if (!hasTools && behaviour.cutAnswer) return { text: 'From memory: 3 apples at $2 cost', finishReason: 'length', usage: answerUsage };
   if (!hasTools) return { text: 'From memory: the total is $6. The answer is 6.', usage: answerUsage };
   const afterToolResult = request.body.messages?.some((message) => message.role === 'tool') ?? false;
   if (!afterToolResult) {
@@ -126,6 +127,21 @@ describe('sleeptime CLI against an OpenAI-compatible server', () => {
     const baseline = parseJson<{ fresh: boolean | null }>(await runCli(['ask', 'stale', 'How many pears?', '--no-learned', '--json'], env));
     expect(baseline.fresh).toBeNull();
     expect(JSON.stringify(server.requests.at(-1)?.body.messages)).not.toContain(learnedMemory);
+  });
+
+  it('says when the output limit cut an answer short, and shows the limit among the run settings', async () => {
+    await runCli(['context', 'put', 'cut', '--text', 'Ana buys 3 apples at $2 each.'], env);
+    behaviour.cutAnswer = true;
+    try {
+      const ask = await runCli(['ask', 'cut', 'How much does Ana pay?', '--verbosity', '2'], env);
+      expect(ask.stdout).toContain('final: (none found)');
+      expect(ask.stdout.trim().split('\n').at(-1)).toBe('truncated: the answer reached the output token limit (raise it with --max-tokens)');
+      const [run] = parseJson<{ truncated: boolean; truncatedBy: string; settings: { maxOutputTokens: number } }[]>(await runCli(['runs', 'cut', '--json'], env));
+      expect(run).toMatchObject({ truncated: true, truncatedBy: 'max-output-tokens', settings: { maxOutputTokens: 768 } });
+      expect((await runCli(['runs', 'cut'], env)).stdout).toContain('[truncated] How much');
+    } finally {
+      behaviour.cutAnswer = false;
+    }
   });
 
   it('keeps the previous learned context when a sleep fails half way', async () => {

@@ -15,7 +15,7 @@ function scriptedModel(request: RecordedRequest): ScriptedReply {
     const afterToolResult = request.body.messages?.some((message) => message.role === 'tool') ?? false;
     return afterToolResult
       ? { toolCalls: [{ name: 'finish_rethinking', arguments: {} }], usage: { prompt_tokens: 50, completion_tokens: 3 } }
-      : { toolCalls: [{ name: 'rethink_memory', arguments: { new_memory: 'precomputed facts' } }], usage: { prompt_tokens: 40, completion_tokens: 30 } };
+      : { toolCalls: [{ name: 'rethink_memory', arguments: { new_memory: 'precomputed facts about the context' } }], usage: { prompt_tokens: 40, completion_tokens: 30 } };
   }
   const messages = JSON.stringify(request.body.messages);
   const question = [...expectedByQuestion.keys()].find((candidate) => messages.includes(candidate));
@@ -52,5 +52,44 @@ describe('sleeptime demo', () => {
     for (const context of demoContexts) expect(stdout).toContain(context.id);
     expect(stdout).toContain(`Test-time tokens generated: ${questions.length * 7} with the learned context, ${questions.length * 40} without`);
     expect(stdout).toContain(`Correct: ${questions.length}/${questions.length} with the learned context, 0/${questions.length} without.`);
+    // Each answer as it comes, before the table; and a progress line per sleep-time call.
+    const firstQuestion = demoContexts[0]?.questions[0];
+    expect(stdout.indexOf(`${demoContexts[0]?.id}: ${firstQuestion?.question} expected ${firstQuestion?.expected} | with learned: ${firstQuestion?.expected} (7 tokens)`)).toBeLessThan(stdout.indexOf('context  '));
+    expect(stderr.match(/ {2}sleep call \d+: \d+ in, \d+ out/g)).toHaveLength(demoContexts.length * 2);
+  });
+
+  it('after a failed sleep or ask says so in one line and goes on, prints what it computed, and exits non-zero', async () => {
+    const junkServer = await startScriptedOpenAIServer((request) => {
+      const messages = JSON.stringify(request.body.messages);
+      const roadTrip = messages.includes('Maya drives');
+      if ((request.body.tools?.length ?? 0) > 0) {
+        // The road trip's sleep writes only a number: not a learned context worth publishing.
+        if (roadTrip) return { toolCalls: [{ name: 'rethink_memory', arguments: { new_memory: '200' } }], usage: { prompt_tokens: 40, completion_tokens: 3 } };
+        return scriptedModel(request);
+      }
+      if (roadTrip && messages.includes('How much does the fuel')) return { status: 400, errorMessage: 'context length exceeded (scripted)' };
+      return scriptedModel(request);
+    });
+    try {
+      const dataDir = await temporaryDirectory('demo-failures');
+      let stdout = '';
+      let stderr = '';
+      const exitCode = await main(
+        ['node', 'sleeptime', 'demo', '--model', 'openai-compatible:scripted', '--base-url', junkServer.baseUrl, '--data-dir', dataDir, '--max-rewrites', '2'],
+        { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) },
+      );
+      expect(exitCode).toBe(2);
+      // The road trip's sleep: refused twice (not published), then the step cap of 2 + 5 calls.
+      expect(stderr).toMatch(/demo-road-trip: sleep failed: The model wrote no usable memory.*fewer than.*\[empty_learned_context\]/);
+      expect(stderr).toContain('demo-road-trip: asking without a learned context');
+      expect(stderr).toMatch(/demo-road-trip: test-time-only ask failed: .*context length exceeded/);
+      expect(stderr.trim().split('\n').at(-1)).toMatch(/^sleeptime: the demo finished with 2 failed step\(s\)/);
+      // Every answer that was computed is on stdout, in the table too.
+      for (const { question, expected } of demoContexts[0]?.questions ?? []) expect(stdout).toContain(`demo-bakery: ${question} expected ${expected} | with learned: ${expected}`);
+      expect(stdout).toMatch(/demo-road-trip: How many hours does Maya spend driving in total\? expected 7 \| with learned: no learned context/);
+      expect(stdout).toContain('Correct: 3/6 with the learned context, 0/6 without.');
+    } finally {
+      await junkServer.close();
+    }
   });
 });

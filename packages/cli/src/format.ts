@@ -1,5 +1,4 @@
-import type { Usage } from '@sleeptime/core';
-import type { RunRecord } from '@sleeptime/core';
+import type { RunRecord, TruncationLimit, Usage } from '@sleeptime/core';
 
 /** Machine output (`--json`): indented JSON and a newline. */
 export function printJson(output: { stdout(text: string): void }, value: unknown): void {
@@ -21,6 +20,18 @@ export function formatDuration(milliseconds: number | null): string {
   if (milliseconds === null) return '-';
   if (milliseconds < 1000) return `${Math.round(milliseconds)} ms`;
   return `${(milliseconds / 1000).toFixed(1)} s`;
+}
+
+/** One line saying which limit cut an answer short, so it is never read as a finished answer. */
+export function truncationNotice(limit: TruncationLimit): string {
+  switch (limit) {
+    case 'max-output-tokens':
+      return 'truncated: the answer reached the output token limit (raise it with --max-tokens)';
+    case 'time-limit':
+      return "truncated: the local model's time limit per call stopped the answer";
+    case 'repetition':
+      return 'truncated: the model was repeating itself and was stopped';
+  }
 }
 
 export function truncate(text: string, width: number): string {
@@ -52,7 +63,7 @@ export function renderRuns(runs: RunRecord[]): string {
     String(run.usage.reasoningTokens),
     formatDuration(run.durationMs),
     run.kind === 'ask'
-      ? truncate(`${run.question ?? ''} → ${run.final ?? run.answer ?? run.error?.message ?? ''}`, 60)
+      ? truncate(`${run.truncated ? '[truncated] ' : ''}${run.question ?? ''} → ${run.final ?? run.answer ?? run.error?.message ?? ''}`, 60)
       : truncate(run.error ? `${run.error.code}: ${run.error.message}` : String(run.settings.parallel ?? 1) + ' parallel', 60),
   ]);
   return renderTable(['started', 'kind', 'status', 'version', 'input', 'output', 'reasoning', 'time', 'detail'], rows);

@@ -9,7 +9,7 @@ import { registerModelsCommands } from './models-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { runDemo } from './demo.js';
-import { formatDuration, formatUsage, printJson, renderRuns } from './format.js';
+import { formatDuration, formatUsage, printJson, renderRuns, truncationNotice } from './format.js';
 import { effortFlag, integerFlag, parseFlag, type GlobalOptions } from './global-options.js';
 import { createSleepProgress } from './sleep-progress.js';
 import { withRuntime } from './runtime.js';
@@ -146,7 +146,7 @@ function buildProgram(output: CliOutput): Command {
     .option('-k, --parallel <k>', 'independent sleep-time runs, concatenated (1-16)', '1')
     .option('--effort <level>', 'reasoning effort for reasoning models: low, medium, high')
     .option('--max-rewrites <n>', 'most memory rewrites per run (1-50)', '10')
-    .option('--max-tokens <n>', 'most output tokens per model call')
+    .option('--max-tokens <n>', 'most output tokens per model call (default 2048, plus room for --effort)')
     .option('--example <question...>', 'a question to expect (repeatable)')
     .option('--examples-file <path>', 'questions to expect, one a line')
     .action(
@@ -194,7 +194,7 @@ function buildProgram(output: CliOutput): Command {
     .addOption(new Option('--verbosity <level>', 'answer length for non-reasoning models, 0 (one sentence) to 4 (thorough)'))
     .option('--effort <level>', 'reasoning effort: low, medium, high')
     .option('--thinking-budget <tokens>', 'thinking budget in tokens (Anthropic; llama models that think)')
-    .option('--max-tokens <n>', 'most output tokens')
+    .option('--max-tokens <n>', 'most output tokens (default by verbosity: 256, 512, 768, 2048, 4096; plus room for thinking)')
     .option('--no-learned', 'answer without the learned context (the test-time-only baseline)')
     .option('--no-context', 'leave the raw context out of the prompt (learned context only)')
     .action(
@@ -224,6 +224,7 @@ function buildProgram(output: CliOutput): Command {
         output.stdout(
           `final: ${result.final ?? '(none found)'} | ${learnedState} | test-time tokens: ${formatUsage(result.usage)} | ${formatDuration(result.latencyMs)}\n`,
         );
+        if (result.truncatedBy !== null) output.stdout(`${truncationNotice(result.truncatedBy)}\n`);
       },
     );
 
@@ -252,8 +253,13 @@ function buildProgram(output: CliOutput): Command {
   program
     .command('demo')
     .description('a short demonstration: puts contexts, sleeps on them, asks with and without the learned context')
-    .action(async (_options: unknown, command: Command) => {
-      await runDemo(globals(command), output);
+    .option('--max-rewrites <n>', 'most memory rewrites per sleep (1-50)', '3')
+    .option('--max-tokens <n>', 'most output tokens per model call (default: the engine defaults)')
+    .action(async (options: { maxRewrites: string; maxTokens?: string }, command: Command) => {
+      await runDemo(globals(command), output, {
+        maxRewrites: integerFlag(options.maxRewrites, '--max-rewrites', 1, 50),
+        maxOutputTokens: integerFlag(options.maxTokens, '--max-tokens', 1, 1_000_000),
+      });
     });
 
   return program;

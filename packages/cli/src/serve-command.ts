@@ -61,6 +61,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
         const app = createServerApp({
           store: runtime.store,
           model: runtime.loadModel,
+          modelName: runtime.modelSpec,
           maxBodyBytes,
           staleAsk,
           triggers: { quietPeriodMs, everyAsks, everyAppends, onEnqueued: (job) => jobs.onEnqueued(job) },

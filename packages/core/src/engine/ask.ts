@@ -5,7 +5,7 @@
  */
 import { userError } from '../errors.js';
 import { withoutUndefined } from '../without-undefined.js';
-import { defaultVerbosity } from './engine-defaults.js';
+import { defaultAskMaxOutputTokens, defaultVerbosity } from './engine-defaults.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { AskOptions, AskResult } from './engine-types.js';
 import { askBudgetSchema, parseOptions } from './option-schemas.js';
@@ -46,6 +46,7 @@ export async function prepareAsk(
       ...runSettings,
     }),
     budget: withoutUndefined({ maxOutputTokens: parsed.maxOutputTokens, effort: parsed.effort, thinkingBudget: parsed.thinkingBudget }),
+    defaultMaxOutputTokens: defaultAskMaxOutputTokens[verbosity],
     useLearned,
     check: (learned) => {
       if (!includeContext && learned === undefined) {

@@ -5,6 +5,7 @@
  */
 import { jsonSchema, tool, type JSONSchema7, type ModelMessage, type ToolChoice, type ToolSet } from 'ai';
 import { withoutUndefined } from '../without-undefined.js';
+import { defaultChatMaxOutputTokens } from './engine-defaults.js';
 import type { EngineDeps } from './engine-deps.js';
 import { learnedContextSystemMessage } from './prompts.js';
 import type { ChatMessage, ChatRequest, ChatResult, ChatTool, ChatToolChoice } from './engine-types.js';
@@ -77,6 +78,7 @@ export async function prepareChat(deps: EngineDeps, contextId: string, request: 
     question: request.question ?? lastUserText(request.messages),
     settings: { ...request.runSettings, ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }) },
     budget: withoutUndefined({ maxOutputTokens: request.maxOutputTokens, effort: request.effort }),
+    defaultMaxOutputTokens: defaultChatMaxOutputTokens,
     useLearned: request.useLearned ?? true,
     prompt: ({ learned }) => ({
       ...(learned === undefined ? {} : { system: learnedContextSystemMessage(learned.text) }),
@@ -91,5 +93,5 @@ export async function prepareChat(deps: EngineDeps, contextId: string, request: 
     stopSequences: request.stopSequences,
     signal: request.signal,
   });
-  return { prepared, toResult: ({ outcome, text, toolCalls, finishReason }) => ({ ...outcome, text, toolCalls, finishReason }) };
+  return { prepared, toResult: ({ outcome, text, toolCalls }) => ({ ...outcome, text, toolCalls }) };
 }

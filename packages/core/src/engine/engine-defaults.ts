@@ -1,4 +1,5 @@
 /** The engine's defaults, in a module of their own so that reading them loads nothing else. */
+import type { ProviderKind } from '../models/types.js';
 import type { Verbosity } from './prompts.js';
 
 /** Rewrites allowed per sleep branch. */
@@ -7,3 +8,47 @@ export const defaultMaxRewrites = 10;
 export const defaultParallelSleepTemperature = 0.7;
 /** Answering style of an ask: reason as much as the question needs. */
 export const defaultVerbosity: Verbosity = 3;
+
+/**
+ * Output tokens an ask may generate when it sets no `maxOutputTokens`, by verbosity: room for the
+ * answering style asked for, with a wide margin, and never unbounded (a small model can repeat one
+ * sentence until the context is full). Thinking comes on top (see {@link defaultThinkingAllowance}).
+ */
+export const defaultAskMaxOutputTokens: Readonly<Record<Verbosity, number>> = Object.freeze({
+  0: 256,
+  1: 512,
+  2: 768,
+  3: 2048,
+  4: 4096,
+});
+
+/**
+ * Output tokens of one sleep-time model call (one rewrite of the memory, or a finish) when the sleep
+ * sets no `maxOutputTokens`: about 8,000 characters of memory, more than the paper's memory cap
+ * (5,000 characters).
+ */
+export const defaultSleepCallMaxOutputTokens = 2048;
+
+/** Output tokens of a proxied chat completion when the caller sends no `max_tokens`. */
+export const defaultChatMaxOutputTokens = 4096;
+
+/** Added to a default output limit when the call asks for reasoning by effort, for the thoughts. */
+export const defaultThinkingAllowance: Readonly<Record<'low' | 'medium' | 'high', number>> = Object.freeze({
+  low: 2048,
+  medium: 8192,
+  high: 16384,
+});
+
+/**
+ * The output limit of a call that sets none: the default for its kind, plus room for thinking when it
+ * asks for some. Anthropic's provider adds the thinking budget to the limit itself, so nothing is added there.
+ */
+export function defaultOutputLimit(
+  base: number,
+  budget: { effort?: 'low' | 'medium' | 'high' | undefined; thinkingBudget?: number | undefined },
+  provider: ProviderKind,
+): number {
+  if (provider === 'anthropic') return base;
+  const thinking = budget.thinkingBudget ?? (budget.effort === undefined ? 0 : defaultThinkingAllowance[budget.effort]);
+  return base + thinking;
+}

@@ -15,6 +15,7 @@ import type {
   RunError,
   RunRecord,
   Store,
+  TruncationLimit,
 } from '../store/types.js';
 import type {
   AppendContent,
@@ -24,6 +25,7 @@ import type {
   RunsOptions,
   SleepBudget,
 } from './option-schemas.js';
+import type { SleepProtocol } from './prompts.js';
 import type { SleepStopReason } from './sleep-agent.js';
 
 export interface EngineOptions {
@@ -42,7 +44,7 @@ export type AppendContextInput = AppendContent & { id: string };
 
 export type SleepProgressEvent =
   | { type: 'branch-started'; branch: number; branches: number }
-  | { type: 'model-call'; branch: number; step: number; usage: Usage }
+  | { type: 'model-call'; branch: number; step: number; usage: Usage; durationMs: number; finishReason: string }
   | { type: 'rewrite'; branch: number; rewrites: number; maxRewrites: number }
   | { type: 'branch-finished'; branch: number; rewrites: number; stopReason: SleepStopReason; usage: Usage };
 
@@ -72,6 +74,10 @@ export interface SleepBranchResult {
   memory: string;
   rewrites: number;
   stopReason: SleepStopReason;
+  /** `tools` or `text` (see SleepProtocolChoice). */
+  protocol: SleepProtocol;
+  /** Why rewrites were refused (empty, too short, a parameter name...), in order. */
+  refusals: string[];
   usage: Usage;
   durationMs: number;
 }
@@ -120,6 +126,12 @@ export interface TestTimeOutcome {
    * as the engine saw the first piece arrive; null when unknown.
    */
   timeToFirstTokenMs: number | null;
+  /** The AI SDK's unified finish reason: `stop`, `length`, `tool-calls`, `content-filter`, ... */
+  finishReason: string;
+  /** A limit cut the answer short (finish reason `length`): it is not the answer the model would have finished. */
+  truncated: boolean;
+  /** Which limit: the output token limit, or the local model's time limit or repetition guard. */
+  truncatedBy: TruncationLimit | null;
 }
 
 export interface AskResult extends TestTimeOutcome {
@@ -139,8 +151,6 @@ export interface ChatToolCall {
 export interface ChatResult extends TestTimeOutcome {
   text: string;
   toolCalls: ChatToolCall[];
-  /** The AI SDK's unified finish reason: `stop`, `length`, `tool-calls`, `content-filter`, ... */
-  finishReason: string;
 }
 
 /** A tool call of an earlier assistant message, with its parsed arguments. */

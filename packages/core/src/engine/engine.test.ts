@@ -175,10 +175,10 @@ describe('sleep', () => {
   });
 
   it('reports max-rewrites and passes examples and the limit to the agent', async () => {
-    const { engine, model } = engineWith([rethink('one', { input: 1, output: 1 }), rethink('two', { input: 1, output: 1 })]);
+    const { engine, model } = engineWith([rethink('first memory', { input: 1, output: 1 }), rethink('second memory', { input: 1, output: 1 })]);
     await engine.putContext({ id: 'c', text: contextText });
     const result = await engine.sleep('c', { maxRewrites: 2, examples: ['How many pencils does Ana keep?'] });
-    expect(result.learned).toBe('two');
+    expect(result.learned).toBe('second memory');
     expect(result.branches[0]?.stopReason).toBe('max-rewrites');
     const trigger = userMessageText(model.languageModel.doGenerateCalls[0]?.prompt ?? []);
     expect(trigger).toContain('How many pencils does Ana keep?');
@@ -343,14 +343,14 @@ describe('sleep', () => {
   });
 
   it('ignores a progress callback that throws', async () => {
-    const { engine } = engineWith([rethink('memory', { input: 1, output: 1 }), finish({ input: 1, output: 1 })]);
+    const { engine } = engineWith([rethink('memory of the context', { input: 1, output: 1 }), finish({ input: 1, output: 1 })]);
     await engine.putContext({ id: 'c', text: contextText });
     const result = await engine.sleep('c', {
       onProgress: () => {
         throw new Error('terminal went away');
       },
     });
-    expect(result.learned).toBe('memory');
+    expect(result.learned).toBe('memory of the context');
   });
 
   it('fails the run when the store cannot record a call', async () => {
@@ -368,7 +368,7 @@ describe('sleep', () => {
       calls: (runId) => runs.calls(runId),
     };
     const brokenStore: Store = { kind: store.kind, jobs: store.jobs, contexts: store.contexts, learned: store.learned, runs: brokenRuns, tenants: store.tenants, apiKeys: store.apiKeys, close: () => store.close() };
-    const model = testModel(scriptedLanguageModel([rethink('m', { input: 3, output: 2 }), finish({ input: 1, output: 1 })]));
+    const model = testModel(scriptedLanguageModel([rethink('memory of the context', { input: 3, output: 2 }), finish({ input: 1, output: 1 })]));
     const engine = createEngine({ store: brokenStore, model });
     await engine.putContext({ id: 'c', text: contextText });
     const error = await expectSleeptimeError(engine.sleep('c'), 'store_failed', 'system');

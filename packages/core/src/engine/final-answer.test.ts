@@ -55,4 +55,10 @@ describe('lastBoxedContent', () => {
   it('handles deep nesting', () => {
     expect(lastBoxedContent('\\boxed{a{b{c}}d}')).toBe('a{b{c}}d');
   });
+
+  it('takes only an announced answer from a reply cut short, never the last number where the cut fell', () => {
+    expect(extractFinalAnswer('3 boxes of 12 is', { announcedOnly: true })).toBeNull();
+    expect(extractFinalAnswer('The answer is 31. Then 3 boxes of 12', { announcedOnly: true })).toBe('31');
+    expect(extractFinalAnswer('so \\boxed{31} and 12', { announcedOnly: true })).toBe('31');
+  });
 });

@@ -51,7 +51,15 @@ function firstNumber(text: string): string | undefined {
   return match?.[0];
 }
 
-export function extractFinalAnswer(text: string): string | null {
+export interface ExtractFinalAnswerOptions {
+  /**
+   * Only an announced answer (a box, "answer is"), never the last number: for a reply cut short by a
+   * limit, whose last number is wherever the cut fell.
+   */
+  announcedOnly?: boolean;
+}
+
+export function extractFinalAnswer(text: string, options: ExtractFinalAnswerOptions = {}): string | null {
   const boxed = lastBoxedContent(text);
   if (boxed !== undefined) {
     const content = boxed.trim();
@@ -68,6 +76,7 @@ export function extractFinalAnswer(text: string): string | null {
     if (number !== undefined) return normalizeNumber(number);
   }
 
+  if (options.announcedOnly === true) return null;
   const last = lastNumber(text);
   return last === undefined ? null : normalizeNumber(last);
 }

@@ -41,6 +41,8 @@ export const sleepBudgetSchema = z.object({
   maxOutputTokens: positiveInteger.optional().describe('a positive integer'),
   /** Defaults to 0 for k = 1 and to `defaultParallelSleepTemperature` for k > 1. */
   temperature: temperatureSchema.optional().describe('a number from 0 to 2'),
+  /** How the agent talks to the model: tool calls, tagged text (no tool calling), or auto (tools, text after a refusal). */
+  protocol: z.enum(['auto', 'tools', 'text']).optional().describe('one of auto, tools, text'),
 });
 
 /** The test-time budget and prompt choices of an ask. */

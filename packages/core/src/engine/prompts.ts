@@ -11,7 +11,7 @@
 export const rethinkMemoryToolName = 'rethink_memory';
 export const finishRethinkingToolName = 'finish_rethinking';
 
-export const sleepSystemPrompt = [
+const sleepWorkInstructions = [
   'You are a careful analyst working ahead of time. You are given a context now; questions about it',
   'will arrive later, when you will no longer have time to think at length. Whatever you work out now',
   'must be written into your memory block, because the memory block is all that carries over.',
@@ -24,6 +24,10 @@ export const sleepSystemPrompt = [
   '4. Double-check every calculation (redo it another way when possible) and fix mistakes.',
   '5. Keep the memory organised and self-contained: restate the facts it depends on, show short',
   '   derivations, and drop whatever turned out to be wrong or useless.',
+];
+
+export const sleepSystemPrompt = [
+  ...sleepWorkInstructions,
   '',
   'Tools:',
   `- ${rethinkMemoryToolName}(new_memory): replaces the whole memory block with new_memory. Each call is a`,
@@ -33,10 +37,30 @@ export const sleepSystemPrompt = [
   'Respond only with tool calls.',
 ].join('\n');
 
+/** The word that ends a sleep run under the text protocol. */
+export const sleepTextFinishWord = 'FINISHED';
+
+/**
+ * The same agent for models and servers without tool calling: each reply is a complete new memory
+ * between <memory> tags, or the finish word.
+ */
+export const sleepTextSystemPrompt = [
+  ...sleepWorkInstructions,
+  '',
+  'How to answer:',
+  '- To rewrite the memory block, reply with the complete new memory between <memory> and </memory>.',
+  '  Each reply is a full rewrite, not an append: include everything worth keeping.',
+  `- Once the memory is complete and checked, reply with the single word ${sleepTextFinishWord}.`,
+].join('\n');
+
+export type SleepProtocol = 'tools' | 'text';
+
 export interface SleepTriggerInput {
   contextText: string;
   examples?: readonly string[];
   maxRewrites: number;
+  /** Default `tools`. */
+  protocol?: SleepProtocol;
 }
 
 /** The first user message of a sleep run: the new situation, optional example questions, the rules. */
@@ -52,11 +76,19 @@ export function buildSleepTrigger(input: SleepTriggerInput): string {
       '</examples>',
     );
   }
-  parts.push(
-    '',
-    `Your memory block is empty. You may rewrite it at most ${input.maxRewrites} time(s) with ${rethinkMemoryToolName},`,
-    `then call ${finishRethinkingToolName}.`,
-  );
+  if (input.protocol === 'text') {
+    parts.push(
+      '',
+      `Your memory block is empty. You may rewrite it at most ${input.maxRewrites} time(s): reply now with the complete memory`,
+      'between <memory> and </memory>.',
+    );
+  } else {
+    parts.push(
+      '',
+      `Your memory block is empty. You may rewrite it at most ${input.maxRewrites} time(s) with ${rethinkMemoryToolName},`,
+      `then call ${finishRethinkingToolName}.`,
+    );
+  }
   return parts.join('\n');
 }
 

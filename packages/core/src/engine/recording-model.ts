@@ -12,6 +12,8 @@ export interface RecordedModelCall {
   rawUsage: LanguageModelV3Usage;
   /** The unified finish reason (`tool-calls`, `stop`, `length`...). */
   finishReason: string;
+  /** The provider's own finish reason (for the llama model: which limit, e.g. `time-limit`). */
+  rawFinishReason?: string | undefined;
   durationMs: number;
 }
 
@@ -40,12 +42,13 @@ export function withCallRecording(
     const step = nextStep;
     nextStep += 1;
     const startedAt = options.now();
-    return (usage: LanguageModelV3Usage, finishReason: { unified: string }) =>
+    return (usage: LanguageModelV3Usage, finishReason: { unified: string; raw?: string | undefined }) =>
       options.onCall({
         step,
         usage: usageFromLanguageModelUsage(usage),
         rawUsage: usage,
         finishReason: finishReason.unified,
+        rawFinishReason: finishReason.raw,
         durationMs: Math.max(0, options.now() - startedAt),
       });
   };

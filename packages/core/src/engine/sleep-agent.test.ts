@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runSleepAgent } from './sleep-agent.js';
+import { APICallError } from 'ai';
+import { parseTextReply, runSleepAgent } from './sleep-agent.js';
+import { minimumMemoryCharacters, unusableMemoryReason } from './sleep-memory.js';
 import {
   finish,
   markerProviderOptions,
@@ -76,12 +78,12 @@ describe('runSleepAgent', () => {
 
   it('stops after maxRewrites rewrites without another model call', async () => {
     const languageModel = scriptedLanguageModel([
-      rethink('one', { input: 1, output: 1 }),
-      rethink('two', { input: 1, output: 1 }),
-      rethink('three', { input: 1, output: 1 }),
+      rethink('first memory', { input: 1, output: 1 }),
+      rethink('second memory', { input: 1, output: 1 }),
+      rethink('third memory', { input: 1, output: 1 }),
     ]);
     const result = await runSleepAgent({ languageModel, contextText, maxRewrites: 2 });
-    expect(result).toMatchObject({ memory: 'two', rewrites: 2, stopReason: 'max-rewrites' });
+    expect(result).toMatchObject({ memory: 'second memory', rewrites: 2, stopReason: 'max-rewrites' });
     expect(languageModel.doGenerateCalls).toHaveLength(2);
   });
 
@@ -89,14 +91,14 @@ describe('runSleepAgent', () => {
     const languageModel = scriptedLanguageModel([
       toolCallsReply(
         [
-          { toolName: 'rethink_memory', input: { new_memory: 'first' } },
+          { toolName: 'rethink_memory', input: { new_memory: 'first memory' } },
           { toolName: 'rethink_memory', input: { new_memory: 'second, over the limit' } },
         ],
         { input: 1, output: 1 },
       ),
     ]);
     const result = await runSleepAgent({ languageModel, contextText, maxRewrites: 1 });
-    expect(result).toMatchObject({ memory: 'first', rewrites: 1, stopReason: 'max-rewrites' });
+    expect(result).toMatchObject({ memory: 'first memory', rewrites: 1, stopReason: 'max-rewrites' });
   });
 
   it('shows a malformed tool call to the model as an error, counts it as a step, and goes on', async () => {
@@ -129,11 +131,11 @@ describe('runSleepAgent', () => {
   it('refuses an empty memory as invalid input without counting it as a rewrite', async () => {
     const languageModel = scriptedLanguageModel([
       rethink('   ', { input: 1, output: 1 }),
-      rethink('kept', { input: 1, output: 1 }),
+      rethink('kept memory', { input: 1, output: 1 }),
       finish({ input: 1, output: 1 }),
     ]);
     const result = await runSleepAgent({ languageModel, contextText });
-    expect(result).toMatchObject({ memory: 'kept', rewrites: 1, stopReason: 'finished' });
+    expect(result).toMatchObject({ memory: 'kept memory', rewrites: 1, stopReason: 'finished' });
     expect(promptText(languageModel.doGenerateCalls[1]?.prompt.slice(-1) ?? [])).toContain('must not be empty');
   });
 
@@ -169,7 +171,7 @@ describe('runSleepAgent', () => {
 
   it('propagates a model failure after reporting the calls that succeeded', async () => {
     const reported: number[] = [];
-    const languageModel = scriptedLanguageModel([rethink('m', { input: 1, output: 1 }), new Error('provider exploded')]);
+    const languageModel = scriptedLanguageModel([rethink('memory of the context', { input: 1, output: 1 }), new Error('provider exploded')]);
     await expect(
       runSleepAgent({ languageModel, contextText, onCall: (call) => void reported.push(call.step) }),
     ).rejects.toThrow('provider exploded');
@@ -177,7 +179,7 @@ describe('runSleepAgent', () => {
   });
 
   it('fails the loop when recording a call fails, rather than losing the record', async () => {
-    const languageModel = scriptedLanguageModel([rethink('m', { input: 1, output: 1 }), finish({ input: 1, output: 1 })]);
+    const languageModel = scriptedLanguageModel([rethink('memory of the context', { input: 1, output: 1 }), finish({ input: 1, output: 1 })]);
     await expect(
       runSleepAgent({
         languageModel,
@@ -188,5 +190,119 @@ describe('runSleepAgent', () => {
       }),
     ).rejects.toThrow('disk full');
     expect(languageModel.doGenerateCalls).toHaveLength(1);
+  });
+
+  it('stops on its own when a rewrite leaves the memory unchanged, without counting it', async () => {
+    const memory = 'Ana has 36 pencils, then 31 after giving 5 to Ben.';
+    const languageModel = scriptedLanguageModel([
+      rethink(memory, { input: 1, output: 1 }),
+      // Whitespace aside, the same memory: more rewrites would not change it either.
+      rethink(`  ${memory.replace(' then', '\n then')} `, { input: 1, output: 1 }),
+      rethink('never reached', { input: 1, output: 1 }),
+    ]);
+    const result = await runSleepAgent({ languageModel, contextText });
+    expect(result).toMatchObject({ memory, rewrites: 1, stopReason: 'unchanged' });
+    expect(languageModel.doGenerateCalls).toHaveLength(2);
+  });
+
+  it('refuses a memory too short to be useful or naming a tool parameter, tells the model why, and goes on', async () => {
+    const languageModel = scriptedLanguageModel([
+      rethink('31', { input: 1, output: 1 }),
+      rethink('new_memory', { input: 1, output: 1 }),
+      rethink('{"new_memory": ', { input: 1, output: 1 }),
+      rethink('Ana: 3 boxes x 12 = 36 pencils; 36 - 5 = 31 left.', { input: 1, output: 1 }),
+      finish({ input: 1, output: 1 }),
+    ]);
+    const result = await runSleepAgent({ languageModel, contextText });
+    expect(result).toMatchObject({ memory: 'Ana: 3 boxes x 12 = 36 pencils; 36 - 5 = 31 left.', rewrites: 1, stopReason: 'finished' });
+    expect(result.refusals).toEqual([
+      `the memory has 2 characters, fewer than the ${minimumMemoryCharacters(contextText.length)} anything useful about this context needs`,
+      'the memory is only the name "new_memory", not its content',
+      'the memory is only the name "new_memory", not its content',
+    ]);
+    expect(promptText(languageModel.doGenerateCalls[1]?.prompt.slice(-1) ?? [])).toContain('Not applied: the memory has 2 characters');
+  });
+
+  it('judges memories by the length of their context', () => {
+    expect(minimumMemoryCharacters(10)).toBe(4);
+    expect(minimumMemoryCharacters(199)).toBe(25);
+    expect(minimumMemoryCharacters(100_000)).toBe(32);
+    expect(unusableMemoryReason('200', 'x'.repeat(199))).toMatch(/3 characters, fewer than the 25/);
+    expect(unusableMemoryReason('x = 3', 'x is 3')).toBeUndefined();
+    expect(unusableMemoryReason(' "rethink_memory" ', 'x'.repeat(40))).toMatch(/only the name "rethink_memory"/);
+    expect(unusableMemoryReason('\n\t ', 'x')).toBe('the memory is empty');
+  });
+
+  describe('the text protocol (models and servers without tool calling)', () => {
+    it('reads each reply as a memory between tags or the finish word', () => {
+      expect(parseTextReply('Thinking... <memory>first</memory> then <memory>\nsecond\n</memory>')).toEqual({ memory: '\nsecond\n', finish: false });
+      expect(parseTextReply('<memory>all of it</memory>\nFINISHED')).toEqual({ memory: 'all of it', finish: true });
+      expect(parseTextReply('FINISHED.')).toEqual({ finish: true });
+      // Cut off before the closing tag: the text so far.
+      expect(parseTextReply('<memory>half of')).toEqual({ memory: 'half of', finish: false });
+      // A model that ignores the format: the whole reply.
+      expect(parseTextReply('Ana has 31 pencils left.')).toEqual({ memory: 'Ana has 31 pencils left.', finish: false });
+      expect(parseTextReply('  \n')).toEqual({ finish: false });
+    });
+
+    it('rewrites through tagged replies, without tools, and ends on the finish word', async () => {
+      const languageModel = scriptedLanguageModel([
+        textReply('<memory>Ana has 3 x 12 = 36 pencils.</memory>', { input: 10, output: 5 }),
+        textReply('<memory>Ana has 3 x 12 = 36 pencils; after giving 5 she has 31.</memory>', { input: 20, output: 9 }),
+        textReply('FINISHED', { input: 30, output: 1 }),
+      ]);
+      const rewrites: number[] = [];
+      const result = await runSleepAgent({ languageModel, contextText, protocol: 'text', onRewrite: (count) => rewrites.push(count) });
+      expect(result).toMatchObject({ memory: 'Ana has 3 x 12 = 36 pencils; after giving 5 she has 31.', rewrites: 2, stopReason: 'finished', protocol: 'text' });
+      expect(rewrites).toEqual([1, 2]);
+      expect(result.calls).toHaveLength(3);
+      const first = languageModel.doGenerateCalls[0];
+      expect(first?.tools).toBeUndefined();
+      expect(systemMessage(first?.prompt ?? [])).toContain('<memory>');
+      expect(userMessageText(first?.prompt ?? [])).toContain(contextText);
+      // The model sees its own reply and what became of it.
+      expect(promptText(languageModel.doGenerateCalls[1]?.prompt.slice(-1) ?? [])).toMatch(/Memory rewritten \(\d+ characters\)\. 9 rewrite\(s\) left\./);
+    });
+
+    it('does not apply a reply cut off by the output limit, and stops when the model has nothing more to say', async () => {
+      const cut = { ...textReply('<memory>Ana has 3 x 12 = 36 pencils and', { input: 10, output: 64 }), finishReason: { unified: 'length' as const, raw: 'length' } };
+      const languageModel = scriptedLanguageModel([cut, textReply('', { input: 20, output: 0 })]);
+      const result = await runSleepAgent({ languageModel, contextText, protocol: 'text' });
+      expect(result).toMatchObject({ memory: '', rewrites: 0, stopReason: 'model-stopped' });
+      expect(promptText(languageModel.doGenerateCalls[1]?.prompt.slice(-1) ?? [])).toContain('cut off by the output limit');
+    });
+
+    it('is chosen automatically when the server rejects a request with tools, and kept for that model', async () => {
+      const rejection = new APICallError({
+        message: 'tools param requires --jinja flag',
+        url: 'http://127.0.0.1/v1/chat/completions',
+        requestBodyValues: {},
+        statusCode: 400,
+        responseBody: '{"error":{"message":"tools param requires --jinja flag"}}',
+        isRetryable: false,
+      });
+      const memory = 'Ana has 3 x 12 = 36 pencils; after giving 5 she has 31.';
+      const languageModel = scriptedLanguageModel([
+        rejection,
+        textReply(`<memory>${memory}</memory>`, { input: 10, output: 5 }),
+        textReply(`<memory>${memory}</memory>`, { input: 10, output: 5 }),
+        // The next sleep on the same model goes straight to text.
+        textReply(`<memory>${memory}</memory> FINISHED`, { input: 10, output: 5 }),
+      ]);
+      const first = await runSleepAgent({ languageModel, contextText });
+      expect(first).toMatchObject({ memory, rewrites: 1, stopReason: 'unchanged', protocol: 'text' });
+      const second = await runSleepAgent({ languageModel, contextText });
+      expect(second).toMatchObject({ memory, stopReason: 'finished', protocol: 'text' });
+      expect(languageModel.doGenerateCalls.map((call) => call.tools === undefined)).toEqual([false, true, true, true]);
+    });
+
+    it('does not fall back on other rejections, or when a protocol was chosen', async () => {
+      const rejected = (message: string) =>
+        new APICallError({ message, url: 'http://127.0.0.1/v1', requestBodyValues: {}, statusCode: 400, responseBody: message, isRetryable: false });
+      await expect(runSleepAgent({ languageModel: scriptedLanguageModel([rejected('context length exceeded')]), contextText })).rejects.toThrow('context length exceeded');
+      await expect(
+        runSleepAgent({ languageModel: scriptedLanguageModel([rejected('tools are not supported')]), contextText, protocol: 'tools' }),
+      ).rejects.toThrow('tools are not supported');
+    });
   });
 });

@@ -1,29 +1,41 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { generateText, stepCountIs, tool, ToolChoiceViolationError } from 'ai';
+import { APICallError, generateText, stepCountIs, tool, ToolChoiceViolationError, type ModelMessage } from 'ai';
 import { z } from 'zod';
+import { SleeptimeError } from '../errors.js';
 import type { CallSettings } from '../models/types.js';
 import {
   buildSleepTrigger,
   finishRethinkingToolName,
   rethinkMemoryToolName,
   sleepSystemPrompt,
+  sleepTextFinishWord,
+  sleepTextSystemPrompt,
+  type SleepProtocol,
 } from './prompts.js';
 import { defaultMaxRewrites } from './engine-defaults.js';
 import { withCallRecording, type RecordedModelCall } from './recording-model.js';
-
+import { sameMemory, unusableMemoryReason } from './sleep-memory.js';
 
 /** Steps allowed beyond `maxRewrites` for the finish call and a few malformed calls, never more. */
 export const extraStepsAllowed = 5;
 
 /**
  * Why a sleep-time agent run ended:
- * - `finished`: the model called `finish_rethinking`;
+ * - `finished`: the model said it was done (`finish_rethinking`, or the finish word);
+ * - `unchanged`: a rewrite left the memory as it was, so more rewrites would not change it either;
  * - `max-rewrites`: it used up its rewrites;
- * - `step-limit`: it hit the hard cap on model calls (typically by repeating malformed tool calls);
- * - `model-stopped`: it replied without a tool call (or with tool calls the SDK would not run, e.g.
- *   cut off by the output limit), so the loop could not go on. The memory written so far is kept.
+ * - `step-limit`: it hit the hard cap on model calls (typically by repeating malformed or refused rewrites);
+ * - `model-stopped`: it replied with nothing the loop could use (no tool call, an empty reply, or a
+ *   call cut off by the output limit), so the loop could not go on. The memory written so far is kept.
  */
-export type SleepStopReason = 'finished' | 'max-rewrites' | 'step-limit' | 'model-stopped';
+export type SleepStopReason = 'finished' | 'unchanged' | 'max-rewrites' | 'step-limit' | 'model-stopped';
+
+/**
+ * How the agent talks to the model: `tools` (rethink_memory / finish_rethinking tool calls), `text`
+ * (the memory between <memory> tags, for models and servers without tool calling), or `auto`: tools,
+ * and text from then on for a model whose server rejects a request with tools.
+ */
+export type SleepProtocolChoice = SleepProtocol | 'auto';
 
 export interface SleepAgentOptions {
   languageModel: LanguageModelV3;
@@ -34,6 +46,8 @@ export interface SleepAgentOptions {
   maxSteps?: number;
   callSettings?: CallSettings;
   temperature?: number;
+  /** Default `auto`. */
+  protocol?: SleepProtocolChoice;
   signal?: AbortSignal;
   now?: () => number;
   /** Called (and awaited) after every model call, before its tool calls run. */
@@ -47,25 +61,116 @@ export interface SleepAgentResult {
   memory: string;
   rewrites: number;
   stopReason: SleepStopReason;
+  /** The protocol the run used in the end. */
+  protocol: SleepProtocol;
+  /** Why rewrites were refused (empty, too short, a parameter name...), in order. */
+  refusals: string[];
   calls: RecordedModelCall[];
   durationMs: number;
 }
 
+/** Models whose server refused a request with tools: their sleeps use the text protocol from then on. */
+const modelsWithoutTools = new WeakMap<LanguageModelV3, true>();
+
+/** A server saying it cannot take tools (llama.cpp's server without --jinja, Ollama models without tool support, vLLM without a tool parser...). */
+export function isToolsRejection(error: unknown): boolean {
+  if (SleeptimeError.isInstance(error)) return error.code === 'upstream_request_rejected' && /tool/i.test(error.message);
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode ?? 0;
+    return status >= 400 && status < 500 && status !== 401 && status !== 403 && /tool/i.test(`${error.message} ${error.responseBody ?? ''}`);
+  }
+  return false;
+}
+
+/** The memory block and the rules every rewrite goes through, whatever the protocol. */
+class MemoryBlock {
+  memory = '';
+  rewrites = 0;
+  unchanged = false;
+  readonly refusals: string[] = [];
+
+  constructor(
+    private readonly contextText: string,
+    private readonly maxRewrites: number,
+    private readonly onRewrite: ((rewrites: number) => void) | undefined,
+  ) {}
+
+  get exhausted(): boolean {
+    return this.rewrites >= this.maxRewrites;
+  }
+
+  /** Applies a rewrite, or refuses it; returns what the model is told. */
+  offer(newMemory: string, finishHint: string): string {
+    // Several calls in one step could overshoot the limit; the extra ones are refused, not applied.
+    if (this.exhausted) return `Not applied: no rewrites left (limit ${this.maxRewrites}). ${finishHint}`;
+    const problem = unusableMemoryReason(newMemory, this.contextText);
+    if (problem !== undefined) {
+      this.refusals.push(problem);
+      return `Not applied: ${problem}. Write the memory itself: the facts, the quantities you computed, and likely questions with their answers.`;
+    }
+    if (this.rewrites > 0 && sameMemory(newMemory, this.memory)) {
+      this.unchanged = true;
+      return 'The memory is unchanged, so the session ends.';
+    }
+    this.memory = newMemory;
+    this.rewrites += 1;
+    this.onRewrite?.(this.rewrites);
+    const left = this.maxRewrites - this.rewrites;
+    return `Memory rewritten (${newMemory.length} characters). ${left} rewrite(s) left.${left === 0 ? ` ${finishHint}` : ''}`;
+  }
+}
+
 /**
  * One sleep-time agent run: the model thinks about the context and leaves its conclusions in a memory
- * block through full rewrites. Malformed tool calls do not end the loop: the AI SDK answers them with a
- * tool error the model sees on its next step, and each counts as a step toward `maxSteps`.
+ * block through full rewrites. Malformed tool calls and refused rewrites do not end the loop: the model
+ * is told what was wrong on its next step, and each counts as a step toward `maxSteps`.
  */
 export async function runSleepAgent(options: SleepAgentOptions): Promise<SleepAgentResult> {
   const now = options.now ?? Date.now;
-  const maxRewrites = options.maxRewrites ?? defaultMaxRewrites;
-  const maxSteps = options.maxSteps ?? maxRewrites + extraStepsAllowed;
   const startedAt = now();
   const calls: RecordedModelCall[] = [];
+  const model = withCallRecording(options.languageModel, {
+    now,
+    onCall: async (call) => {
+      calls.push(call);
+      await options.onCall?.(call);
+    },
+  });
+  const choice = options.protocol ?? 'auto';
+  const run = (protocol: SleepProtocol) => (protocol === 'tools' ? runWithTools(options, model) : runWithText(options, model));
 
-  let memory = '';
-  let rewrites = 0;
+  let protocol: SleepProtocol = choice === 'auto' ? (modelsWithoutTools.has(options.languageModel) ? 'text' : 'tools') : choice;
+  let outcome: { block: MemoryBlock; stopReason: SleepStopReason };
+  try {
+    outcome = await run(protocol);
+  } catch (error) {
+    if (choice !== 'auto' || protocol !== 'tools' || !isToolsRejection(error)) throw error;
+    modelsWithoutTools.set(options.languageModel, true);
+    protocol = 'text';
+    outcome = await run(protocol);
+  }
+  const { block, stopReason } = outcome;
+  return {
+    memory: block.memory,
+    rewrites: block.rewrites,
+    stopReason,
+    protocol,
+    refusals: block.refusals,
+    calls,
+    durationMs: Math.max(0, now() - startedAt),
+  };
+}
+
+function limitsOf(options: SleepAgentOptions): { maxRewrites: number; maxSteps: number } {
+  const maxRewrites = options.maxRewrites ?? defaultMaxRewrites;
+  return { maxRewrites, maxSteps: options.maxSteps ?? maxRewrites + extraStepsAllowed };
+}
+
+async function runWithTools(options: SleepAgentOptions, model: LanguageModelV3): Promise<{ block: MemoryBlock; stopReason: SleepStopReason }> {
+  const { maxRewrites, maxSteps } = limitsOf(options);
+  const block = new MemoryBlock(options.contextText, maxRewrites, options.onRewrite);
   let finished = false;
+  const finishHint = `Call ${finishRethinkingToolName}.`;
 
   const tools = {
     [rethinkMemoryToolName]: tool({
@@ -79,17 +184,7 @@ export async function runSleepAgent(options: SleepAgentOptions): Promise<SleepAg
           .refine((value) => value.trim() !== '', 'new_memory must not be empty')
           .describe('The complete new content of the memory block.'),
       }),
-      execute: async ({ new_memory: newMemory }) => {
-        // Several calls in one step could overshoot the limit; the extra ones are refused, not applied.
-        if (rewrites >= maxRewrites) {
-          return `Not applied: no rewrites left (limit ${maxRewrites}). Call ${finishRethinkingToolName}.`;
-        }
-        memory = newMemory;
-        rewrites += 1;
-        options.onRewrite?.(rewrites);
-        const left = maxRewrites - rewrites;
-        return `Memory rewritten (${newMemory.length} characters). ${left} rewrite(s) left.${left === 0 ? ` Call ${finishRethinkingToolName}.` : ''}`;
-      },
+      execute: async ({ new_memory: newMemory }) => block.offer(newMemory, finishHint),
     }),
     [finishRethinkingToolName]: tool({
       description: 'End the session once the memory block is complete and double-checked.',
@@ -101,14 +196,6 @@ export async function runSleepAgent(options: SleepAgentOptions): Promise<SleepAg
     }),
   };
 
-  const model = withCallRecording(options.languageModel, {
-    now,
-    onCall: async (call) => {
-      calls.push(call);
-      await options.onCall?.(call);
-    },
-  });
-
   let stepsTaken = 0;
   let modelStoppedWithoutToolCall = false;
   try {
@@ -118,15 +205,15 @@ export async function runSleepAgent(options: SleepAgentOptions): Promise<SleepAg
       messages: [
         {
           role: 'user',
-          content: buildSleepTrigger({ contextText: options.contextText, examples: options.examples, maxRewrites }),
+          content: buildSleepTrigger({ contextText: options.contextText, examples: options.examples, maxRewrites, protocol: 'tools' }),
         },
       ],
       tools,
       toolChoice: 'required',
       // Until the memory holds something, only a rewrite is allowed: finishing with an empty memory
       // would waste the run (and a small or untrained model otherwise picks either tool at random).
-      prepareStep: () => (rewrites === 0 ? { toolChoice: { type: 'tool', toolName: rethinkMemoryToolName } } : {}),
-      stopWhen: [() => finished, () => rewrites >= maxRewrites, stepCountIs(maxSteps)],
+      prepareStep: () => (block.rewrites === 0 ? { toolChoice: { type: 'tool', toolName: rethinkMemoryToolName } } : {}),
+      stopWhen: [() => finished, () => block.unchanged, () => block.exhausted, stepCountIs(maxSteps)],
       // The model layer retries provider faults itself; retrying here too would multiply attempts.
       maxRetries: 0,
       maxOutputTokens: options.callSettings?.maxOutputTokens,
@@ -140,14 +227,71 @@ export async function runSleepAgent(options: SleepAgentOptions): Promise<SleepAg
     // tool-choice enforcement do this when they consider themselves done: keep what they wrote.
     if (!ToolChoiceViolationError.isInstance(error)) throw error;
     modelStoppedWithoutToolCall = true;
-    stepsTaken = calls.length;
+    stepsTaken = Number.POSITIVE_INFINITY;
   }
 
   let stopReason: SleepStopReason;
   if (finished) stopReason = 'finished';
-  else if (rewrites >= maxRewrites) stopReason = 'max-rewrites';
+  else if (block.unchanged) stopReason = 'unchanged';
+  else if (block.exhausted) stopReason = 'max-rewrites';
   else if (!modelStoppedWithoutToolCall && stepsTaken >= maxSteps) stopReason = 'step-limit';
   else stopReason = 'model-stopped';
+  return { block, stopReason };
+}
 
-  return { memory, rewrites, stopReason, calls, durationMs: Math.max(0, now() - startedAt) };
+/** What a reply under the text protocol says: a new memory (maybe followed by the finish word), the finish word alone, or nothing usable. */
+export function parseTextReply(reply: string): { memory?: string; finish: boolean } {
+  const blocks = [...reply.matchAll(/<memory>([\s\S]*?)<\/memory>/gi)];
+  const finishWord = new RegExp(`\\b${sleepTextFinishWord}\\b`);
+  if (blocks.length > 0) {
+    const last = blocks.at(-1);
+    const outside = reply.replace(/<memory>[\s\S]*?<\/memory>/gi, ' ');
+    return { memory: last?.[1] ?? '', finish: finishWord.test(outside) };
+  }
+  const opened = /<memory>([\s\S]*)$/i.exec(reply);
+  if (opened !== null) return { memory: opened[1] ?? '', finish: false };
+  const trimmed = reply.trim();
+  if (trimmed === '') return { finish: false };
+  if (finishWord.test(trimmed) && trimmed.replace(finishWord, '').replace(/[\s.!]/g, '') === '') return { finish: true };
+  // A model that ignores the tags: its whole reply is its memory (the usual rules still apply).
+  return { memory: trimmed, finish: false };
+}
+
+async function runWithText(options: SleepAgentOptions, model: LanguageModelV3): Promise<{ block: MemoryBlock; stopReason: SleepStopReason }> {
+  const { maxRewrites, maxSteps } = limitsOf(options);
+  const block = new MemoryBlock(options.contextText, maxRewrites, options.onRewrite);
+  const finishHint = `Reply with ${sleepTextFinishWord}.`;
+  const messages: ModelMessage[] = [
+    { role: 'user', content: buildSleepTrigger({ contextText: options.contextText, examples: options.examples, maxRewrites, protocol: 'text' }) },
+  ];
+  for (let step = 0; step < maxSteps; step++) {
+    const result = await generateText({
+      model,
+      system: sleepTextSystemPrompt,
+      messages,
+      maxRetries: 0,
+      maxOutputTokens: options.callSettings?.maxOutputTokens,
+      providerOptions: options.callSettings?.providerOptions,
+      temperature: options.temperature,
+      abortSignal: options.signal,
+    });
+    const reply = parseTextReply(result.text);
+    if (reply.memory === undefined && !reply.finish) return { block, stopReason: 'model-stopped' };
+    let feedback: string;
+    if (reply.memory !== undefined && result.finishReason === 'length') {
+      feedback = 'Not applied: the reply was cut off by the output limit. Write a shorter complete memory.';
+    } else if (reply.memory !== undefined) {
+      feedback = block.offer(reply.memory, finishHint);
+      if (block.unchanged) return { block, stopReason: 'unchanged' };
+      if (block.exhausted) return { block, stopReason: 'max-rewrites' };
+    } else {
+      feedback = 'The memory block is still empty.';
+    }
+    if (reply.finish && block.rewrites > 0) return { block, stopReason: 'finished' };
+    messages.push(
+      { role: 'assistant', content: result.text },
+      { role: 'user', content: `${feedback} Reply with an improved complete memory between <memory> and </memory>, or ${sleepTextFinishWord}.` },
+    );
+  }
+  return { block, stopReason: 'step-limit' };
 }

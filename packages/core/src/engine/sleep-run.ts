@@ -14,8 +14,10 @@ import type { SleepBranchResult, SleepOptions, SleepProgressEvent, SleepResult }
 import { parseOptions, sleepBudgetSchema } from './option-schemas.js';
 import { buildAskSystemPrompt, concatenateLearnedContexts } from './prompts.js';
 import { toCallRecord, type RecordedModelCall } from './recording-model.js';
-import { defaultMaxRewrites, defaultParallelSleepTemperature } from './engine-defaults.js';
+import { defaultMaxRewrites, defaultOutputLimit, defaultParallelSleepTemperature, defaultSleepCallMaxOutputTokens } from './engine-defaults.js';
 import { runSleepAgent } from './sleep-agent.js';
+import { unusableMemoryReason } from './sleep-memory.js';
+import { truncationLimit } from './truncation-limit.js';
 
 export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions: SleepOptions): Promise<SleepResult> {
   const { store, now } = deps;
@@ -25,8 +27,10 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
   const temperature = parsed.temperature ?? (parallel > 1 ? defaultParallelSleepTemperature : 0);
   const context = await deps.requireContext(contextId);
   const model = await deps.loadModel();
+  // Never unbounded: one rewrite needs at most a memory's worth of tokens.
+  const maxOutputTokens = parsed.maxOutputTokens ?? defaultOutputLimit(defaultSleepCallMaxOutputTokens, { effort: parsed.effort }, model.provider);
   // May throw a user error for a knob this provider lacks: before any run is started.
-  const callSettings: CallSettings = model.callSettings(withoutUndefined({ maxOutputTokens: parsed.maxOutputTokens, effort: parsed.effort }));
+  const callSettings: CallSettings = model.callSettings(withoutUndefined({ maxOutputTokens, effort: parsed.effort }));
   if (sleepOptions.signal?.aborted === true) throw abortedError('sleep run', sleepOptions.signal.reason);
 
   const startedAt = now();
@@ -41,8 +45,9 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
         effort: parsed.effort,
         maxRewrites,
         examples: parsed.examples,
-        maxOutputTokens: parsed.maxOutputTokens,
+        maxOutputTokens,
         temperature,
+        protocol: parsed.protocol,
       }),
       sourceVersion: context.version,
     }),
@@ -77,18 +82,28 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
       maxRewrites,
       callSettings,
       temperature,
+      ...(parsed.protocol === undefined ? {} : { protocol: parsed.protocol }),
       signal: branchSignal,
       now,
       onCall: async (call) => {
         callsSoFar.push(call);
         await storeCall('record a model call', () => store.runs.recordCall(toCallRecord(run.id, 'sleep', branch, call)));
-        progress({ type: 'model-call', branch, step: call.step, usage: call.usage });
+        progress({ type: 'model-call', branch, step: call.step, usage: call.usage, durationMs: call.durationMs, finishReason: call.finishReason });
       },
       onRewrite: (rewrites) => progress({ type: 'rewrite', branch, rewrites, maxRewrites }),
     });
     const usage = sumUsage(result.calls.map((call) => call.usage));
     progress({ type: 'branch-finished', branch, rewrites: result.rewrites, stopReason: result.stopReason, usage });
-    return { branch, memory: result.memory, rewrites: result.rewrites, stopReason: result.stopReason, usage, durationMs: result.durationMs };
+    return {
+      branch,
+      memory: result.memory,
+      rewrites: result.rewrites,
+      stopReason: result.stopReason,
+      protocol: result.protocol,
+      refusals: result.refusals,
+      usage,
+      durationMs: result.durationMs,
+    };
   };
 
   const settled = await Promise.allSettled(
@@ -106,17 +121,24 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
     await deps.failRun(run.id, error, spent());
     throw error;
   };
+  // The first limit that cut a call short, if any: a rewrite it cut was not applied.
+  const cut = callsSoFar.find((call) => call.finishReason === 'length');
+  const truncatedBy = cut === undefined ? null : truncationLimit(cut.finishReason, cut.rawFinishReason);
 
   if (firstFailure !== undefined) await failWith(modelFailure(firstFailure, 'sleep_failed', 'sleep run', sleepOptions.signal));
   const branches = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
 
-  // A branch that never rewrote its memory has nothing to say; an empty learned context would only
-  // displace a useful older one.
-  const memories = branches.filter((branch) => branch.rewrites > 0 && branch.memory.trim() !== '').map((branch) => branch.memory);
+  // A branch that never wrote a usable memory has nothing to say; publishing it would only displace
+  // a useful older learned context.
+  const memories = branches
+    .filter((branch) => branch.rewrites > 0 && unusableMemoryReason(branch.memory, context.text) === undefined)
+    .map((branch) => branch.memory);
   if (memories.length === 0) {
+    const refusals = branches.flatMap((branch) => branch.refusals);
+    const why = refusals.length > 0 ? ` (refused: ${[...new Set(refusals)].slice(0, 3).join('; ')})` : truncatedBy === null ? '' : ` (a call was cut short by the ${truncatedBy} limit)`;
     await failWith(
-      upstreamError('empty_learned_context', 'The model wrote no memory during the sleep run; the previous learned context is kept', {
-        details: { stopReasons: branches.map((branch) => branch.stopReason) },
+      upstreamError('empty_learned_context', `The model wrote no usable memory during the sleep run${why}; the previous learned context is kept`, {
+        details: { stopReasons: branches.map((branch) => branch.stopReason), refusals, truncatedBy },
       }),
     );
   }
@@ -128,6 +150,8 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
     published = await storeCall('publish the learned context', () =>
       store.runs.complete(run.id, {
         usage,
+        finishReason: branches.map((branch) => branch.stopReason).join(','),
+        truncatedBy,
         learned: {
           text: learnedText,
           sourceVersion: context.version,

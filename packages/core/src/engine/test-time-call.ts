@@ -16,9 +16,11 @@ import { sumUsage, type Usage } from '../models/usage.js';
 import type { ContextRecord, LearnedContextRecord, RunRecord } from '../store/types.js';
 import { withoutUndefined } from '../without-undefined.js';
 import type { EngineDeps } from './engine-deps.js';
+import { defaultOutputLimit } from './engine-defaults.js';
 import { abortedError, modelFailure, storeCall } from './engine-errors.js';
 import type { ChatToolCall, TestTimeOutcome, TestTimeStream, TestTimeStreamEvent } from './engine-types.js';
 import { extractFinalAnswer } from './final-answer.js';
+import { truncationLimit } from './truncation-limit.js';
 import { toCallRecord, withCallRecording, type RecordedModelCall } from './recording-model.js';
 
 /** The prompt of a test-time call: a prefix-cacheable system text (or none), then the messages. */
@@ -38,7 +40,9 @@ export interface TestTimeCallSpec {
   question: string;
   /** Recorded as the run's settings (what the call was made with, for reproducing it). */
   settings: Record<string, unknown>;
+  /** Without `maxOutputTokens`, the call gets `defaultMaxOutputTokens` (plus room for the thinking it asks for). */
   budget: ModelBudget;
+  defaultMaxOutputTokens: number;
   useLearned: boolean;
   /** Refuses (throws a user error) before anything is written when the prompt would hold nothing to answer from. */
   check?: ((learned: LearnedContextRecord | undefined) => void) | undefined;
@@ -58,7 +62,6 @@ export interface TestTimeAnswer {
   outcome: TestTimeOutcome;
   text: string;
   toolCalls: ChatToolCall[];
-  finishReason: string;
   /** The extracted final answer, as recorded on the run; null for a reply with tool calls. */
   final: string | null;
 }
@@ -114,14 +117,24 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
   const learned = spec.useLearned ? await storeCall('read the learned context', () => store.learned.latest(spec.contextId)) : undefined;
   spec.check?.(learned);
   const model = await deps.loadModel();
+  // Never unbounded: a small model can repeat one sentence until its context is full.
+  const maxOutputTokens = spec.budget.maxOutputTokens ?? defaultOutputLimit(spec.defaultMaxOutputTokens, spec.budget, model.provider);
   // May throw a user error for a knob this provider lacks: before any run is started.
-  const callSettings: CallSettings = model.callSettings(spec.budget);
+  const callSettings: CallSettings = model.callSettings({ ...spec.budget, maxOutputTokens });
   if (spec.signal?.aborted === true) throw abortedError(spec.what, spec.signal.reason);
   const fresh = learned === undefined ? null : learned.sourceVersion === context.version;
   const prompt = spec.prompt({ context, learned });
 
   const run = await storeCall('start a run', () =>
-    store.runs.start({ contextId: spec.contextId, kind: 'ask', model: model.spec, settings: spec.settings, sourceVersion: context.version, question: spec.question }),
+    store.runs.start({
+      contextId: spec.contextId,
+      kind: 'ask',
+      model: model.spec,
+      // The limit the call ran with, default or not, so a truncated answer can be told apart.
+      settings: { ...spec.settings, maxOutputTokens },
+      sourceVersion: context.version,
+      question: spec.question,
+    }),
   );
 
   const calls: RecordedModelCall[] = [];
@@ -160,7 +173,12 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     }),
   };
 
-  const outcome = (usage: Usage, latencyMs: number, cache: { hit: boolean | null; timeToFirstTokenMs: number | null }): TestTimeOutcome => ({
+  const outcome = (
+    usage: Usage,
+    latencyMs: number,
+    cache: { hit: boolean | null; timeToFirstTokenMs: number | null },
+    finish: { finishReason: string; rawFinishReason: string | undefined },
+  ): TestTimeOutcome => ({
     runId: run.id,
     contextId: spec.contextId,
     fresh,
@@ -171,11 +189,15 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     latencyMs,
     prefixCacheHit: cache.hit,
     timeToFirstTokenMs: cache.timeToFirstTokenMs,
+    finishReason: finish.finishReason,
+    truncated: finish.finishReason === 'length',
+    truncatedBy: truncationLimit(finish.finishReason, finish.rawFinishReason),
   });
 
   /** Completes the run with the answer; a store failure fails it instead. */
   async function settle(unsettled: Omit<TestTimeAnswer, 'final'>): Promise<TestTimeAnswer> {
-    const answer = { ...unsettled, final: unsettled.toolCalls.length === 0 ? extractFinalAnswer(unsettled.text) : null };
+    const final = unsettled.toolCalls.length === 0 ? extractFinalAnswer(unsettled.text, { announcedOnly: unsettled.outcome.truncated }) : null;
+    const answer = { ...unsettled, final };
     const { outcome: result } = answer;
     try {
       await storeCall('complete the run', () =>
@@ -187,6 +209,8 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
           learnedContextId: result.learnedContextId,
           prefixCacheHit: result.prefixCacheHit,
           timeToFirstTokenMs: result.timeToFirstTokenMs,
+          finishReason: result.finishReason,
+          truncatedBy: result.truncatedBy,
         }),
       );
     } catch (error) {
@@ -212,13 +236,17 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
       try {
         const result = await generateText({ ...callOptions, abortSignal: spec.signal });
         answer = {
-          outcome: outcome(spent(), Math.max(0, now() - startedAt), prefixCacheOf(result.providerMetadata, result.usage.inputTokenDetails?.cacheReadTokens)),
+          outcome: outcome(
+            spent(),
+            Math.max(0, now() - startedAt),
+            prefixCacheOf(result.providerMetadata, result.usage.inputTokenDetails?.cacheReadTokens),
+            { finishReason: result.finishReason, rawFinishReason: result.rawFinishReason },
+          ),
           text: result.text,
           // Calls the provider ran itself (none of the caller's tools) are not the caller's to answer.
           toolCalls: result.toolCalls
             .filter((call) => call.providerExecuted !== true)
             .map((call) => ({ id: call.toolCallId, name: call.toolName, arguments: toolCallArguments(call) })),
-          finishReason: result.finishReason,
         };
       } catch (error) {
         throw await fail(error);
@@ -238,7 +266,7 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     let settled = false;
     let firstPieceAt: number | undefined;
     let text = '';
-    let finishReason = 'unknown';
+    let finish: { finishReason: string; rawFinishReason: string | undefined } = { finishReason: 'unknown', rawFinishReason: undefined };
     let cache = { hit: null as boolean | null, timeToFirstTokenMs: null as number | null };
     // Tool calls by id, in the order they started.
     const toolCalls = new Map<string, ChatToolCall & { index: number; streamed: boolean }>();
@@ -285,7 +313,7 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
         } else if (part.type === 'finish-step') {
           cache = prefixCacheOf(part.providerMetadata, part.usage.inputTokenDetails?.cacheReadTokens);
         } else if (part.type === 'finish') {
-          finishReason = part.finishReason;
+          finish = { finishReason: part.finishReason, rawFinishReason: part.rawFinishReason };
         }
       }
       // An aborted stream ends without an error part: it is a cancellation, not an answer.
@@ -293,10 +321,9 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
       const measured = firstPieceAt === undefined ? null : Math.max(0, firstPieceAt - startedAt);
       const answer = await settle(
         {
-          outcome: outcome(spent(), Math.max(0, now() - startedAt), { hit: cache.hit, timeToFirstTokenMs: cache.timeToFirstTokenMs ?? measured }),
+          outcome: outcome(spent(), Math.max(0, now() - startedAt), { hit: cache.hit, timeToFirstTokenMs: cache.timeToFirstTokenMs ?? measured }, finish),
           text,
           toolCalls: [...toolCalls.values()].map(({ id, name, arguments: args }) => ({ id, name, arguments: args })),
-          finishReason,
         },
       );
       settled = true;

@@ -196,6 +196,14 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
           .execute();
       },
     },
+    // Bounded generation (issue 11): why the model stopped, and which limit cut a run short.
+    // Nullable: older runs, and runs that failed before an answer.
+    '0006-finish-reasons': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('runs').addColumn('finish_reason', 'text').execute();
+        await db.schema.alterTable('runs').addColumn('truncated_by', 'text').execute();
+      },
+    },
   };
 }
 

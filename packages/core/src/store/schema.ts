@@ -113,6 +113,10 @@ export interface RunsTable {
   time_to_first_token_ms: number | null;
   /** Sleep runs: JSON of the prefix warm-up after publishing, or null when none ran. */
   prefix_warm_up: string | null;
+  /** See RunRecord.finishReason. */
+  finish_reason: string | null;
+  /** See RunRecord.truncatedBy; null when no limit cut the run short. */
+  truncated_by: string | null;
 }
 
 export interface ModelCallsTable {

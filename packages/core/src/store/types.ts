@@ -59,7 +59,23 @@ export interface RunRecord {
   timeToFirstTokenMs: number | null;
   /** Sleep runs: what warming the ask prompt prefix did after publishing; null when the model cannot warm. */
   prefixWarmUp: PrefixWarmUpRecord | null;
+  /**
+   * Why generation ended. Ask runs: the model call's unified finish reason (`stop`, `length`,
+   * `tool-calls`...). Sleep runs: each branch's stop reason (`finished`, `unchanged`,
+   * `max-rewrites`...), comma-separated in branch order. Null for older runs and failed ones.
+   */
+  finishReason: string | null;
+  /** A limit cut the run's output short: its answer (or a rewrite) is not what the model would have finished. */
+  truncated: boolean;
+  /** Which limit, when `truncated`. */
+  truncatedBy: TruncationLimit | null;
 }
+
+/**
+ * The limits that end generation early: the output token limit, the local model's wall-clock limit
+ * per call, and its repetition guard (a loop repeating the same span).
+ */
+export type TruncationLimit = 'max-output-tokens' | 'time-limit' | 'repetition';
 
 /** The prefix warm-up after a sleep run; its failure does not fail the run. */
 export interface PrefixWarmUpRecord {
@@ -138,6 +154,8 @@ export interface CompleteRunInput {
   learnedContextId?: number | null;
   prefixCacheHit?: boolean | null;
   timeToFirstTokenMs?: number | null;
+  finishReason?: string | null;
+  truncatedBy?: TruncationLimit | null;
   /**
    * Sleep runs: published in the same transaction that marks the run succeeded. With
    * `onlyIfCurrent`, the transaction fails with `superseded` (and nothing changes) when the context

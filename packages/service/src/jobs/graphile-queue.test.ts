@@ -102,7 +102,7 @@ describe.skipIf(postgres.url === undefined)('graphile queue on postgres', () => 
 
   it('delivers a failed attempt again after its backoff, and the retry publishes', async () => {
     const outcomes: JobOutcome[] = [];
-    const processing = await start([new Error('upstream hiccup'), rethink('memory', tokens), finish(tokens)], { onJobSettled: (outcome) => outcomes.push(outcome) });
+    const processing = await start([new Error('upstream hiccup'), rethink('memory of the context', tokens), finish(tokens)], { onJobSettled: (outcome) => outcomes.push(outcome) });
     await store.contexts.put({ id: 'notes', text: 'text' });
     const triggers = createSleepTriggers({ jobs: store.jobs, onEnqueued: (job) => processing.onEnqueued(job) });
     const job = await triggers.onDemand('notes');
@@ -129,7 +129,7 @@ describe.skipIf(postgres.url === undefined)('graphile queue on postgres', () => 
     expect(await store.jobs.get(job.id)).toMatchObject({ status: 'pending', attempts: 1 });
 
     const outcomes: JobOutcome[] = [];
-    await start([rethink('memory', tokens), finish(tokens)], { onJobSettled: (outcome) => outcomes.push(outcome) });
+    await start([rethink('memory of the context', tokens), finish(tokens)], { onJobSettled: (outcome) => outcomes.push(outcome) });
     await waitFor('the second worker to finish the job', async () => (outcomes.length > 0 ? outcomes : undefined));
     expect(outcomes[0]).toMatchObject({ status: 'succeeded', job: { id: job.id, attempts: 2 } });
     expect(await store.learned.history('notes')).toHaveLength(1);

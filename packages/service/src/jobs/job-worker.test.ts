@@ -59,7 +59,7 @@ describe('sleep triggers and the job worker', () => {
     expect(await triggers.afterAsk('chat')).toBeUndefined();
     expect((await triggers.afterAsk('chat'))?.runAfter).toEqual(now());
     expect(await triggers.afterAsk('chat')).toBeUndefined();
-    const { worker } = workerWith([rethink('m', tokens), finish(tokens)]);
+    const { worker } = workerWith([rethink('memory of the context', tokens), finish(tokens)]);
     await worker.runOnce();
     expect((await triggers.afterWrite('chat', 'append')).runAfter).toEqual(new Date(now().getTime() + 60_000));
     expect((await triggers.afterWrite('chat', 'append')).runAfter).toEqual(now());
@@ -84,7 +84,7 @@ describe('sleep triggers and the job worker', () => {
     expect(claimed).toMatchObject({ id: job.id });
     // The crashed worker had started its run (the pre-assigned id) and recorded it on the job.
     const abandoned = await store.runs.start({ id: job.runId ?? '', contextId: 'notes', kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
-    const { worker } = workerWith([rethink('m', tokens), finish(tokens)]);
+    const { worker } = workerWith([rethink('memory of the context', tokens), finish(tokens)]);
     clock = 1000;
     const outcome = await worker.runOnce();
     expect(outcome).toMatchObject({ status: 'succeeded', job: { attempts: 2 } });
@@ -99,7 +99,7 @@ describe('sleep triggers and the job worker', () => {
     const job = await triggers.onDemand('notes');
     // A worker claims the job and dies without a heartbeat.
     expect(await store.jobs.claim({ owner: 'crashed', leaseMs: 1000, now: now() })).toMatchObject({ id: job.id });
-    const { worker } = workerWith([rethink('m', tokens), finish(tokens)]);
+    const { worker } = workerWith([rethink('memory of the context', tokens), finish(tokens)]);
     clock = 999;
     expect(await worker.runOnce()).toBeUndefined();
     clock = 1000;
@@ -190,7 +190,7 @@ describe('sleep triggers and the job worker', () => {
     const job = await createSleepTriggers({ jobs: store.jobs, now }).onDemand('notes', { maxRewrites: 2 });
     await store.close();
     store = await openStore(location.config);
-    const { worker } = workerWith([rethink('m', tokens), finish(tokens)]);
+    const { worker } = workerWith([rethink('memory of the context', tokens), finish(tokens)]);
     expect(await worker.runOnce()).toMatchObject({ status: 'succeeded', runId: job.runId });
     expect((await store.runs.get(job.runId ?? ''))?.settings).toMatchObject({ maxRewrites: 2 });
   });
@@ -198,7 +198,7 @@ describe('sleep triggers and the job worker', () => {
   it('polls in the background once started, and stops cleanly', async () => {
     await store.contexts.put({ id: 'notes', text: 'text' });
     const settled: string[] = [];
-    const model = testModel(scriptedLanguageModel([rethink('m', tokens), finish(tokens)]));
+    const model = testModel(scriptedLanguageModel([rethink('memory of the context', tokens), finish(tokens)]));
     const worker = createJobWorker({ store, engine: createEngine({ store, model }), pollIntervalMs: 5, onJobSettled: (outcome) => settled.push(outcome.status) });
     worker.start();
     const job = await createSleepTriggers({ jobs: store.jobs }).onDemand('notes');

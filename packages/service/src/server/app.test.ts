@@ -277,6 +277,27 @@ describe('ask', () => {
     expect(run).toMatchObject({ kind: 'ask', status: 'succeeded', question: 'How many apples?', final: '7', fresh: true, usage: { inputTokens: 120, outputTokens: 11 } });
   });
 
+  it('says when a limit cut the answer short, in the answer, the SSE done event and the run; without maxTokens the default limit is sent', async () => {
+    await bed.call('PUT', '/v1/contexts/notes', { body: { text: 'Ana has 3 apples. Ben has 4.' } });
+    bed.replies.push({ text: 'Let me count: Ana has 3 and', finishReason: 'length', usage: { prompt_tokens: 50, completion_tokens: 8 } });
+    const answer = await json(await bed.call('POST', '/v1/contexts/notes/ask', { body: { question: 'How many apples?', verbosity: 0 } }));
+    expect(answer).toMatchObject({ finishReason: 'length', truncated: true, truncatedBy: 'max-output-tokens', final: null });
+    expect(scriptedRequests(bed.upstream).at(-1)?.body.max_tokens).toBe(256);
+    expect(await json(await bed.call('GET', `/v1/runs/${String(answer.runId)}`))).toMatchObject({
+      status: 'succeeded',
+      finishReason: 'length',
+      truncated: true,
+      truncatedBy: 'max-output-tokens',
+      settings: { maxOutputTokens: 256 },
+    });
+
+    bed.replies.push({ text: 'Counting: 3 and', finishReason: 'length', usage: { prompt_tokens: 50, completion_tokens: 4 } });
+    const streamed = await bed.call('POST', '/v1/contexts/notes/ask', { body: { question: 'How many apples?', stream: true, maxTokens: 4 } });
+    const done = parseServerSentEvents(await streamed.text()).at(-1);
+    expect(done?.event).toBe('done');
+    expect(JSON.parse(done?.data ?? '{}')).toMatchObject({ truncated: true, truncatedBy: 'max-output-tokens' });
+  });
+
   it('maps an upstream failure to 502 and records the failed run', async () => {
     await bed.call('PUT', '/v1/contexts/notes', { body: { text: 'text' } });
     bed.replies.push({ status: 500 });

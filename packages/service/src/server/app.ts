@@ -15,6 +15,7 @@ import { apiKeyAuth, type AuthenticatedEnvironment } from './middleware/api-key-
 import { buildOpenApiDocument } from './openapi.js';
 import { askRoutes } from './routes/ask-routes.js';
 import { chatCompletionRoutes } from './routes/chat-completion-routes.js';
+import { modelsRoutes } from './routes/models-routes.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { learnedRoutes } from './routes/learned-routes.js';
 import type { RouteDependencies } from './routes/route-support.js';
@@ -27,6 +28,8 @@ export interface ServerAppOptions {
   store: Store;
   /** The model, or a function that makes it on first use (loading it is then deferred to the first sleep or ask). */
   model: SleeptimeModel | (() => Promise<SleeptimeModel>);
+  /** The model's spec (e.g. `openai:gpt-4o-mini`), listed by `GET /v1/models`; the model itself need not be loaded for it. */
+  modelName?: string;
   /** Largest request body accepted, in bytes (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
   /**
@@ -50,6 +53,8 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
     jobs: createSleepJobs({ ...options.triggers, jobs: store.jobs, now: () => new Date(now()) }),
     staleAsk: options.staleAsk ?? defaultStaleAskPolicy,
     now,
+    modelName: options.modelName ?? (typeof options.model === 'function' ? undefined : options.model.spec),
+    startedAt: now(),
   };
 
   const app = new Hono<ServerEnvironment>();
@@ -70,6 +75,6 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
   app.get('/openapi.json', (context) => context.json(buildOpenApiDocument()));
 
   app.use('/v1/*', apiKeyAuth({ authenticate: (key) => authenticateApiKey(store, key) }));
-  for (const routes of [contextRoutes, learnedRoutes, runRoutes, askRoutes, chatCompletionRoutes]) app.route('/v1', routes(dependencies));
+  for (const routes of [contextRoutes, learnedRoutes, runRoutes, askRoutes, chatCompletionRoutes, modelsRoutes]) app.route('/v1', routes(dependencies));
   return app;
 }

@@ -44,7 +44,7 @@ export const routeDescriptions: RouteDescription[] = [
   { method: 'get', path: '/v1/jobs/{jobId}', summary: 'A sleep job: status, attempts, next due time, latest run, last error', responses: { '200': 'The job', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/runs', summary: 'Runs of a context, newest first', query: runsQuery, responses: { '200': '{data}', ...errors } },
   { method: 'get', path: '/v1/runs/{runId}', summary: 'A run with status, usage, timings, error and model calls (status queued while its job waits)', responses: { '200': 'The run', ...errors } },
-  { method: 'post', path: '/v1/contexts/{id}/ask', summary: 'Answer a question from the learned context; `stream: true` sends SSE events delta, then done (or error)', body: askBody, responses: { '200': 'Answer with final, fresh, usage (or text/event-stream)', '502': 'The model provider failed', ...errors } },
+  { method: 'post', path: '/v1/contexts/{id}/ask', summary: 'Answer a question from the learned context; `stream: true` sends SSE events delta, then done (or error)', body: askBody, responses: { '200': 'Answer with final, fresh, usage, finishReason and truncated (or text/event-stream)', '502': 'The model provider failed', ...errors } },
   {
     method: 'post',
     path: '/v1/chat/completions',
@@ -63,6 +63,13 @@ export const routeDescriptions: RouteDescription[] = [
       ...errors,
     },
   },
+  {
+    method: 'get',
+    path: '/v1/models',
+    summary: 'OpenAI-compatible model list: the configured model (a local file by its file name) and the alias `sleeptime`; a completion may name either',
+    responses: { '200': 'list of model objects (id, object, created, owned_by)', ...errors },
+  },
+  { method: 'get', path: '/v1/models/{model}', summary: 'One listed model', responses: { '200': 'model object', ...errors, '404': 'Not a listed model' } },
 ];
 
 function pathParameters(path: string) {

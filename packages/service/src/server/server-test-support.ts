@@ -24,7 +24,7 @@ export interface ServerTestBed {
   close(): Promise<void>;
 }
 
-export interface ServerTestBedOptions extends Partial<Pick<ServerAppOptions, 'maxBodyBytes' | 'staleAsk' | 'triggers'>> {
+export interface ServerTestBedOptions extends Partial<Pick<ServerAppOptions, 'maxBodyBytes' | 'staleAsk' | 'triggers' | 'modelName'>> {
   worker?: Partial<Pick<JobWorkerOptions, 'retryBaseDelayMs' | 'jobTimeoutMs' | 'leaseMs'>>;
 }
 

@@ -54,6 +54,9 @@ export function runJson(scope: TenantScope, run: RunRecord) {
     startedAt: run.startedAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
     durationMs: run.durationMs,
+    finishReason: run.finishReason,
+    truncated: run.truncated,
+    truncatedBy: run.truncatedBy,
   };
 }
 
@@ -78,6 +81,9 @@ export function queuedRunJson(scope: TenantScope, job: JobRecord, contextVersion
     startedAt: null,
     finishedAt: null,
     durationMs: null,
+    finishReason: null,
+    truncated: false,
+    truncatedBy: null,
     runAfter: job.runAfter.toISOString(),
   };
 }

@@ -20,6 +20,7 @@ import type {
   RunError,
   RunRecord,
   TenantRecord,
+  TruncationLimit,
 } from '../types.js';
 
 /** The token count columns of runs and model_calls. */
@@ -129,6 +130,9 @@ export function toRunRecord(row: Selectable<RunsTable>): RunRecord {
     prefixCacheHit: row.prefix_cache_hit === null ? null : Number(row.prefix_cache_hit) === 1,
     timeToFirstTokenMs: row.time_to_first_token_ms === null ? null : Number(row.time_to_first_token_ms),
     prefixWarmUp: row.prefix_warm_up === null ? null : (parseJson(row.prefix_warm_up) as PrefixWarmUpRecord),
+    finishReason: row.finish_reason,
+    truncated: row.truncated_by !== null,
+    truncatedBy: row.truncated_by as TruncationLimit | null,
   };
 }
 

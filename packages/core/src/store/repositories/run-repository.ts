@@ -89,6 +89,8 @@ export function createRunRepository({ db, kind, guard }: RepositoryDeps): RunRep
               prefix_cache_hit: input.prefixCacheHit === undefined || input.prefixCacheHit === null ? null : input.prefixCacheHit ? 1 : 0,
               time_to_first_token_ms:
                 input.timeToFirstTokenMs === undefined || input.timeToFirstTokenMs === null ? null : Math.max(0, Math.round(input.timeToFirstTokenMs)),
+              finish_reason: input.finishReason ?? null,
+              truncated_by: input.truncatedBy ?? null,
             },
           });
           if (input.learned === undefined) return { run: toRunRecord(finished) };

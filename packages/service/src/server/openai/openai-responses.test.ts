@@ -20,6 +20,8 @@ function result(fields: Partial<ChatResult>): ChatResult {
     text: '',
     toolCalls: [],
     finishReason: 'stop',
+    truncated: false,
+    truncatedBy: null,
     ...fields,
   };
 }

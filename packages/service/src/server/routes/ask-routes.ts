@@ -24,6 +24,10 @@ function answerJson(result: AskResult, contextId: string) {
     learnedSourceVersion: result.learnedSourceVersion,
     usage: result.usage,
     latencyMs: result.latencyMs,
+    finishReason: result.finishReason,
+    // A limit cut the answer short: the client must not take it for a finished answer.
+    truncated: result.truncated,
+    truncatedBy: result.truncatedBy,
   };
 }
 

@@ -14,6 +14,10 @@ export interface RouteDependencies {
   /** The server's stale-ask policy; a request may override it. */
   staleAsk: StaleAskPolicy;
   now: () => number;
+  /** The configured model's spec, listed by `GET /v1/models` (with the alias `sleeptime`). */
+  modelName: string | undefined;
+  /** When the app was made (ms since the epoch): the `created` time of the listed models. */
+  startedAt: number;
 }
 
 export type RouteContext = Context<AuthenticatedEnvironment>;

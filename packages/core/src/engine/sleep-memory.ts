@@ -1,0 +1,34 @@
+/**
+ * What the sleep-time agent may keep as its memory. A weak model writes junk that would displace a
+ * useful learned context: nothing at all, a fragment such as a bare number, or the tool's parameter
+ * name instead of its value. Such a rewrite is refused (the model is told why) and never published.
+ */
+import { finishRethinkingToolName, rethinkMemoryToolName } from './prompts.js';
+
+/** Tool and parameter names a model may echo instead of writing a memory. */
+const echoedNames = new Set(['new_memory', 'memory', rethinkMemoryToolName, finishRethinkingToolName, 'finished']);
+
+/**
+ * The fewest characters of a memory worth keeping for a context of this length: an eighth of the
+ * context, at least 4 and at most 32 characters. Anything shorter (a bare number for a paragraph)
+ * restates too little to help.
+ */
+export function minimumMemoryCharacters(contextLength: number): number {
+  return Math.min(32, Math.max(4, Math.ceil(contextLength / 8)));
+}
+
+/** Why this memory must not be kept, or undefined when it may. */
+export function unusableMemoryReason(memory: string, contextText: string): string | undefined {
+  const trimmed = memory.trim();
+  if (trimmed === '') return 'the memory is empty';
+  const bare = trimmed.replace(/^[\s"'`{[(<]+|[\s"'`}\])>:,.]+$/g, '').toLowerCase();
+  if (echoedNames.has(bare)) return `the memory is only the name "${bare}", not its content`;
+  const minimum = minimumMemoryCharacters(contextText.length);
+  if (trimmed.length < minimum) return `the memory has ${trimmed.length} characters, fewer than the ${minimum} anything useful about this context needs`;
+  return undefined;
+}
+
+/** The same memory, as far as a rewrite goes: only whitespace differs. */
+export function sameMemory(first: string, second: string): boolean {
+  return first.replace(/\s+/g, ' ').trim() === second.replace(/\s+/g, ' ').trim();
+}
