@@ -2,17 +2,21 @@
  * `npm run bench:ttft`: time to first token of an ask, read cold against restored from a prefix state
  * precomputed at sleep time, for prompt prefixes of about 512 to 8k tokens.
  *
- * The model is a random-weight llama GGUF (about 27 M parameters) that the benchmark writes itself:
- * random weights take exactly as long to compute as trained ones, and only time is measured here.
+ * By default the model is a random-weight llama GGUF (about 27 M parameters) that the benchmark
+ * writes itself: random weights take exactly as long to compute as trained ones, and only time is
+ * measured here. With `--model <file.gguf>` it is that model with its own chat template (real
+ * weights), and a third condition is timed: the ask's question alone on an empty context, the
+ * floor a precomputed prefix tries to reach. That run writes its own BENCHMARKS.md section.
  *
  * Options: `--sizes 512,1024,2048,4096,8192` (target prefix tokens), `--repetitions 5`,
- * `--no-write` (print the table only, leave BENCHMARKS.md alone).
+ * `--model <path.gguf>`, `--no-write` (print the table only, leave BENCHMARKS.md alone).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
+import type { LlamaModel } from 'node-llama-cpp';
 import { buildAskPrompt } from '@sleeptime/core';
 import { getLlamaRuntime } from '@sleeptime/llama/internal';
 import { LlamaLanguageModel, type PrefixCacheDetails } from '@sleeptime/llama/internal';
@@ -30,6 +34,7 @@ const MODEL_SHAPE = {
   seed: 7,
 } satisfies RandomLlamaGgufOptions;
 const SECTION_TITLE = '## Time to first token: cold against precomputed prefix';
+const REAL_WEIGHTS_SECTION_TITLE = '## Real weights: time to first token, cold against precomputed against the question alone';
 const QUESTION = 'How many crates are left in the warehouse after the second delivery?';
 
 interface SizeResult {
@@ -39,6 +44,11 @@ interface SizeResult {
   coldMs: number[];
   warmMs: number[];
   warmReportedMs: number[];
+  /** The user message alone, nothing before it (real-weight runs). */
+  aloneMs: number[];
+  aloneTokens: number;
+  /** Prompt tokens a precomputed ask evaluated (the rest came from the state). */
+  warmEvaluatedTokens: number;
   warmUpMs: number;
   stateBytes: number;
 }
@@ -89,11 +99,12 @@ function promptVocabulary(): string[] {
   return [...words];
 }
 
-function callOptions(system: string): LanguageModelV3CallOptions {
+/** The ask over `system`, or with `system` undefined the question alone on an empty context. */
+function callOptions(system: string | undefined): LanguageModelV3CallOptions {
   const { user } = buildAskPrompt({ question: QUESTION, verbosity: 0 });
   return {
     prompt: [
-      { role: 'system', content: system },
+      ...(system === undefined ? [] : [{ role: 'system' as const, content: system }]),
       { role: 'user', content: [{ type: 'text', text: user }] },
     ],
     // The first token is the measurement: the call returns as soon as it is sampled.
@@ -102,13 +113,29 @@ function callOptions(system: string): LanguageModelV3CallOptions {
   };
 }
 
-async function timedAsk(model: LlamaLanguageModel, system: string): Promise<{ ms: number; prefixCache: PrefixCacheDetails; promptTokens: number }> {
+async function timedAsk(model: LlamaLanguageModel, system: string | undefined): Promise<{ ms: number; prefixCache: PrefixCacheDetails; promptTokens: number }> {
   await model.clearSequence();
   const startedAt = performance.now();
   const result = await model.doGenerate(callOptions(system));
   const ms = performance.now() - startedAt;
   const prefixCache = (result.providerMetadata?.llama as unknown as { prefixCache: PrefixCacheDetails }).prefixCache;
   return { ms, prefixCache, promptTokens: result.usage.inputTokens.total ?? 0 };
+}
+
+function formatRealWeightsTable(results: readonly SizeResult[]): string {
+  const rows = [
+    '| target prefix | prefix tokens | prompt tokens | cold | precomputed (tokens evaluated) | question alone (tokens evaluated) | precomputed / alone | cold / precomputed | state file | sleep-time warm-up |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const result of results) {
+    const cold = median(result.coldMs);
+    const warm = median(result.warmMs);
+    const alone = median(result.aloneMs);
+    rows.push(
+      `| ${result.targetTokens} | ${result.prefixTokens} | ${result.promptTokens} | ${(cold / 1000).toFixed(2)} s | ${warm.toFixed(0)} ms (${result.warmEvaluatedTokens}) | ${alone.toFixed(0)} ms (${result.aloneTokens}) | ${(warm / alone).toFixed(1)}x | ${(cold / warm).toFixed(0)}x | ${(result.stateBytes / 2 ** 20).toFixed(1)} MB | ${(result.warmUpMs / 1000).toFixed(1)} s |`,
+    );
+  }
+  return rows.join('\n');
 }
 
 function formatTable(results: readonly SizeResult[]): string {
@@ -131,9 +158,11 @@ async function main(): Promise<void> {
     options: {
       sizes: { type: 'string', default: '512,1024,2048,4096,8192' },
       repetitions: { type: 'string', default: '5' },
+      model: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
     },
   });
+  const realModelPath = values.model === undefined ? undefined : resolve(values.model);
   const sizes = values.sizes.split(',').map((size) => Number.parseInt(size, 10));
   const repetitions = Number.parseInt(values.repetitions, 10);
   if (sizes.some((size) => !Number.isSafeInteger(size) || size < 64) || !Number.isSafeInteger(repetitions) || repetitions < 1)
@@ -142,16 +171,13 @@ async function main(): Promise<void> {
   const directory = await mkdtemp(join(tmpdir(), 'sleeptime-bench-ttft-'));
   const benchmarkStartedAt = performance.now();
   try {
-    const modelPath = join(directory, 'random-llama.gguf');
-    await writeRandomLlamaGguf(modelPath, { ...MODEL_SHAPE, extraTokens: promptVocabulary() });
+    const modelPath = realModelPath ?? join(directory, 'random-llama.gguf');
+    if (realModelPath === undefined) await writeRandomLlamaGguf(modelPath, { ...MODEL_SHAPE, extraTokens: promptVocabulary() });
     const llama = await getLlamaRuntime();
     const model = await llama.loadModel({ modelPath });
-    const parameterCount = (model.fileInfo.fullTensorInfo ?? []).reduce(
-      (sum, tensor) => sum + tensor.dimensions.reduce<number>((product, dimension) => product * Number(dimension), 1),
-      0,
-    );
-    const parameters = Math.round(parameterCount / 1e5) / 10;
+    const parameters = parameterMillions(model);
     const systems = sizes.map((targetTokens) => ({ targetTokens, system: systemMessageOfAbout(targetTokens, (text) => model.tokenize(text).length) }));
+    // Room for the chat markup and the question; past a real model's training context only the text would suffer, not the timing.
     const contextSize = Math.max(...systems.map(({ system }) => model.tokenize(system).length)) + 512;
     // Two language models on the same weights: one without a state folder (always cold), one with.
     const coldModel = new LlamaLanguageModel({ modelId: 'cold', model, modelPath, contextSize });
@@ -162,8 +188,10 @@ async function main(): Promise<void> {
       contextSize,
       prefixStateCache: new PrefixStateCache({ directory: join(directory, 'prefix-states'), maxBytes: 8 * 2 ** 30 }),
     });
-    console.log(`model: random-weight llama, ${parameters} M parameters, d=${MODEL_SHAPE.embeddingLength}, ${MODEL_SHAPE.blockCount} layers, context ${contextSize}`);
-    console.log(`sizes: ${sizes.join(', ')} tokens; ${repetitions} repetition(s) each of cold and precomputed, interleaved`);
+    const conditions = realModelPath === undefined ? (['cold', 'warm'] as const) : (['cold', 'warm', 'alone'] as const);
+    const modelLabel = realModelPath === undefined ? 'random-weight llama' : `real weights: ${basename(realModelPath)}`;
+    console.log(`model: ${modelLabel}, ${parameters} M parameters, context ${contextSize}, ${llama.cpuMathCores} math cores`);
+    console.log(`sizes: ${sizes.join(', ')} tokens; ${repetitions} repetition(s) each of ${conditions.join(', ')}, interleaved`);
 
     const results: SizeResult[] = [];
     for (const { targetTokens, system } of systems) {
@@ -177,15 +205,26 @@ async function main(): Promise<void> {
         coldMs: [],
         warmMs: [],
         warmReportedMs: [],
+        aloneMs: [],
+        aloneTokens: 0,
+        warmEvaluatedTokens: 0,
         warmUpMs,
         stateBytes: warmUp.stateBytes ?? 0,
       };
       for (let repetition = 0; repetition < repetitions; repetition++) {
-        // Alternate which goes first, so neither always runs on a warmer page cache or CPU.
-        const order = repetition % 2 === 0 ? (['cold', 'warm'] as const) : (['warm', 'cold'] as const);
+        // Rotate which goes first, so none always runs on a warmer page cache or CPU.
+        const order = conditions.map((_, index) => conditions[(index + repetition) % conditions.length]!);
         for (const kind of order) {
+          if (kind === 'alone') {
+            const measured = await timedAsk(coldModel, undefined);
+            result.aloneMs.push(measured.ms);
+            result.aloneTokens = measured.prefixCache.evaluatedPromptTokens;
+            console.log(`  ${targetTokens} tokens, repetition ${repetition + 1}, question alone: ${measured.ms.toFixed(0)} ms (${measured.promptTokens} prompt tokens)`);
+            continue;
+          }
           const measured = await timedAsk(kind === 'cold' ? coldModel : warmModel, system);
           result.promptTokens = measured.promptTokens;
+          if (kind === 'warm') result.warmEvaluatedTokens = measured.prefixCache.evaluatedPromptTokens;
           const expectedSource = kind === 'cold' ? 'none' : 'state-file';
           if (measured.prefixCache.source !== expectedSource)
             throw new Error(`${kind} ask at ${targetTokens} tokens read its prefix from ${measured.prefixCache.source}, expected ${expectedSource}`);
@@ -203,13 +242,63 @@ async function main(): Promise<void> {
     await warmModel.dispose();
     await model.dispose();
 
-    const table = formatTable(results);
+    const table = realModelPath === undefined ? formatTable(results) : formatRealWeightsTable(results);
     const totalSeconds = (performance.now() - benchmarkStartedAt) / 1000;
     console.log(`\n${table}\n\ntotal ${totalSeconds.toFixed(0)} s`);
-    if (!values['no-write']) console.log(`wrote ${await writeBenchmarksSection(SECTION_TITLE, sectionText(table, results, { parameters, contextSize, repetitions, totalSeconds }))}`);
+    const run = { parameters, contextSize, repetitions, totalSeconds, threads: llama.cpuMathCores };
+    if (values['no-write']) return;
+    const written =
+      realModelPath === undefined
+        ? await writeBenchmarksSection(SECTION_TITLE, sectionText(table, results, run))
+        : await writeBenchmarksSection(REAL_WEIGHTS_SECTION_TITLE, realWeightsSectionText(table, results, { ...run, modelLabel }));
+    console.log(`wrote ${written}`);
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
+}
+
+function parameterMillions(model: LlamaModel): number {
+  const count = (model.fileInfo.fullTensorInfo ?? []).reduce(
+    (sum, tensor) => sum + tensor.dimensions.reduce<number>((product, dimension) => product * Number(dimension), 1),
+    0,
+  );
+  return Math.round(count / 1e5) / 10;
+}
+
+function machineLine(): string {
+  return `${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, node-llama-cpp CPU build`;
+}
+
+function realWeightsSectionText(
+  table: string,
+  results: readonly SizeResult[],
+  run: { modelLabel: string; parameters: number; contextSize: number; repetitions: number; totalSeconds: number; threads: number },
+): string {
+  const ratios = results.map((result) => `${(median(result.warmMs) / median(result.aloneMs)).toFixed(1)}x at ${result.prefixTokens}`).join(', ');
+  return [
+    REAL_WEIGHTS_SECTION_TITLE,
+    '',
+    `Model: **${run.modelLabel}** (${run.parameters} M parameters, its own chat template). Measured with \`npm run bench:ttft -- --model <file>\` on ${new Date().toISOString().slice(0, 10)}, ${machineLine()}, ${run.threads} threads, context ${run.contextSize} tokens.`,
+    '',
+    table,
+    '',
+    `Precomputed against the question alone (goal: within 2x): ${ratios} prefix tokens.`,
+    '',
+    '**Method.** Each prompt is a real ask prompt (`buildAskPrompt`, verbosity 0: instructions, learned context and raw context in the system message, ' +
+      'the verbosity instruction and the question in the user message), grown until the system message reaches the target size. At sleep time `warmPrefix` ' +
+      'evaluates the rendered prefix and saves the sequence state (last column: its cost, paid once). Three conditions per size, in one process, ' +
+      `rotating which goes first, ${run.repetitions} repetition(s) each; the table shows medians: **cold** (a language model without a state folder reads the whole prompt), ` +
+      '**precomputed** (the state is restored from disk, then only the question part is evaluated), **question alone** (the same user message with no system message ' +
+      'before it, on an empty context: the floor a precomputed prefix can approach). Each is the wall time of one `doGenerate` call with `maxOutputTokens: 1` after ' +
+      'clearing the context: prompt rendering, for the precomputed case the state lookup and load, evaluation, the first token\'s sampling. ' +
+      'The process is long-lived (as `sleeptime serve` is): its first call already paid the context allocation and the chat wrapper resolution. ' +
+      `The whole run took ${run.totalSeconds.toFixed(0)} s.`,
+    '',
+    '**Noise.** Other processes shared the two cores during the run (several sessions running models and test suites at once); llama.cpp\'s threads ' +
+      'slow down sharply when the cores are oversubscribed, so absolute times moved by 2-4x between minutes. The conditions are interleaved ' +
+      'within each repetition so that each ratio compares times taken under the same load; read the ratios, not the absolute times.',
+    '',
+  ].join('\n');
 }
 
 function sectionText(
@@ -226,7 +315,7 @@ function sectionText(
   return [
     SECTION_TITLE,
     '',
-    `Measured with \`npm run bench:ttft\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, node-llama-cpp CPU build.`,
+    `Measured with \`npm run bench:ttft\` on ${new Date().toISOString().slice(0, 10)}, ${machineLine()}.`,
     '',
     table,
     '',
