@@ -2,7 +2,7 @@
  * The contract between the benchmark's parts: datasets produce `BenchItem`s, the runner writes
  * `BenchResultRow`s (one JSON object a line), the analyses and the report read them.
  */
-import type { ModelProvenance, Usage } from '@sleeptime/core';
+import type { ModelProvenance, TruncationLimit, Usage } from '@sleeptime/core';
 
 /** How an answer is graded (SPEC section 3). */
 export type GraderKind = 'gsm' | 'aime';
@@ -68,6 +68,11 @@ export interface BenchResultRow {
   /** Usage of that sleep-time run (repeated on every row that used it). */
   sleepUsage: Usage | null;
   latencyMs: number;
+  /**
+   * A limit cut the test-time answer short (pass-at-k: any sample): the output token limit, or the
+   * local model's time limit or repetition guard. Absent when nothing was cut (and in older rows).
+   */
+  truncatedBy?: TruncationLimit;
   /** A row whose model call failed after retries: counted as wrong, reported separately. */
   error?: { code: string; message: string };
   /**

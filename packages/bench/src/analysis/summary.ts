@@ -175,6 +175,18 @@ export function errorCounts(rows: readonly BenchResultRow[]): ErrorCount[] {
     .sort((a, b) => CONDITION_ORDER.indexOf(a.condition) - CONDITION_ORDER.indexOf(b.condition) || b.count - a.count);
 }
 
+/** Answers a limit cut short, per limit: they are graded as written, which is rarely right. */
+export interface TruncationCount {
+  limit: string;
+  count: number;
+}
+
+export function truncationCounts(rows: readonly BenchResultRow[]): TruncationCount[] {
+  const counts = new Map<string, number>();
+  for (const row of rows) if (row.truncatedBy !== undefined) counts.set(row.truncatedBy, (counts.get(row.truncatedBy) ?? 0) + 1);
+  return [...counts].map(([limit, count]) => ({ limit, count })).sort((a, b) => b.count - a.count);
+}
+
 export interface AnalysisOptions {
   /** `t`, the price of a test-time token in sleep-time tokens. Default 10. */
   testTokenWeight?: number;
@@ -198,6 +210,7 @@ export interface ExperimentAnalysis {
   headlineTokenReductions: TokenReduction[];
   accuracyDeltas: AccuracyDelta[];
   errorCounts: ErrorCount[];
+  truncationCounts: TruncationCount[];
 }
 
 /** Every analysis, once per (dataset, model) in the rows. */
@@ -230,6 +243,7 @@ export function analyzeResults(
       headlineTokenReductions: headlineTokenReductions(reductions, versusTokens.series),
       accuracyDeltas: accuracyDeltas(versusTokens),
       errorCounts: errorCounts(experiment.rows),
+      truncationCounts: truncationCounts(experiment.rows),
     };
   });
 }

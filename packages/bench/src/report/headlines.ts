@@ -78,11 +78,19 @@ function passAtKSentences(analysis: ExperimentAnalysis): string[] {
 
 function errorSentence(analysis: ExperimentAnalysis): string {
   const errors = analysis.errorCounts.reduce((sum, error) => sum + error.count, 0);
-  return errors === 0
-    ? `No row failed (${analysis.rows} rows).`
-    : `${errors} of ${analysis.rows} rows failed after retries and count as wrong: ` +
+  const failed =
+    errors === 0
+      ? `No row failed (${analysis.rows} rows).`
+      : `${errors} of ${analysis.rows} rows failed after retries and count as wrong: ` +
         analysis.errorCounts.map((error) => `${error.seriesLabel} ${error.code} ×${error.count}`).join(', ') +
         '.';
+  const truncated = analysis.truncationCounts.reduce((sum, count) => sum + count.count, 0);
+  if (truncated === 0) return failed;
+  return (
+    `${failed} ${truncated} of ${analysis.rows} answers were cut short by a limit (` +
+    analysis.truncationCounts.map((count) => `${count.limit} ×${count.count}`).join(', ') +
+    ') and are graded as written.'
+  );
 }
 
 function tokenReductionSentence(reduction: TokenReduction, options: { queriesPerContext: number; testTokenWeight: number }): string {

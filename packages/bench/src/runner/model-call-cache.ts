@@ -42,6 +42,8 @@ export interface ModelCallEvent {
   durationMs: number;
   usage: Usage;
   finishReason: string;
+  /** The provider's own finish reason (the llama model names its limits there: `time-limit`, `repetition`). */
+  rawFinishReason?: string | undefined;
 }
 
 export interface ModelCallCacheStats {
@@ -144,8 +146,8 @@ async function writeEntry(directory: string, entry: CacheEntry): Promise<void> {
   }
 }
 
-function finishReasonText(result: { finishReason: LanguageModelV3GenerateResult['finishReason'] }): string {
-  return result.finishReason.unified;
+function finishReasonOf(result: { finishReason: LanguageModelV3GenerateResult['finishReason'] }): { unified: string; raw: string | undefined } {
+  return { unified: result.finishReason.unified, raw: result.finishReason.raw };
 }
 
 function replayStream(parts: readonly LanguageModelV3StreamPart[]): ReadableStream<LanguageModelV3StreamPart> {
@@ -215,8 +217,8 @@ export function createModelCallCache(options: { directory: string; now?: () => n
     stats,
     wrap(model, wrapOptions) {
       const { modelIdentity, onCall } = wrapOptions;
-      const report = (key: string, cached: boolean, durationMs: number, usage: LanguageModelV3Usage, finishReason: string) => {
-        onCall?.({ key, cached, durationMs, usage: usageFromLanguageModelUsage(usage), finishReason });
+      const report = (key: string, cached: boolean, durationMs: number, usage: LanguageModelV3Usage, finishReason: { unified: string; raw: string | undefined }) => {
+        onCall?.({ key, cached, durationMs, usage: usageFromLanguageModelUsage(usage), finishReason: finishReason.unified, rawFinishReason: finishReason.raw });
       };
       return wrapLanguageModel({
         model,
@@ -225,7 +227,7 @@ export function createModelCallCache(options: { directory: string; now?: () => n
           wrapGenerate: async ({ doGenerate, params }) => {
             const key = modelCallKey(modelIdentity, 'generate', params);
             const { entry, cached } = await generate(key, modelIdentity, doGenerate);
-            report(key, cached, entry.durationMs, entry.result.usage, finishReasonText(entry.result));
+            report(key, cached, entry.durationMs, entry.result.usage, finishReasonOf(entry.result));
             return { ...entry.result, warnings: entry.result.warnings ?? [] };
           },
           wrapStream: async ({ doStream, params }): Promise<LanguageModelV3StreamResult> => {
@@ -234,7 +236,7 @@ export function createModelCallCache(options: { directory: string; now?: () => n
             if (stored?.mode === 'stream') {
               stats.hits += 1;
               const finish = stored.parts.find((part) => part.type === 'finish');
-              if (finish?.type === 'finish') report(key, true, stored.durationMs, finish.usage, finish.finishReason.unified);
+              if (finish?.type === 'finish') report(key, true, stored.durationMs, finish.usage, finishReasonOf(finish));
               return { stream: replayStream(stored.parts) };
             }
             stats.misses += 1;
@@ -262,7 +264,7 @@ export function createModelCallCache(options: { directory: string; now?: () => n
                   durationMs,
                   parts,
                 });
-                report(key, false, durationMs, finish.usage, finish.finishReason.unified);
+                report(key, false, durationMs, finish.usage, finishReasonOf(finish));
               },
             });
             return { ...result, stream: result.stream.pipeThrough(recorder) };

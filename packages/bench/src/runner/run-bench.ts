@@ -23,7 +23,7 @@ import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { AISDKError } from '@ai-sdk/provider';
 import { generateText } from 'ai';
 import { SleeptimeError, STATED_PROVENANCE_KINDS, systemError, userError, errorMessage } from '@sleeptime/core';
-import { defaultVerbosity } from '@sleeptime/core';
+import { defaultAskMaxOutputTokens, defaultOutputLimit, defaultSleepCallMaxOutputTokens, defaultVerbosity, truncationLimit, type TruncationLimit } from '@sleeptime/core';
 import { buildAskPrompt, type Verbosity } from '@sleeptime/core';
 import type { CallSettings, ModelProvenance, SleeptimeModel, StatedProvenanceKind } from '@sleeptime/core';
 import { addUsage, sumUsage, zeroUsage, type Usage } from '@sleeptime/core';
@@ -108,9 +108,12 @@ interface SleepOutcome {
 class CellMeter {
   usage: Usage = zeroUsage;
   latencyMs = 0;
+  /** The first limit that cut a call short, if any. */
+  truncatedBy: TruncationLimit | undefined;
   add(event: ModelCallEvent): void {
     this.usage = addUsage(this.usage, event.usage);
     this.latencyMs += event.durationMs;
+    this.truncatedBy ??= truncationLimit(event.finishReason, event.rawFinishReason) ?? undefined;
   }
 }
 
@@ -158,12 +161,21 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     const testKey = contentHash(cell.testBudget);
     if (!testSettings.has(testKey)) {
       const { effort, thinkingBudget } = cell.testBudget;
-      testSettings.set(testKey, model.callSettings(definedOnly({ maxOutputTokens: grid.testMaxOutputTokens, effort, thinkingBudget })));
+      // Never unbounded: the engine's defaults for an ask at this verbosity, unless the grid sets a limit.
+      const maxOutputTokens =
+        grid.testMaxOutputTokens ??
+        defaultOutputLimit(defaultAskMaxOutputTokens[(cell.testBudget.verbosity ?? defaultVerbosity) as Verbosity], { effort, thinkingBudget }, model.provider);
+      testSettings.set(testKey, model.callSettings(definedOnly({ maxOutputTokens, effort, thinkingBudget })));
     }
     if (cell.sleepBudget !== null && !sleepSettings.has(contentHash(cell.sleepBudget))) {
       sleepSettings.set(
         contentHash(cell.sleepBudget),
-        model.callSettings(definedOnly({ maxOutputTokens: grid.sleepMaxOutputTokens, effort: cell.sleepBudget.effort })),
+        model.callSettings(
+          definedOnly({
+            maxOutputTokens: grid.sleepMaxOutputTokens ?? defaultOutputLimit(defaultSleepCallMaxOutputTokens, { effort: cell.sleepBudget.effort }, model.provider),
+            effort: cell.sleepBudget.effort,
+          }),
+        ),
       );
     }
   }
@@ -354,6 +366,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
         ),
       );
       const testUsage = sumUsage(answers.map((answer) => answer.meter.usage));
+      const truncatedBy = answers.find((answer) => answer.meter.truncatedBy !== undefined)?.meter.truncatedBy;
       // Samples are drawn in parallel: the query waits for the slowest.
       const latencyMs = Math.max(0, ...answers.map((answer) => answer.meter.latencyMs));
       const failure = answers.find((answer) => answer.error !== undefined);
@@ -370,6 +383,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
         sleepRunKey: null,
         sleepUsage: null,
         latencyMs,
+        ...(truncatedBy === undefined ? {} : { truncatedBy }),
         createdAt: createdAt(),
       };
     }
@@ -402,7 +416,13 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     }
 
     const answer = await ask(prompt, cell.testBudget, { temperature: grid.testTemperature, seed: cell.seed });
-    const common = { testUsage: answer.meter.usage, sleepRunKey, sleepUsage, latencyMs: answer.meter.latencyMs };
+    const common = {
+      testUsage: answer.meter.usage,
+      sleepRunKey,
+      sleepUsage,
+      latencyMs: answer.meter.latencyMs,
+      ...(answer.meter.truncatedBy === undefined ? {} : { truncatedBy: answer.meter.truncatedBy }),
+    };
     if (answer.error !== undefined) {
       return { ...baseRow(cell), final: null, correct: false, ...common, error: rowError(answer.error), createdAt: createdAt() };
     }

@@ -28,7 +28,17 @@ export type {
   TestTimeStream,
   TestTimeStreamEvent,
 } from './engine-types.js';
-export { defaultMaxRewrites, defaultParallelSleepTemperature, defaultVerbosity } from './engine-defaults.js';
+export {
+  defaultAskMaxOutputTokens,
+  defaultChatMaxOutputTokens,
+  defaultMaxRewrites,
+  defaultOutputLimit,
+  defaultParallelSleepTemperature,
+  defaultSleepCallMaxOutputTokens,
+  defaultThinkingAllowance,
+  defaultVerbosity,
+} from './engine-defaults.js';
+export { truncationLimit } from './truncation-limit.js';
 export {
   appendContentSchema,
   askBudgetSchema,
@@ -61,4 +71,4 @@ export {
   type Verbosity,
 } from './prompts.js';
 export type { RecordedModelCall } from './recording-model.js';
-export type { SleepAgentOptions, SleepAgentResult, SleepStopReason } from './sleep-agent.js';
+export type { SleepAgentOptions, SleepAgentResult, SleepProtocolChoice, SleepStopReason } from './sleep-agent.js';
