@@ -75,9 +75,16 @@ function findPeriodicEnd(text: string, minRepeats: number, minLoopChars: number,
   return undefined;
 }
 
+/**
+ * New characters between two looks at the tail: a loop is noticed at most this much later, and a
+ * look (a scan of up to a few thousand characters) is paid every few tokens instead of every token.
+ */
+const CHECK_EVERY_CHARS = 16;
+
 /** Watches generated text as it streams and says when its end has become a loop. */
 export class LoopDetector {
   private tail = '';
+  private unchecked = 0;
   private found: TrailingLoop | undefined;
   private readonly keep: number;
 
@@ -95,6 +102,9 @@ export class LoopDetector {
     if (this.found !== undefined) return true;
     if (text === '') return false;
     this.tail += text;
+    this.unchecked += text.length;
+    if (this.unchecked < CHECK_EVERY_CHARS) return false;
+    this.unchecked = 0;
     if (this.tail.length > 2 * this.keep) this.tail = this.tail.slice(-this.keep);
     this.found = findTrailingLoop(this.tail, this.detection);
     return this.found !== undefined;
