@@ -144,6 +144,20 @@ describe('sleeptime CLI against an OpenAI-compatible server', () => {
     }
   });
 
+  it('sleeps through the text protocol with --protocol text: no tools sent, stops when the memory stops changing', async () => {
+    await runCli(['context', 'put', 'plain', '--text', 'Ana buys 3 apples at $2 each.'], env);
+    const before = server.requests.length;
+    const sleep = parseJson<{ learned: string; branches: { protocol: string; stopReason: string; rewrites: number }[] }>(
+      await runCli(['sleep', 'plain', '--protocol', 'text', '--json'], env),
+    );
+    expect(sleep.branches[0]).toMatchObject({ protocol: 'text', stopReason: 'unchanged', rewrites: 1 });
+    expect(sleep.learned).toBe('From memory: the total is $6. The answer is 6.');
+    expect(server.requests.slice(before).filter((request) => request.body.tools !== undefined)).toHaveLength(0);
+    const refused = await runCli(['sleep', 'plain', '--protocol', 'smoke-signals'], env);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain('smoke-signals');
+  });
+
   it('keeps the previous learned context when a sleep fails half way', async () => {
     await runCli(['context', 'put', 'fragile', '--text', 'Cy runs 5 km a day.'], env);
     const first = parseJson<{ learned: string }>(await runCli(['sleep', 'fragile', '--json'], env));

@@ -149,10 +149,15 @@ function buildProgram(output: CliOutput): Command {
     .option('--max-tokens <n>', 'most output tokens per model call (default 2048, plus room for --effort)')
     .option('--example <question...>', 'a question to expect (repeatable)')
     .option('--examples-file <path>', 'questions to expect, one a line')
+    .addOption(
+      new Option('--protocol <protocol>', 'how the agent writes its memory: tool calls, tagged text (for models without tool calling), or auto (tools, then text if the server refuses them)')
+        .choices(['auto', 'tools', 'text'])
+        .default('auto'),
+    )
     .action(
       async (
         id: string,
-        options: { parallel: string; effort?: string; maxRewrites: string; maxTokens?: string; example?: string[]; examplesFile?: string },
+        options: { parallel: string; effort?: string; maxRewrites: string; maxTokens?: string; example?: string[]; examplesFile?: string; protocol: 'auto' | 'tools' | 'text' },
         command: Command,
       ) => {
         const opts = globals(command);
@@ -162,6 +167,7 @@ function buildProgram(output: CliOutput): Command {
           maxRewrites: integerFlag(options.maxRewrites, '--max-rewrites', 1, 50),
           maxOutputTokens: integerFlag(options.maxTokens, '--max-tokens', 1, 1_000_000),
           examples: await readExamples(options),
+          protocol: options.protocol,
         };
         const showProgress = !opts.json && process.stderr.isTTY === true;
         const result = await withRuntime(
