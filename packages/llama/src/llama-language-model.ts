@@ -578,19 +578,8 @@ export class LlamaLanguageModel implements LanguageModelV3 {
   private async getSession(): Promise<LlamaSession> {
     if (this.disposed) throw systemError('llama_model_closed', 'The llama model was closed');
     if (this.session === undefined) {
-      // The context is allocated on a native thread while the chat wrapper is resolved here: resolving
-      // renders the model's template many times (hundreds of milliseconds on a CPU), paid by the
-      // first call of every process.
-      const creating = this.model.createContext({ contextSize: this.contextSize, threads: this.threads, sequences: 1 });
-      let chatWrapper: ChatWrapper;
-      try {
-        chatWrapper = this.chatWrapper ?? chatWrapperOf(this.model);
-      } catch (error) {
-        void creating.then((context) => context.dispose(), () => undefined);
-        throw error;
-      }
-      const context = await creating;
-      const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper });
+      const context = await this.model.createContext({ contextSize: this.contextSize, threads: this.threads, sequences: 1 });
+      const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper: this.chatWrapper ?? chatWrapperOf(this.model) });
       this.session = { context, chat };
     }
     return this.session;
@@ -656,7 +645,11 @@ function addSystemInstructions(history: ChatHistoryItem[], instructions: string)
 
 const resolvedChatWrappers = new WeakMap<LlamaModel, ChatWrapper>();
 
-/** node-llama-cpp's choice of chat wrapper for the model, made once per loaded model (language models may share one). */
+/**
+ * node-llama-cpp's choice of chat wrapper for the model, made once per loaded model (language models
+ * may share one): resolving renders the model's template against each known format, 0.3-3 s of
+ * JavaScript on a busy 2-core machine, paid by the first call.
+ */
 function chatWrapperOf(model: LlamaModel): ChatWrapper {
   let chatWrapper = resolvedChatWrappers.get(model);
   if (chatWrapper === undefined) {
