@@ -22,6 +22,8 @@ let looping: LlamaModelHandle;
 let loopingWithTimeLimit: LlamaModelHandle;
 /** Plain random weights (the default bias towards JSON closers). */
 let random: LlamaModelHandle;
+/** Starts a native tool call at once (ChatML's `||call: ` syntax) and loops inside its arguments. */
+let callingInALoop: LlamaModelHandle;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'sleeptime-bounds-'));
@@ -33,12 +35,16 @@ beforeAll(async () => {
   looping = await createLlamaModel({ source: loopingPath, cacheDir, contextSize: CONTEXT_SIZE });
   loopingWithTimeLimit = await createLlamaModel({ source: loopingPath, cacheDir, contextSize: CONTEXT_SIZE, callTimeLimitMs: 200 });
   random = await createLlamaModel({ source: randomPath, cacheDir, contextSize: 2048 });
+  const callingPath = join(directory, 'calling.gguf');
+  await writeRandomLlamaGguf(callingPath, { seed: 3, extraTokens: ['||call: '], logitBiasByText: { '||call: ': 14, '</s>': -30, '<|im_end|>': -30 } });
+  callingInALoop = await createLlamaModel({ source: callingPath, cacheDir, contextSize: CONTEXT_SIZE });
 });
 
 afterAll(async () => {
   await looping?.close();
   await loopingWithTimeLimit?.close();
   await random?.close();
+  await callingInALoop?.close();
   await rm(directory, { recursive: true, force: true });
 });
 
@@ -84,6 +90,22 @@ describe('the loop detector on a model that loops', () => {
     // The byte-level vocabulary spells a tool call's JSON frame in a few dozen tokens before the loop starts.
     expect(result.usage.outputTokens.total).toBeLessThan(120);
     expect(result.providerMetadata?.llama?.loop).toEqual({ span: expect.any(String), repeats: expect.any(Number) });
+  });
+
+  it("cuts a loop inside a native tool call's arguments (the unfinished call is dropped)", async () => {
+    const { stream } = await callingInALoop.languageModel.doStream({
+      prompt: userPrompt('How much?'),
+      tools: [memoryTool],
+      toolChoice: { type: 'auto' },
+      maxOutputTokens: PLENTY,
+    });
+    const parts = await collect(stream);
+    // Nothing reached the text: the loop was seen in the call's arguments, `"new_memory": "||call: ||call: ...`.
+    expect(parts.filter((part) => part.type === 'text-delta' || part.type === 'tool-call')).toEqual([]);
+    const finish = parts.at(-1);
+    expect(finish).toMatchObject({ type: 'finish', finishReason: { unified: 'length', raw: 'repetition' } });
+    expect(finish?.type === 'finish' ? finish.providerMetadata?.llama?.loop : undefined).toMatchObject({ span: '||call: ' });
+    expect(finish?.type === 'finish' ? finish.usage.outputTokens.total : PLENTY).toBeLessThan(120);
   });
 
   it('cuts a streamed loop too: the text streamed, then a finish part that says why', async () => {
