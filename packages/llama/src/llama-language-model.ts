@@ -204,7 +204,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       (() => {
         if (settings.modelPath === undefined)
           throw systemError('llama_model_identity_unknown', 'The llama model has no file path or identity to key its prefix states by');
-        return modelFileIdentity(settings.modelPath);
+        return settings.prefixStateCache?.modelIdentity(settings.modelPath) ?? modelFileIdentity(settings.modelPath);
       });
   }
 

@@ -3,7 +3,7 @@ import { copyFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PrefixStateCache, type PrefixStateKey } from './prefix-state-cache.js';
+import { modelFileIdentity, PrefixStateCache, type PrefixStateKey } from './prefix-state-cache.js';
 
 let directory: string;
 let clock: number;
@@ -99,5 +99,25 @@ describe('PrefixStateCache', () => {
     expect(await cache.save(modelA, writeBytes(100))).toBeUndefined();
     expect(await cache.entries()).toEqual([]);
     expect(await cache.lookup(modelA)).toEqual({ found: false, reason: 'missing' });
+  });
+
+  it('remembers a model file\'s identity for later processes, and hashes the file again once it changes', async () => {
+    const modelPath = join(directory, 'model.gguf');
+    await writeFile(modelPath, Buffer.alloc(1000, 1));
+    const identity = await cacheWithBudget(10_000).modelIdentity(modelPath);
+    expect(identity).toBe(await modelFileIdentity(modelPath));
+
+    // A new cache on the folder (a new process) reads the remembered value instead of hashing: a planted one shows it.
+    const memoPath = join(directory, '.model-identities.json');
+    const memo = JSON.parse(await readFile(memoPath, 'utf8')) as Record<string, { identity: string }>;
+    memo[modelPath]!.identity = 'sha256:remembered';
+    await writeFile(memoPath, JSON.stringify(memo));
+    expect(await cacheWithBudget(10_000).modelIdentity(modelPath)).toBe('sha256:remembered');
+    expect(await cacheWithBudget(10_000).entries()).toEqual([]);
+
+    await writeFile(modelPath, Buffer.alloc(1001, 2));
+    expect(await cacheWithBudget(10_000).modelIdentity(modelPath)).toBe(await modelFileIdentity(modelPath));
+    await writeFile(memoPath, 'not json');
+    expect(await cacheWithBudget(10_000).modelIdentity(modelPath)).toBe(await modelFileIdentity(modelPath));
   });
 });

@@ -14,6 +14,10 @@
  * another model, so a mismatch or a damaged file is refused and deleted, never loaded.
  *
  * The folder is kept under a byte budget by deleting the least recently used entries.
+ *
+ * It also remembers model file identities (`.model-identities.json`, by path, size, modification
+ * time and inode): hashing the model costs every new process (each CLI ask) 0.1-0.3 s before it can
+ * look up a state; a file that is rewritten, replaced or touched is hashed again.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
@@ -26,6 +30,9 @@ const MANIFEST_FORMAT = 2;
 /** Model files up to this size are hashed whole; larger ones are sampled (see modelFileIdentity). */
 const FULLY_HASHED_MODEL_BYTES = 256 * 2 ** 20;
 const SAMPLED_MODEL_BYTES = 32 * 2 ** 20;
+const MODEL_IDENTITIES_FILE = '.model-identities.json';
+/** Model files whose identity is remembered; the least recently hashed go first. */
+const MAX_REMEMBERED_MODEL_IDENTITIES = 32;
 export const DEFAULT_PREFIX_STATE_MAX_BYTES = 2 * 2 ** 30;
 
 export interface PrefixStateCacheOptions {
@@ -141,6 +148,26 @@ export class PrefixStateCache {
     } finally {
       await rm(temporaryPath, { force: true });
     }
+  }
+
+  /**
+   * modelFileIdentity of the file, remembered in the folder across processes while the file's size,
+   * modification time and inode stay the same. A memo that cannot be read or written only costs a hash.
+   */
+  async modelIdentity(modelPath: string): Promise<string> {
+    const memoPath = join(this.directory, MODEL_IDENTITIES_FILE);
+    const fingerprint = fileFingerprint(await stat(modelPath), 0);
+    const remembered = await readFile(memoPath, 'utf8')
+      .then((text) => JSON.parse(text) as Record<string, { fingerprint?: unknown; identity?: unknown }>)
+      .catch(() => ({}) as Record<string, { fingerprint?: unknown; identity?: unknown }>);
+    const known = remembered[modelPath];
+    if (known?.fingerprint === fingerprint && typeof known.identity === 'string') return known.identity;
+    const identity = await modelFileIdentity(modelPath);
+    const kept = Object.entries(remembered).filter(([path]) => path !== modelPath).slice(-(MAX_REMEMBERED_MODEL_IDENTITIES - 1));
+    await mkdir(this.directory, { recursive: true })
+      .then(() => writeFileAtomically(memoPath, JSON.stringify(Object.fromEntries([...kept, [modelPath, { fingerprint, identity }]]))))
+      .catch(() => undefined);
+    return identity;
   }
 
   /** Valid-looking entries, least recently used first. */
