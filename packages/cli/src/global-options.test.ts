@@ -18,4 +18,12 @@ describe('modelOptionsFrom', () => {
     expect(failure).toMatchObject({ code: 'invalid_option', category: 'user' });
     expect(failure.message).toContain('--llama-time-limit must be a number of seconds, 0 for none');
   });
+
+  it('takes --llama-threads as a positive integer, and refuses anything else in one line', () => {
+    expect(modelOptionsFrom({ llamaThreads: '1' })).toEqual({ llamaThreads: 1 });
+    expect(modelOptionsFrom({ llamaThreads: '6', llamaTimeLimit: '30' })).toEqual({ llamaThreads: 6, llamaCallTimeLimitMs: 30_000 });
+    for (const value of ['0', '-1', '1.5', 'all']) {
+      expect(sleeptimeErrorThrownBy(() => modelOptionsFrom({ llamaThreads: value })).message).toContain('--llama-threads must be a positive integer');
+    }
+  });
 });

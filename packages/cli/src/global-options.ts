@@ -9,19 +9,27 @@ export interface GlobalOptions {
   databaseUrl?: string;
   /** Seconds; createModel reads SLEEPTIME_LLAMA_TIME_LIMIT when it is not given. */
   llamaTimeLimit?: string;
+  /** createModel reads SLEEPTIME_LLAMA_THREADS when it is not given. */
+  llamaThreads?: string;
   json?: boolean;
 }
 
 /** What the global options say about making a model (createModel options), checked before anything starts. */
-export function modelOptionsFrom(options: GlobalOptions): { llamaCallTimeLimitMs?: number } {
-  if (options.llamaTimeLimit === undefined) return {};
-  const seconds = parseFlag(
-    z.string().regex(/^\d+(\.\d+)?$/).transform(Number),
-    options.llamaTimeLimit,
-    '--llama-time-limit',
-    'a number of seconds, 0 for none',
-  );
-  return { llamaCallTimeLimitMs: Math.round(seconds * 1000) };
+export function modelOptionsFrom(options: GlobalOptions): { llamaCallTimeLimitMs?: number; llamaThreads?: number } {
+  const result: { llamaCallTimeLimitMs?: number; llamaThreads?: number } = {};
+  if (options.llamaTimeLimit !== undefined) {
+    const seconds = parseFlag(
+      z.string().regex(/^\d+(\.\d+)?$/).transform(Number),
+      options.llamaTimeLimit,
+      '--llama-time-limit',
+      'a number of seconds, 0 for none',
+    );
+    result.llamaCallTimeLimitMs = Math.round(seconds * 1000);
+  }
+  if (options.llamaThreads !== undefined) {
+    result.llamaThreads = parseFlag(z.string().regex(/^[1-9]\d{0,3}$/).transform(Number), options.llamaThreads, '--llama-threads', 'a positive integer');
+  }
+  return result;
 }
 
 /** Parses a flag value with a zod schema, turning a failure into one user-facing line. */

@@ -75,6 +75,7 @@ function buildProgram(output: CliOutput): Command {
     .option('--data-dir <dir>', 'data folder for the embedded SQLite store (env SLEEPTIME_DATA_DIR, default ./.sleeptime)')
     .option('--database-url <url>', 'PostgreSQL URL; replaces the SQLite store (env SLEEPTIME_DATABASE_URL)')
     .option('--llama-time-limit <seconds>', 'llama models: wall-clock limit per model call, 0 for none (env SLEEPTIME_LLAMA_TIME_LIMIT, default 600)')
+    .option('--llama-threads <n>', 'llama models: CPU threads (env SLEEPTIME_LLAMA_THREADS, default one fewer than the cores, at least 1)')
     .option('--json', 'print one JSON object for machines')
     .version(packageVersion)
     .showHelpAfterError('(run sleeptime --help for usage)')

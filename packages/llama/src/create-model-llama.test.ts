@@ -72,6 +72,18 @@ describe('createModel: llama', () => {
     expect((failure as SleeptimeError).message).toContain('SLEEPTIME_LLAMA_TIME_LIMIT');
   });
 
+  it('refuses a SLEEPTIME_LLAMA_THREADS that is not a positive integer, in one line, before loading anything', async () => {
+    for (const threads of ['0', 'all', '2.5']) {
+      const failure = await createModel(`llama:${path.join(directory, 'missing.gguf')}`, { cacheDir: directory, env: { SLEEPTIME_LLAMA_THREADS: threads } }).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toMatchObject({ code: 'invalid_option', category: 'user' });
+      expect((failure as SleeptimeError).message).toContain('SLEEPTIME_LLAMA_THREADS must be a positive integer');
+    }
+    const model = await createModel(`llama:${modelFile}`, { cacheDir: directory, env: { SLEEPTIME_LLAMA_THREADS: '1' } });
+    await model.close();
+  });
+
   it('passes the loader typed error for a missing file through unchanged', async () => {
     const missing = path.join(directory, 'missing.gguf');
     let error: unknown;

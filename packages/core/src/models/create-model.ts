@@ -46,6 +46,8 @@ export interface CreateModelOptions {
    * (seconds), else the provider's (10 minutes).
    */
   llamaCallTimeLimitMs?: number;
+  /** llama: CPU threads. Default: SLEEPTIME_LLAMA_THREADS, else the provider's (one fewer than the math cores, at least 1). */
+  llamaThreads?: number;
 }
 
 /**
@@ -78,6 +80,14 @@ function llamaCallTimeLimitFromEnv(env: Environment): number | undefined {
   if (!/^\d+(\.\d+)?$/.test(text))
     throw userError('invalid_option', `SLEEPTIME_LLAMA_TIME_LIMIT must be a number of seconds, 0 for none (got ${JSON.stringify(text)})`);
   return Math.round(Number(text) * 1000);
+}
+
+/** SLEEPTIME_LLAMA_THREADS: a positive integer (the CLI's --llama-threads takes precedence). */
+function llamaThreadsFromEnv(env: Environment): number | undefined {
+  const text = nonEmpty(env.SLEEPTIME_LLAMA_THREADS);
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,3}$/.test(text)) throw userError('invalid_option', `SLEEPTIME_LLAMA_THREADS must be a positive integer (got ${JSON.stringify(text)})`);
+  return Number(text);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -192,11 +202,13 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
       // Loaded on demand: node-llama-cpp is heavy and HTTP-only runs never need it.
       const { createLlamaModel } = await loadLlamaProvider();
       const callTimeLimitMs = options.llamaCallTimeLimitMs ?? llamaCallTimeLimitFromEnv(env);
+      const threads = options.llamaThreads ?? llamaThreadsFromEnv(env);
       const llama = await createLlamaModel({
         source: modelId,
         cacheDir: options.cacheDir ?? defaultModelCacheDir(env),
         ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
         ...(callTimeLimitMs === undefined ? {} : { callTimeLimitMs }),
+        ...(threads === undefined ? {} : { threads }),
         ...(options.showProgress === undefined ? {} : { showProgress: options.showProgress }),
         ...(options.prefixStateDir === null
           ? {}

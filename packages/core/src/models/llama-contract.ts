@@ -29,7 +29,7 @@ export interface CreateLlamaModelOptions {
   cacheDir: string;
   /** Tokens of prompt plus output per call. Default: the model's training context, at most 8192. */
   contextSize?: number;
-  /** CPU threads. Default: 1 for models under 64 MB, else the number of math cores. */
+  /** CPU threads. Default: 1 for models under 64 MB, else one fewer than the math cores (at least 1). */
   threads?: number;
   /**
    * Wall-clock limit of one model call in milliseconds, 0 for none (default 10 minutes): the call
