@@ -70,6 +70,18 @@ import { parseToolCall, toolCallGrammarSchema, toolCallInstructions } from './to
 
 /** Below this file size a model runs faster on one thread: thread synchronisation costs more than the math. */
 const SINGLE_THREAD_MODEL_BYTES = 64 * 2 ** 20;
+
+/**
+ * CPU threads of a model by default: 1 for models under 64 MB, else one fewer than the math cores
+ * (at least 1). llama.cpp's threads wait for each other at every token, so when they cannot all run
+ * at once (Node's own thread, another process) generation collapses: on 2 busy cores, SmolLM2-135M
+ * generated 78 tokens/s on 1 thread and about 1 token/s on 2. Leaving a core free keeps that from
+ * happening in a server that also answers HTTP and writes to its store.
+ */
+export function defaultLlamaThreads(modelBytes: number, mathCores: number): number {
+  if (modelBytes < SINGLE_THREAD_MODEL_BYTES) return 1;
+  return Math.max(1, mathCores - 1);
+}
 const MAX_CACHED_GRAMMARS = 64;
 /** System messages whose prefix tokens are remembered (a few learned contexts asked about in turn). */
 const MAX_REMEMBERED_PREFIXES = 8;
@@ -85,7 +97,7 @@ export interface LlamaLanguageModelSettings {
   model: LlamaModel;
   /** Tokens of prompt plus output per call. Default: the model's training context, at most 8192. */
   contextSize?: number;
-  /** CPU threads. Default: 1 for models under 64 MB, else the number of math cores. */
+  /** CPU threads. Default: {@link defaultLlamaThreads}. */
   threads?: number;
   /** Chat format. Default: node-llama-cpp's choice for the model (from its metadata and template). */
   chatWrapper?: ChatWrapper;
@@ -192,8 +204,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
     this.modelId = settings.modelId;
     this.model = settings.model;
     this.contextSize = settings.contextSize ?? Math.min(settings.model.trainContextSize, DEFAULT_LLAMA_CONTEXT_SIZE);
-    this.threads =
-      settings.threads ?? (settings.model.size < SINGLE_THREAD_MODEL_BYTES ? 1 : Math.max(1, settings.model.llama.cpuMathCores));
+    this.threads = settings.threads ?? defaultLlamaThreads(settings.model.size, settings.model.llama.cpuMathCores);
     this.chatWrapper = settings.chatWrapper;
     this.prefixStateCache = settings.prefixStateCache;
     this.callTimeLimitMs = settings.callTimeLimitMs ?? DEFAULT_LLAMA_CALL_TIME_LIMIT_MS;
