@@ -10,7 +10,7 @@
  * Both read the whole prompt on every repetition, and the conditions alternate which goes first.
  * Prompt speed is prompt tokens over the time to the first token; generation speed is the tokens
  * after the first over the time after it. Options: `--context-tokens 1000` (size of the context in
- * the prompt), `--output-tokens 128`, `--repetitions 5`, `--no-write`.
+ * the prompt), `--output-tokens 64`, `--repetitions 7`, `--no-write`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -74,8 +74,8 @@ async function main(): Promise<void> {
     options: {
       model: { type: 'string' },
       'context-tokens': { type: 'string', default: '1000' },
-      'output-tokens': { type: 'string', default: '128' },
-      repetitions: { type: 'string', default: '5' },
+      'output-tokens': { type: 'string', default: '64' },
+      repetitions: { type: 'string', default: '7' },
       'no-write': { type: 'boolean', default: false },
     },
   });
@@ -169,7 +169,7 @@ function formatTable(direct: readonly Timing[], sleeptime: readonly Timing[]): s
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     row('direct node-llama-cpp (`LlamaChat`)', direct),
     row('sleeptime `engine.streamAsk`', sleeptime),
-    `| **direct / sleeptime** (medians; median of per-repetition ratios) | | | **${(directPrompt / sleeptimePrompt).toFixed(2)}x**; ${median(promptRatios).toFixed(2)}x | | **${(directGeneration / sleeptimeGeneration).toFixed(2)}x**; ${median(generationRatios).toFixed(2)}x |`,
+    `| **direct / sleeptime**: median of the per-repetition ratios (ratio of the medians) | | | **${median(promptRatios).toFixed(2)}x** (${(directPrompt / sleeptimePrompt).toFixed(2)}x) | | **${median(generationRatios).toFixed(2)}x** (${(directGeneration / sleeptimeGeneration).toFixed(2)}x) |`,
   ].join('\n');
 }
 
@@ -194,7 +194,10 @@ function sectionText(table: string, run: { modelLabel: string; threads: number; 
       `stop after different numbers of tokens; the rates are per token. The two alternate which goes first, ${run.repetitions} repetition(s); ` +
       `medians, and the median of the per-repetition ratios (each pair ran back to back). The whole run took ${run.totalSeconds.toFixed(0)} s.`,
     '',
-    '**Noise.** Other processes shared the two cores during the run, so absolute speeds moved a lot between minutes; the ratios compare calls made under the same load.',
+    '**Noise.** Other processes shared the two cores during the run (several sessions running models and test suites); llama.cpp\'s threads wait ' +
+      'for each other at every layer, so under oversubscription a token can take a hundred times longer than on idle cores, and speeds moved by that much ' +
+      'between minutes. The headline ratio is therefore the median of the per-repetition ratios (each pair ran back to back, under similar load), not the ' +
+      'ratio of the medians; repetitions that ran on idle cores are the ones to read for absolute speeds.',
     '',
   ].join('\n');
 }

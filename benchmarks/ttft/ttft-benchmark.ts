@@ -294,9 +294,26 @@ function realWeightsSectionText(
       'The process is long-lived (as `sleeptime serve` is): its first call already paid the context allocation and the chat wrapper resolution. ' +
       `The whole run took ${run.totalSeconds.toFixed(0)} s.`,
     '',
+    '**Where the 3.4 s of issue 11 went** (profiled separately on this machine, same shared load; ranges over runs). A new process, as each ' +
+      '`sleeptime ask` is, context 8192, a 2,221-token prefix restored from its state: allocating the context 150-1,400 ms; node-llama-cpp\'s chat wrapper ' +
+      'resolution (it renders the model\'s Jinja template against each known chat format before settling on ChatML) 400-2,900 ms of JavaScript; the model ' +
+      'file\'s identity (SHA-256 of 98 MB) 70-130 ms; the three renderings that locate the prefix 5-37 ms; the state file\'s CRC-32 17-67 ms; loading the ' +
+      '51 MB state 5 ms; then the 55 question tokens, which LlamaChat evaluates once (no re-evaluation: its token meter counts 54 input and 1 output ' +
+      'tokens), 0.4-3.2 s. In a long-lived process at a quiet moment (context 4096, 3,187-token prefix) a restored ask took 410 ms against 120 ms for the ' +
+      'question alone, and the first restore of the process 680 ms. So the time went to per-process set-up (the chat wrapper and the context, which ' +
+      'a server pays once), and to the question itself: each of its tokens attends over every cached prefix token, work that grows with the prefix and ' +
+      'at this model size outgrows the weights\' own work within a few thousand tokens (see the ratio column), so the 2x goal holds for short prefixes only. ' +
+      'All of it ran several times slower than at quiet moments because of the shared cores (the issue\'s ~100 prompt tokens/s against 300-500). ' +
+      'Fixed here: the prefix tokens are remembered per system message (no more three renderings and tokenizations per ask), a state saved by this ' +
+      'process counts as checksummed (the first ask after a sleep in `serve` no longer reads the file twice), the model file\'s identity is remembered ' +
+      'in the state folder across processes (by path, size, modification time and inode), and the chat wrapper is resolved once per loaded model. ' +
+      'Left: remembering the chosen chat wrapper across processes, and moving ' +
+      'the verbosity instruction (about half of the 55 question tokens) into the system message so it joins the precomputed prefix (the engine\'s prompt layout).',
+    '',
     '**Noise.** Other processes shared the two cores during the run (several sessions running models and test suites at once); llama.cpp\'s threads ' +
-      'slow down sharply when the cores are oversubscribed, so absolute times moved by 2-4x between minutes. The conditions are interleaved ' +
-      'within each repetition so that each ratio compares times taken under the same load; read the ratios, not the absolute times.',
+      'slow down sharply when the cores are oversubscribed (they wait for each other at every layer), so the same call took several times longer ' +
+      'from one minute to the next. The conditions are interleaved within each repetition so that each ratio compares times taken under ' +
+      'similar load; read the ratios, not the absolute times, and expect them to move between runs.',
     '',
   ].join('\n');
 }
