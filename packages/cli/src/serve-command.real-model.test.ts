@@ -5,6 +5,7 @@
  * OpenAI-compatible proxy through the official `openai` client (non-streamed, streamed, a forced
  * tool call), and a client that hangs up mid-generation. Mechanics and bounds only, never accuracy.
  */
+import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '@sleeptime/core';
@@ -138,10 +139,15 @@ describeWithRealModel('sleeptime serve on a real model', { describe, it }, (mode
   );
 
   it(
-    'serves the OpenAI client through the proxy: non-streamed, streamed, and a forced tool call',
+    'serves the OpenAI client through the proxy: the model list, non-streamed, streamed, and a forced tool call',
     async () => {
       const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: key, defaultHeaders: { 'x-sleeptime-context': 'plans' }, maxRetries: 0, timeout: testTimeoutMs });
       const messages = [{ role: 'user' as const, content: question }];
+
+      // What chat UIs ask first: the configured model, by its file name, and the alias.
+      const listed = [];
+      for await (const entry of client.models.list()) listed.push(entry.id);
+      expect(listed).toEqual(['sleeptime', `llama:${path.basename(model.path)}`]);
 
       const { data: completion, response } = await client.chat.completions.create({ model: 'smol', messages, max_tokens: 32 }).withResponse();
       expect(response.headers.get('x-sleeptime-learned')).toBe('fresh');
