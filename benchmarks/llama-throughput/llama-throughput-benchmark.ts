@@ -10,7 +10,7 @@
  * Both read the whole prompt on every repetition, and the conditions alternate which goes first.
  * Prompt speed is prompt tokens over the time to the first token; generation speed is the tokens
  * after the first over the time after it. Options: `--context-tokens 1000` (size of the context in
- * the prompt), `--output-tokens 64`, `--repetitions 7`, `--no-write`.
+ * the prompt), `--output-tokens 64`, `--repetitions 7`, `--threads <n>` (default: sleeptime's), `--no-write`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LlamaChat, type ChatHistoryItem, type LlamaModel } from 'node-llama-cpp';
 import { buildAskPrompt, createEngine, createModel, openStore } from '@sleeptime/core';
-import { getLlamaRuntime } from '@sleeptime/llama/internal';
+import { defaultLlamaThreads, getLlamaRuntime } from '@sleeptime/llama/internal';
 import { writeBenchmarksSection } from '../shared/benchmarks-section.js';
 import { median } from '../shared/latency-statistics.js';
 
@@ -26,8 +26,6 @@ const SECTION_TITLE = '## Real weights: prompt and generation speed, direct node
 const CONTEXT_ID = 'deliveries';
 const QUESTION = 'List every delivery with its crates, dock and crates sent on, then add up the crates left at each dock.';
 const VERBOSITY = 4;
-/** sleeptime's default for models over 64 MB (LlamaLanguageModel): one thread per math core. */
-const SINGLE_THREAD_MODEL_BYTES = 64 * 2 ** 20;
 
 interface Timing {
   promptTokens: number;
@@ -76,6 +74,7 @@ async function main(): Promise<void> {
       'context-tokens': { type: 'string', default: '1000' },
       'output-tokens': { type: 'string', default: '64' },
       repetitions: { type: 'string', default: '7' },
+      threads: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
     },
   });
@@ -97,12 +96,14 @@ async function main(): Promise<void> {
     const { system, user } = buildAskPrompt({ question: QUESTION, verbosity: VERBOSITY, contextText: text });
     const history: ChatHistoryItem[] = [{ type: 'system', text: system }, { type: 'user', text: user }, { type: 'model', response: [] }];
     const contextSize = model.tokenize(`${system}\n${user}`).length + outputTokens! + 256;
-    const threads = model.size < SINGLE_THREAD_MODEL_BYTES ? 1 : llama.cpuMathCores;
+    // Both calls get the same thread count: sleeptime's default unless --threads says otherwise.
+    const threads = values.threads === undefined ? defaultLlamaThreads(model.size, llama.cpuMathCores) : Number.parseInt(values.threads, 10);
+    if (!Number.isSafeInteger(threads) || threads < 1) throw new Error('--threads takes a positive integer');
 
     const context = await model.createContext({ contextSize, threads, sequences: 1 });
     const chat = new LlamaChat({ contextSequence: context.getSequence() });
     const store = await openStore({ kind: 'sqlite', dataDir: join(directory, 'data') });
-    const sleeptimeModel = await createModel(`llama:${modelPath}`, { contextSize, prefixStateDir: null, env: {} });
+    const sleeptimeModel = await createModel(`llama:${modelPath}`, { contextSize, llamaThreads: threads, prefixStateDir: null, env: {} });
     const engine = createEngine({ store, model: sleeptimeModel });
     await engine.putContext({ id: CONTEXT_ID, text });
     console.log(`model: real weights: ${basename(modelPath)}; ${threads} threads, context ${contextSize}; ${repetitions} repetition(s) of each, interleaved`);

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
 import type { LlamaModel } from 'node-llama-cpp';
 import { buildAskPrompt } from '@sleeptime/core';
-import { getLlamaRuntime } from '@sleeptime/llama/internal';
+import { defaultLlamaThreads, getLlamaRuntime } from '@sleeptime/llama/internal';
 import { LlamaLanguageModel, type PrefixCacheDetails } from '@sleeptime/llama/internal';
 import { PrefixStateCache } from '@sleeptime/llama/internal';
 import { writeRandomLlamaGguf, type RandomLlamaGgufOptions } from '@sleeptime/llama/testing';
@@ -180,17 +180,19 @@ async function main(): Promise<void> {
     // Room for the chat markup and the question; past a real model's training context only the text would suffer, not the timing.
     const contextSize = Math.max(...systems.map(({ system }) => model.tokenize(system).length)) + 512;
     // Two language models on the same weights: one without a state folder (always cold), one with.
-    const coldModel = new LlamaLanguageModel({ modelId: 'cold', model, modelPath, contextSize });
+    const threads = defaultLlamaThreads(model.size, llama.cpuMathCores);
+    const coldModel = new LlamaLanguageModel({ modelId: 'cold', model, modelPath, contextSize, threads });
     const warmModel = new LlamaLanguageModel({
       modelId: 'precomputed',
       model,
       modelPath,
       contextSize,
+      threads,
       prefixStateCache: new PrefixStateCache({ directory: join(directory, 'prefix-states'), maxBytes: 8 * 2 ** 30 }),
     });
     const conditions = realModelPath === undefined ? (['cold', 'warm'] as const) : (['cold', 'warm', 'alone'] as const);
     const modelLabel = realModelPath === undefined ? 'random-weight llama' : `real weights: ${basename(realModelPath)}`;
-    console.log(`model: ${modelLabel}, ${parameters} M parameters, context ${contextSize}, ${llama.cpuMathCores} math cores`);
+    console.log(`model: ${modelLabel}, ${parameters} M parameters, context ${contextSize}, ${threads} thread(s) on ${llama.cpuMathCores} math cores`);
     console.log(`sizes: ${sizes.join(', ')} tokens; ${repetitions} repetition(s) each of ${conditions.join(', ')}, interleaved`);
 
     const results: SizeResult[] = [];
@@ -245,7 +247,7 @@ async function main(): Promise<void> {
     const table = realModelPath === undefined ? formatTable(results) : formatRealWeightsTable(results);
     const totalSeconds = (performance.now() - benchmarkStartedAt) / 1000;
     console.log(`\n${table}\n\ntotal ${totalSeconds.toFixed(0)} s`);
-    const run = { parameters, contextSize, repetitions, totalSeconds, threads: llama.cpuMathCores };
+    const run = { parameters, contextSize, repetitions, totalSeconds, threads };
     if (values['no-write']) return;
     const written =
       realModelPath === undefined
@@ -278,7 +280,7 @@ function realWeightsSectionText(
   return [
     REAL_WEIGHTS_SECTION_TITLE,
     '',
-    `Model: **${run.modelLabel}** (${run.parameters} M parameters, its own chat template). Measured with \`npm run bench:ttft -- --model <file>\` on ${new Date().toISOString().slice(0, 10)}, ${machineLine()}, ${run.threads} threads, context ${run.contextSize} tokens.`,
+    `Model: **${run.modelLabel}** (${run.parameters} M parameters, its own chat template). Measured with \`npm run bench:ttft -- --model <file>\` on ${new Date().toISOString().slice(0, 10)}, ${machineLine()}, ${run.threads} thread(s) (sleeptime's default), context ${run.contextSize} tokens.`,
     '',
     table,
     '',

@@ -3,7 +3,7 @@
  * suite and performance benchmarks. Not a stable API.
  */
 export { getLlamaRuntime } from './llama-runtime.js';
-export { LlamaLanguageModel, type LlamaLanguageModelSettings, type PrefixCacheDetails, type PrefixSource } from './llama-language-model.js';
+export { defaultLlamaThreads, LlamaLanguageModel, type LlamaLanguageModelSettings, type PrefixCacheDetails, type PrefixSource } from './llama-language-model.js';
 export { PrefixStateCache, type PrefixStateCacheOptions } from './prefix-state-cache.js';
 export {
   listCachedModels,
