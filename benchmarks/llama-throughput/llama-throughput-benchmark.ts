@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     const sleeptimeModel = await createModel(`llama:${modelPath}`, { contextSize, llamaThreads: threads, prefixStateDir: null, env: {} });
     const engine = createEngine({ store, model: sleeptimeModel });
     await engine.putContext({ id: CONTEXT_ID, text });
-    console.log(`model: real weights: ${basename(modelPath)}; ${threads} threads, context ${contextSize}; ${repetitions} repetition(s) of each, interleaved`);
+    console.log(`model: real weights: ${basename(modelPath)}; ${threads} thread(s), context ${contextSize}; ${repetitions} repetition(s) of each, interleaved`);
 
     const sleeptimeCall = async (): Promise<Timing> => {
       // A one-token call on another prompt leaves only the first token in common with the ask, so the ask reads its whole prompt, as the direct call does.
@@ -179,7 +179,7 @@ function sectionText(table: string, run: { modelLabel: string; threads: number; 
     SECTION_TITLE,
     '',
     `Model: **real weights: ${run.modelLabel}**. Measured with \`npm run bench:llama -- --model <file>\` on ${new Date().toISOString().slice(0, 10)}, ` +
-      `${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, node-llama-cpp CPU build; ${run.threads} threads and a context of ${run.contextSize} tokens for both.`,
+      `${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, node-llama-cpp CPU build; ${run.threads} thread(s) (sleeptime's default unless \`--threads\` was given) and a context of ${run.contextSize} tokens for both.`,
     '',
     table,
     '',
