@@ -746,19 +746,34 @@ function defineStoreSuite(target: StoreTarget): void {
       const first = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(30_000), now: at(0) });
       expect(first).toMatchObject({ coalesced: false, job: { status: 'pending', attempts: 0, maxAttempts: 3, runId: null } });
       for (let write = 1; write <= 5; write += 1) {
-        const again = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(30_000 + write * 1000), runId: `run-${write}`, now: at(write * 1000) });
+        const again = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(30_000 + write * 1000), now: at(write * 1000) });
         expect(again).toMatchObject({ coalesced: true, job: { id: first.job.id } });
       }
       const jobs = await store.jobs.list(contextId);
       expect(jobs).toHaveLength(1);
-      // The first pre-assigned run id is kept; runAfter follows the last write.
-      expect(jobs[0]).toMatchObject({ runAfter: at(35_000), runId: 'run-1' });
+      // runAfter follows the last write.
+      expect(jobs[0]).toMatchObject({ runAfter: at(35_000), runId: null });
       expect(await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(34_999) })).toBeUndefined();
       expect(await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(35_000) })).toMatchObject({ id: first.job.id, status: 'running', attempts: 1, leaseOwner: 'w1', leaseExpiresAt: at(36_000) });
       // A write while the job runs starts a new pending job rather than touching the running one.
       const during = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: `sleep:${contextId}`, runAfter: at(40_000), now: at(35_500) });
       expect(during.coalesced).toBe(false);
       await expectStoreError(store.jobs.enqueue({ kind: 'sleep', contextId: 'no-such-context', runAfter: at(0) }), 'context_not_found', 'user');
+    });
+
+    it('keeps what an on-demand request asked for when later triggers coalesce with it: its options, its run id, its due time', async () => {
+      const { store, contextId } = await jobStore('jobs-coalesce-on-demand');
+      const key = `sleep:${contextId}`;
+      // A write's quiet period, then an on-demand request with options: due now, with them.
+      await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: key, runAfter: at(30_000), now: at(0) });
+      const asked = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: key, runAfter: at(1000), runId: 'run-asked', payload: { parallel: 3, maxRewrites: 2 }, now: at(1000) });
+      expect(asked.job).toMatchObject({ runAfter: at(1000), runId: 'run-asked', payload: { parallel: 3, maxRewrites: 2 } });
+      // A later write neither drops the options nor puts the job off.
+      const written = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: key, runAfter: at(32_000), now: at(2000) });
+      expect(written).toMatchObject({ coalesced: true, job: { id: asked.job.id, runAfter: at(1000), runId: 'run-asked', payload: { parallel: 3, maxRewrites: 2 } } });
+      // A newer request with options replaces them (the latest request wins), keeping the first run id.
+      const again = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: key, runAfter: at(3000), runId: 'run-again', payload: { parallel: 2 }, now: at(3000) });
+      expect(again.job).toMatchObject({ runAfter: at(1000), runId: 'run-asked', payload: { parallel: 2 } });
     });
 
     it('lets exactly one of many concurrent claimers win a job', async () => {

@@ -52,6 +52,21 @@ describe('sleep triggers and the job worker', () => {
     expect(await store.learned.history('notes')).toHaveLength(1);
   });
 
+  it('runs an on-demand sleep with the options it asked for, when it asked, even after a write coalesced with it', async () => {
+    const triggers = createSleepTriggers({ jobs: store.jobs, quietPeriodMs: 60_000, now });
+    await store.contexts.put({ id: 'notes', text: 'first text' });
+    const asked = await triggers.onDemand('notes', { parallel: 2, maxRewrites: 1 });
+    clock = 10;
+    await store.contexts.put({ id: 'notes', text: 'second text' });
+    const written = await triggers.afterWrite('notes', 'put');
+    expect(written).toMatchObject({ id: asked.id, runId: asked.runId, payload: { parallel: 2, maxRewrites: 1 } });
+    const { worker } = workerWith([rethink('memory of the context', tokens), rethink('memory of the context, again', tokens)]);
+    // Due when asked, not a quiet period after the write.
+    expect(await worker.runOnce()).toMatchObject({ status: 'succeeded' });
+    const run = await store.runs.get(asked.runId ?? '');
+    expect(run).toMatchObject({ status: 'succeeded', sourceVersion: 2, settings: { parallel: 2, maxRewrites: 1 } });
+  });
+
   it('enqueues a job due now every N asks and every N appended turns', async () => {
     const triggers = createSleepTriggers({ jobs: store.jobs, quietPeriodMs: 60_000, everyAsks: 3, everyAppends: 2, now });
     await store.contexts.put({ id: 'chat', text: 'hello' });

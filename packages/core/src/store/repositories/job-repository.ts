@@ -46,8 +46,12 @@ export function createJobRepository({ db, kind, guard }: RepositoryDeps): JobRep
                 .column('coalesce_key')
                 .where(sql<boolean>`status = 'pending'`)
                 .doUpdateSet((eb) => ({
-                  run_after: eb.ref('excluded.run_after'),
-                  payload: eb.ref('excluded.payload'),
+                  // A job someone asked for (it has a run id) is not put off by later triggers: a
+                  // write after an on-demand sleep does not move it to after the quiet period.
+                  run_after: sql<string>`case when jobs.run_id is not null and jobs.run_after < excluded.run_after then jobs.run_after else excluded.run_after end`,
+                  // A trigger without options (a write, an ask count) keeps the options asked for; a
+                  // new request with options replaces them (the latest request wins).
+                  payload: sql<string>`case when excluded.payload = '{}' then jobs.payload else excluded.payload end`,
                   run_id: sql<string | null>`coalesce(jobs.run_id, excluded.run_id)`,
                   updated_at: eb.ref('excluded.updated_at'),
                 })),
