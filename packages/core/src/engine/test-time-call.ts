@@ -8,7 +8,7 @@
  */
 import type { SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { generateText, stepCountIs, streamText, type ModelMessage, type SystemModelMessage, type ToolChoice, type ToolSet } from 'ai';
-import type { SleeptimeError } from '../errors.js';
+import { SleeptimeError } from '../errors.js';
 import { parallelToolCallsOptions } from '../models/budget-mapping.js';
 import { readPrefixCacheReport } from '../models/prefix-cache-report.js';
 import type { CallSettings, ModelBudget } from '../models/types.js';
@@ -139,13 +139,27 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
 
   const calls: RecordedModelCall[] = [];
   const spent = (): Usage => sumUsage(calls.map((call) => call.usage));
+  // The context was deleted while the model answered (its runs went with it): the answer the
+  // upstream finished still goes to the caller, with nothing left to record it under.
+  let runVanished = false;
   const recordingModel = withCallRecording(model.languageModel, {
     now,
     onCall: async (call) => {
       calls.push(call);
-      await storeCall('record a model call', () => store.runs.recordCall(toCallRecord(run.id, 'test', 0, call)));
+      try {
+        await storeCall('record a model call', () => store.runs.recordCall(toCallRecord(run.id, 'test', 0, call)));
+      } catch (error) {
+        if (!(await vanished(error))) throw error;
+      }
     },
   });
+  /** Whether this error says the run is gone because its context was deleted. */
+  async function vanished(error: unknown): Promise<boolean> {
+    if (runVanished) return true;
+    if (!SleeptimeError.isInstance(error) || error.code !== 'run_not_found') return false;
+    runVanished = (await store.contexts.get(spec.contextId).catch(() => undefined)) === undefined;
+    return runVanished;
+  }
   // A provider that caches a prefix only when asked to gets its options on the system message.
   const systemMessage: SystemModelMessage[] =
     prompt.system === undefined
@@ -199,6 +213,7 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     const final = unsettled.toolCalls.length === 0 ? extractFinalAnswer(unsettled.text, { announcedOnly: unsettled.outcome.truncated }) : null;
     const answer = { ...unsettled, final };
     const { outcome: result } = answer;
+    if (runVanished) return answer;
     try {
       await storeCall('complete the run', () =>
         store.runs.complete(run.id, {
@@ -214,6 +229,7 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
         }),
       );
     } catch (error) {
+      if (await vanished(error)) return answer;
       throw await fail(error);
     }
     return answer;

@@ -343,3 +343,37 @@ function call(calls: LanguageModelV3CallOptions[], index: number): LanguageModel
   if (found === undefined) throw new Error(`no call #${index}`);
   return found;
 }
+
+describe('a context deleted while the model answers', () => {
+  /** A model whose every call first deletes the context it is answering about, then answers. */
+  function deletingModel(engine: () => Engine): SleeptimeModel {
+    const languageModel = new MockLanguageModelV3({
+      doGenerate: async () => {
+        await engine().deleteContext('notes');
+        return textReply('The answer is 6.', { input: 30, output: 7 });
+      },
+      doStream: async () => {
+        await engine().deleteContext('notes');
+        return { stream: partsStream(textParts(['The answer ', 'is 6.'])) };
+      },
+    });
+    return { spec: 'mock:deleting', provider: 'openai', languageModel, callSettings: (budget) => ({ maxOutputTokens: budget.maxOutputTokens ?? 256 }), close: async () => undefined };
+  }
+
+  it('still gives the caller the answer the upstream finished, whole or streamed; nothing is left to record it under', async () => {
+    const holder: { engine?: Engine } = {};
+    const engine = createEngine({ store, model: deletingModel(() => holder.engine as Engine) });
+    holder.engine = engine;
+    await engine.putContext({ id: 'notes', text: 'Ana buys 3 apples at $2 each.' });
+    const asked = await engine.ask('notes', 'How much does Ana pay?');
+    expect(asked).toMatchObject({ answer: 'The answer is 6.', final: '6' });
+    expect(await engine.getRun(asked.runId)).toBeUndefined();
+
+    await engine.putContext({ id: 'notes', text: 'Ana buys 3 apples at $2 each.' });
+    const stream = await engine.streamAsk('notes', 'How much does Ana pay?');
+    const events = await collect(stream.events);
+    expect(events.at(-1)).toMatchObject({ type: 'finish', result: { answer: 'The answer is 6.', final: '6' } });
+    expect(events.some((event) => event.type === 'text-delta')).toBe(true);
+    await expect(engine.getContext('notes')).rejects.toMatchObject({ code: 'context_not_found' });
+  });
+});
