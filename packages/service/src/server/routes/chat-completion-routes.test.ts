@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpServer, type RunningHttpServer } from '../http-server.js';
 import { contextHeader } from './chat-completion-routes.js';
+import { waitFor } from '@sleeptime/core/testing';
 import { createServerTestBed, scriptedRequests, sleepReplies, waitForStoredRun, type ServerTestBed } from '../server-test-support.js';
 
 let bed: ServerTestBed;
@@ -394,5 +395,22 @@ describe('OpenAI-compatible proxy with function tools', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'unknown_tool', type: 'invalid_request_error', message: expect.stringContaining('"nope"') } });
     expect(scriptedRequests(bed.upstream)).toHaveLength(requests);
     expect(await proxyRuns()).toEqual([]);
+  });
+
+  it('records a client that hangs up on a non-streamed completion as a cancellation, not an upstream failure', async () => {
+    bed.replies.push({ text: 'They have 7 apples.', delayMs: 1500, usage: { prompt_tokens: 40, completion_tokens: 6 } });
+    const hangUp = new AbortController();
+    const request = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bed.keyA}`, 'content-type': 'application/json', [contextHeader]: 'notes' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'How many apples?' }] }),
+      signal: hangUp.signal,
+    });
+    const upstreamBefore = scriptedRequests(bed.upstream).length;
+    await waitFor('the upstream call', async () => (scriptedRequests(bed.upstream).length > upstreamBefore && (await proxyRuns()).length > 0 ? true : undefined));
+    hangUp.abort();
+    await expect(request).rejects.toThrow();
+    const run = await waitFor('the run to end', async () => (await proxyRuns()).find((candidate) => candidate.status !== 'running'));
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'aborted' } });
   });
 });
