@@ -15,7 +15,7 @@ export interface JobRunnerOptions {
   store: Store;
   engine: Pick<Engine, 'sleep' | 'getRun' | 'abandonRun'>;
   leaseMs?: number;
-  /** A job running longer is aborted and retried (code `job_timeout`). */
+  /** A job running longer is aborted and retried; its run and the job say so (code `job_timeout`). */
   jobTimeoutMs?: number;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
@@ -43,6 +43,16 @@ export interface JobRunner {
   run(job: JobRecord, owner: string, signal: AbortSignal): Promise<JobOutcome>;
 }
 
+/** Model-build failures that no retry fixes: no file, no download, no key, no llama package. */
+const permanentModelCodes = new Set(['model_download_failed', 'model_file_not_found', 'invalid_model_file', 'missing_api_key', 'missing_base_url', 'llama_not_installed']);
+
+/** A failure the same job would meet again: a user error (bad options, context gone) or a model that cannot be built. */
+export function isPermanentFailure(error: SleeptimeError): boolean {
+  if (error.category === 'user' || permanentModelCodes.has(error.code)) return true;
+  // The engine wraps what a model factory threw; what it wraps may be one of the above.
+  return error.code === 'model_load_failed' && SleeptimeError.isInstance(error.cause) && isPermanentFailure(error.cause);
+}
+
 /** The sleep options of a job's payload (what `POST /sleep` validated); the engine checks them again. */
 function sleepOptionsFrom(payload: Record<string, unknown>): SleepOptions {
   const parsed = sleepBudgetSchema.safeParse(payload);
@@ -67,6 +77,25 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     });
   }
 
+  /**
+   * A job that failed for good before the engine started its run: the run id the 202 announced
+   * becomes a failed run with the job's error, so it resolves like any run. Best effort: the job
+   * keeps the id, and the run routes show a failed job's error for it anyway.
+   */
+  async function recordUnstartedRun(job: JobRecord, error: RunError): Promise<void> {
+    if (job.runId === null) return;
+    try {
+      if ((await engine.getRun(job.runId)) !== undefined) return;
+      const context = await store.contexts.get(job.contextId);
+      if (context === undefined) return;
+      // No model was loaded, so none is named.
+      await store.runs.start({ id: job.runId, contextId: job.contextId, kind: 'sleep', model: '', settings: job.payload, sourceVersion: context.version });
+      await store.runs.fail(job.runId, error, { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 });
+    } catch {
+      // See above: the job's own record still carries the error.
+    }
+  }
+
   async function run(job: JobRecord, owner: string, signal: AbortSignal): Promise<JobOutcome> {
     const outcome = await runAttempt(job, owner, signal);
     try {
@@ -81,9 +110,11 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     const attempt = new AbortController();
     let leaseLost = false;
     let timedOut = false;
+    const timeoutError = systemError('job_timeout', `The sleep job ran longer than its ${jobTimeoutMs} ms timeout (--job-timeout-ms) and was stopped`);
     const timeout = setTimeout(() => {
       timedOut = true;
-      attempt.abort(new Error(`job timed out after ${jobTimeoutMs} ms`));
+      // A SleeptimeError reason becomes the run's error (see the engine's abortedError): it says the job timed out.
+      attempt.abort(timeoutError);
     }, jobTimeoutMs);
     const beat = (runId?: string) =>
       store.jobs.heartbeat({ jobId: job.id, owner, leaseMs, now: now(), ...(runId === undefined ? {} : { runId }) }).then(
@@ -139,14 +170,16 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         return { job: completed ?? job, status: 'superseded', runId, error: { code: error.code, message: error.message } };
       }
       const recorded: RunError = timedOut
-        ? { code: 'job_timeout', message: `The sleep job ran longer than ${jobTimeoutMs} ms and was stopped` }
+        ? { code: timeoutError.code, message: timeoutError.message }
         : { code: error.code, message: error.message };
-      // A user error (bad options, context gone) fails the same way again; a shutdown is not the job's fault.
+      // A permanent failure fails the same way again; a shutdown is not the job's fault.
       const shuttingDown = signal.aborted;
-      const retry = shuttingDown || timedOut || error.category !== 'user';
+      const retry = shuttingDown || timedOut || !isPermanentFailure(error);
       const retryDelayMs = shuttingDown ? 0 : Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** Math.max(0, job.attempts - 1));
-      const failed = await store.jobs.fail({ jobId: job.id, owner, error: recorded, retryDelayMs, retry, runId, now: now() });
+      // No run started: the job keeps the id it had (a pre-assigned one must keep resolving).
+      const failed = await store.jobs.fail({ jobId: job.id, owner, error: recorded, retryDelayMs, retry, ...(runId === null ? {} : { runId }), now: now() });
       if (failed === undefined) return { job, status: 'lease-lost', runId, error: recorded };
+      if (failed.status === 'failed' && runId === null) await recordUnstartedRun(failed, recorded);
       return { job: failed, status: failed.status === 'pending' ? 'retrying' : 'failed', runId, error: recorded };
     } finally {
       clearTimeout(timeout);

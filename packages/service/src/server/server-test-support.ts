@@ -24,7 +24,7 @@ export interface ServerTestBed {
   close(): Promise<void>;
 }
 
-export interface ServerTestBedOptions extends Partial<Pick<ServerAppOptions, 'maxBodyBytes' | 'staleAsk' | 'triggers' | 'modelName'>> {
+export interface ServerTestBedOptions extends Partial<Pick<ServerAppOptions, 'maxBodyBytes' | 'maxContextBytes' | 'staleAsk' | 'triggers' | 'modelName' | 'model'>> {
   worker?: Partial<Pick<JobWorkerOptions, 'retryBaseDelayMs' | 'jobTimeoutMs' | 'leaseMs'>>;
 }
 
@@ -40,7 +40,8 @@ export async function createServerTestBed(options: ServerTestBedOptions = {}): P
     if (reply === undefined) throw new Error('the test scripted no more upstream replies');
     return reply;
   });
-  const model = () => createModel('openai-compatible:scripted', { baseUrl: upstream.baseUrl, retry: { maxAttempts: 1 } });
+  // A test may pass its own model (one that cannot be built, say); the default is the scripted upstream.
+  const model = options.model ?? (() => createModel('openai-compatible:scripted', { baseUrl: upstream.baseUrl, retry: { maxAttempts: 1 } }));
   // Retries are far off by default, so a failing run does not take replies a test scripted for later.
   const worker = createJobWorker({ store, engine: createEngine({ store, model }), pollIntervalMs: 10, retryBaseDelayMs: 60_000, ...options.worker });
   const { worker: _workerOptions, ...appOptions } = options;
