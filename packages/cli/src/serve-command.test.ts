@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@sleeptime/core/testing';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '@sleeptime/core/testing';
 import { startCliProcess, temporaryDirectory } from './cli-test-support.js';
+import { main } from './main.js';
 
 const learnedMemory = 'Inference: the launch is on Friday, two days after Wednesday. Likely question: launch day -> Friday.';
 
@@ -72,4 +73,14 @@ describe('sleeptime serve on the embedded defaults', () => {
     expect(await serve.exited).toBe(0);
     expect(serve.stderr()).toContain('Shutting down');
   }, 90_000);
+});
+
+describe('sleeptime serve flags', () => {
+  it('refuses a --max-context-bytes that is not a positive integer, in one line, before opening anything', async () => {
+    let stderr = '';
+    const exitCode = await main(['node', 'sleeptime', 'serve', '--max-context-bytes', '0'], { stdout: () => undefined, stderr: (text) => (stderr += text) });
+    expect(exitCode).not.toBe(0);
+    expect(stderr).toMatch(/--max-context-bytes.*an integer from 1/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
 });

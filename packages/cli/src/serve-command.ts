@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { defaultMaxBodyBytes, defaultQuietPeriodMs, parseStaleAskPolicy } from '@sleeptime/service/defaults';
-import { userError } from '@sleeptime/core';
+import { defaultMaxContextBytes, userError } from '@sleeptime/core';
 import { integerFlag, type GlobalOptions } from './global-options.js';
 import { addJobFlags, parseJobFlags, startJobsOnRuntime, untilStopSignal, type JobFlagValues } from './job-flags.js';
 import type { CliOutput } from './main.js';
@@ -16,6 +16,7 @@ interface ServeFlagValues extends JobFlagValues {
   port: string;
   host: string;
   maxBodyBytes: string;
+  maxContextBytes: string;
   quietPeriodMs: string;
   sleepEveryAsks: string;
   sleepEveryAppends: string;
@@ -30,6 +31,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     .option('--port <port>', 'port to listen on (0: any free port)', '8787')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--max-body-bytes <n>', 'largest request body accepted', String(defaultMaxBodyBytes))
+    .option('--max-context-bytes <n>', 'largest text a context may reach by a put or an append (UTF-8 bytes)', String(defaultMaxContextBytes))
     .option('--quiet-period-ms <n>', 'sleep a context once it has not been written for this long', String(defaultQuietPeriodMs))
     .option('--sleep-every-asks <n>', 'also sleep a context every N asks (0: off)', '0')
     .option('--sleep-every-appends <n>', 'also sleep a context every N appended turns (0: off)', '0')
@@ -39,6 +41,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     const globals = command.optsWithGlobals<GlobalOptions>();
     const port = integerFlag(options.port, '--port', 0, 65_535) ?? 8787;
     const maxBodyBytes = integerFlag(options.maxBodyBytes, '--max-body-bytes', 1024, 1024 * 1024 * 1024) ?? defaultMaxBodyBytes;
+    const maxContextBytes = integerFlag(options.maxContextBytes, '--max-context-bytes', 1, 1024 * 1024 * 1024) ?? defaultMaxContextBytes;
     const quietPeriodMs = integerFlag(options.quietPeriodMs, '--quiet-period-ms', 0, 7 * 24 * 3_600_000) ?? defaultQuietPeriodMs;
     const everyAsks = integerFlag(options.sleepEveryAsks, '--sleep-every-asks', 0, 1_000_000) ?? 0;
     const everyAppends = integerFlag(options.sleepEveryAppends, '--sleep-every-appends', 0, 1_000_000) ?? 0;
@@ -63,6 +66,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
           model: runtime.loadModel,
           modelName: runtime.modelSpec,
           maxBodyBytes,
+          maxContextBytes,
           staleAsk,
           triggers: { quietPeriodMs, everyAsks, everyAppends, onEnqueued: (job) => jobs.onEnqueued(job) },
         });

@@ -29,6 +29,12 @@ export const defaultAskMaxOutputTokens: Readonly<Record<Verbosity, number>> = Ob
  */
 export const defaultSleepCallMaxOutputTokens = 2048;
 
+/**
+ * Largest text a context may hold after a put or an append, in bytes of UTF-8 (4 MiB): every sleep
+ * and ask sends the whole text to the model, and appends would otherwise grow it without end.
+ */
+export const defaultMaxContextBytes = 4 * 1024 * 1024;
+
 /** Output tokens of a proxied chat completion when the caller sends no `max_tokens`. */
 export const defaultChatMaxOutputTokens = 4096;
 

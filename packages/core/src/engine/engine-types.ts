@@ -37,6 +37,11 @@ export interface EngineOptions {
   model: SleeptimeModel | (() => Promise<SleeptimeModel>);
   /** Clock for durations and latencies, in milliseconds. */
   now?: () => number;
+  /**
+   * Largest text a context may hold after a put or an append, in bytes of UTF-8 (default
+   * `defaultMaxContextBytes`, 4 MiB). A larger write is refused with `context_too_large`, nothing written.
+   */
+  maxContextBytes?: number;
 }
 
 export type PutContextInput = ContextContent & { id: string };

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SleeptimeError, userError } from '../errors.js';
 import { openStore } from '../store/index.js';
 import type { RunRepository, Store } from '../store/types.js';
-import { createEngine, type Engine, type SleepProgressEvent } from './index.js';
+import { createEngine, defaultMaxContextBytes, type Engine, type SleepProgressEvent } from './index.js';
 import { verbosityInstructions } from './prompts.js';
 import {
   delay,
@@ -108,6 +108,29 @@ describe('contexts', () => {
     await engine.putContext({ id: 'gone', text: 'x' });
     await engine.deleteContext('gone');
     await expectSleeptimeError(engine.getContext('gone'), 'context_not_found');
+  });
+
+  it('refuses a put or an append past 4 MiB of UTF-8 by default, writing nothing', async () => {
+    const { engine } = engineWith([]);
+    expect(defaultMaxContextBytes).toBe(4 * 1024 * 1024);
+    const error = await expectSleeptimeError(engine.putContext({ id: 'big', text: 'x'.repeat(defaultMaxContextBytes + 1) }), 'context_too_large', 'user');
+    expect(error.message).toContain(`${defaultMaxContextBytes + 1} bytes`);
+    expect(error.message).toContain(`limit of ${defaultMaxContextBytes} bytes`);
+    await expectSleeptimeError(engine.getContext('big'), 'context_not_found');
+    await engine.putContext({ id: 'big', text: 'x'.repeat(defaultMaxContextBytes - 2) });
+    await expectSleeptimeError(engine.appendContext({ id: 'big', text: 'xx' }), 'context_too_large', 'user');
+    expect(await engine.appendContext({ id: 'big', text: 'x' })).toMatchObject({ version: 2 });
+  });
+
+  it('takes maxContextBytes as an option and refuses one that is not a positive whole number', async () => {
+    const engine = createEngine({ store, model: testModel(scriptedLanguageModel([])), maxContextBytes: 10 });
+    await engine.appendContext({ id: 'small', text: '12345' });
+    const error = await expectSleeptimeError(engine.appendContext({ id: 'small', text: '12345' }), 'context_too_large', 'user');
+    expect(error.details).toEqual({ maxBytes: 10, bytes: 11 });
+    expect((await engine.getContext('small')).text).toBe('12345');
+    for (const maxContextBytes of [0, -1, 1.5, Number.NaN]) {
+      expect(() => createEngine({ store, model: testModel(scriptedLanguageModel([])), maxContextBytes })).toThrow(/maxContextBytes/);
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { SleeptimeError, systemError, userError, errorMessage } from '../errors.
 import type { SleeptimeModel } from '../models/types.js';
 import type { ContextRecord } from '../store/types.js';
 import { withoutUndefined } from '../without-undefined.js';
+import { defaultMaxContextBytes } from './engine-defaults.js';
 import type { EngineDeps } from './engine-deps.js';
 import { storeCall } from './engine-errors.js';
 import type { Engine, EngineOptions, LearnedContextVersion, PutContextInput } from './engine-types.js';
@@ -46,6 +47,10 @@ function parseContent<Schema extends typeof contextContentSchema | typeof append
 export function createEngine(options: EngineOptions): Engine {
   const { store } = options;
   const now = options.now ?? Date.now;
+  const maxBytes = options.maxContextBytes ?? defaultMaxContextBytes;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw userError('invalid_option', `maxContextBytes must be a positive whole number of bytes, got ${String(maxBytes)}`, { field: 'maxContextBytes' });
+  }
 
   let modelPromise: Promise<SleeptimeModel> | undefined;
   function loadModel(): Promise<SleeptimeModel> {
@@ -93,12 +98,12 @@ export function createEngine(options: EngineOptions): Engine {
     async putContext(input: PutContextInput) {
       const id = checkContextId(input?.id);
       const content = parseContent(contextContentSchema, input);
-      return storeCall('write a context', () => store.contexts.put(withoutUndefined({ id, text: content.text, metadata: content.metadata })));
+      return storeCall('write a context', () => store.contexts.put(withoutUndefined({ id, text: content.text, metadata: content.metadata, maxBytes })));
     },
     async appendContext(input) {
       const id = checkContextId(input?.id);
       const content = parseContent(appendContentSchema, input);
-      return storeCall('append to a context', () => store.contexts.append({ id, text: content.text, separator: content.separator }));
+      return storeCall('append to a context', () => store.contexts.append({ id, text: content.text, separator: content.separator, maxBytes }));
     },
     getContext: requireContext,
     async listContexts(listOptions) {

@@ -31,6 +31,7 @@ export type {
 export {
   defaultAskMaxOutputTokens,
   defaultChatMaxOutputTokens,
+  defaultMaxContextBytes,
   defaultMaxRewrites,
   defaultOutputLimit,
   defaultParallelSleepTemperature,

@@ -92,6 +92,15 @@ export function contextNotFound(contextId: string): SleeptimeError {
   return userError('context_not_found', `context '${contextId}' does not exist`, { contextId });
 }
 
+/** A put or append refused because the context's text would pass `maxBytes` bytes of UTF-8. */
+export function contextTooLarge(maxBytes: number, bytes: number): SleeptimeError {
+  return userError(
+    'context_too_large',
+    `The context would be ${bytes} bytes of UTF-8, over the limit of ${maxBytes} bytes; nothing was written`,
+    { maxBytes, bytes },
+  );
+}
+
 /** Removes secrets (a database password) that a driver might echo back. */
 export function redact(text: string, secrets: readonly string[]): string {
   let result = text;

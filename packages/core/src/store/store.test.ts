@@ -679,6 +679,48 @@ function defineStoreSuite(target: StoreTarget): void {
       expect([...lines.slice(1)].sort()).toEqual(Array.from({ length: 8 }, (_, index) => `turn ${index}`).sort());
     });
 
+    it('refuses a put or an append past maxBytes of UTF-8, writing nothing, and names the limit and the size', async () => {
+      const store = await open();
+      const id = uniqueId('size');
+      // 'é' is 2 bytes of UTF-8: 4 characters, 8 bytes.
+      const tooBigPut = await expectStoreError(store.contexts.put({ id, text: 'éééé', maxBytes: 7 }), 'context_too_large', 'user');
+      expect(tooBigPut.details).toEqual({ maxBytes: 7, bytes: 8 });
+      expect(tooBigPut.message).toMatch(/8 bytes.*limit of 7 bytes/);
+      await expectStoreError(store.contexts.append({ id, text: 'éééé', separator: '\n', maxBytes: 7 }), 'context_too_large', 'user');
+      expect(await store.contexts.get(id)).toBeUndefined();
+
+      expect(await store.contexts.put({ id, text: 'éééé', maxBytes: 8 })).toMatchObject({ version: 1, text: 'éééé' });
+      // 8 + 1 (separator) + 2 = 11 bytes: over 10, at 11 it fits.
+      const tooBigAppend = await expectStoreError(store.contexts.append({ id, text: 'é', separator: '\n', maxBytes: 10 }), 'context_too_large', 'user');
+      expect(tooBigAppend.details).toEqual({ maxBytes: 10, bytes: 11 });
+      expect(await store.contexts.get(id)).toMatchObject({ version: 1, text: 'éééé' });
+      expect(await store.contexts.append({ id, text: 'é', separator: '\n', maxBytes: 11 })).toMatchObject({ version: 2, text: 'éééé\né' });
+      // A put replaces the text: only its own size counts.
+      expect(await store.contexts.put({ id, text: 'short', maxBytes: 5 })).toMatchObject({ version: 3, text: 'short' });
+    });
+
+    it('keeps exactly the concurrent appends that fit under maxBytes', async () => {
+      // Two stores race each other (two connections, or two pools); each append adds 1 + 9 bytes.
+      const first = await open();
+      const second = await open();
+      const id = uniqueId('size-race');
+      await first.contexts.put({ id, text: 'start' });
+      const maxBytes = 5 + 7 * 10 + 5;
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, index) =>
+          (index % 2 === 0 ? first : second).contexts.append({ id, text: `turn ${String(index).padStart(4, '0')}`, separator: '\n', maxBytes }),
+        ),
+      );
+      const kept = results.filter((result) => result.status === 'fulfilled');
+      const refused = results.filter((result) => result.status === 'rejected');
+      expect(kept).toHaveLength(7);
+      for (const result of refused) expect(result.reason).toMatchObject({ code: 'context_too_large', category: 'user' });
+      const record = await first.contexts.get(id);
+      expect(record?.version).toBe(8);
+      expect(Buffer.byteLength(record?.text ?? '')).toBe(75);
+      expect(record?.text.split('\n')).toHaveLength(8);
+    });
+
     it('keeps tenants with unique names and finds active keys by hash only', async () => {
       const store = await open();
       const name = `tenant-${randomUUID()}`;

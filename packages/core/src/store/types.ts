@@ -112,13 +112,18 @@ export interface ListContextsOptions {
 }
 
 export interface ContextRepository {
-  /** Creates the context at version 1, or replaces its text (and metadata, if given) and bumps the version. */
-  put(input: { id: string; text: string; metadata?: Record<string, unknown> }): Promise<ContextRecord>;
+  /**
+   * Creates the context at version 1, or replaces its text (and metadata, if given) and bumps the
+   * version. A text of more than `maxBytes` bytes of UTF-8 fails with `context_too_large` (user).
+   */
+  put(input: { id: string; text: string; metadata?: Record<string, unknown>; maxBytes?: number }): Promise<ContextRecord>;
   /**
    * Appends `text` to the context (after `separator` when it already has text) in one statement, so
-   * concurrent appends are all kept; creates the context at version 1 if it does not exist.
+   * concurrent appends are all kept; creates the context at version 1 if it does not exist. An append
+   * that would take the text past `maxBytes` bytes of UTF-8 writes nothing and fails with
+   * `context_too_large` (user); the check is part of the write, so racing appends cannot both pass it.
    */
-  append(input: { id: string; text: string; separator: string }): Promise<ContextRecord>;
+  append(input: { id: string; text: string; separator: string; maxBytes?: number }): Promise<ContextRecord>;
   get(id: string): Promise<ContextRecord | undefined>;
   /**
    * Without options: every context, newest first. With options: contexts whose id starts with

@@ -34,8 +34,15 @@ export function errorBody(status: number, code: string, message: string, details
 }
 
 /**
+ * User errors whose status is not 400 or 404. A write that would take a context past its size limit
+ * is 413: the request is well formed and the client's remedy is to send less, as with `body_too_large`.
+ */
+const userErrorStatus: Readonly<Record<string, ContentfulStatusCode>> = { context_too_large: 413 };
+
+/**
  * Maps any thrown value to a status and body. SleeptimeError categories: user errors are 404 when
- * something is missing and 400 otherwise; upstream (the model provider) is 502; system is 500.
+ * something is missing, 413 for a context too large and 400 otherwise; upstream (the model provider)
+ * is 502; system is 500.
  * Stacks never leave the process; an unknown error's message neither (it may hold internals).
  * The engine names contexts by their stored ids: the tenant's prefix is taken out of its messages.
  */
@@ -43,7 +50,7 @@ export function toErrorResponse(error: unknown, scope?: TenantScope): { status: 
   if (error instanceof ApiError) return { status: error.status, body: errorBody(error.status, error.code, error.message, error.details) };
   if (SleeptimeError.isInstance(error)) {
     const status: ContentfulStatusCode =
-      error.category === 'upstream' ? 502 : error.category === 'system' ? 500 : error.code.endsWith('_not_found') ? 404 : 400;
+      error.category === 'upstream' ? 502 : error.category === 'system' ? 500 : (userErrorStatus[error.code] ?? (error.code.endsWith('_not_found') ? 404 : 400));
     const message = scope === undefined ? error.message : scope.wireMessage(error.message);
     return { status, body: errorBody(status, error.code, message) };
   }

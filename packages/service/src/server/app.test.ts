@@ -206,6 +206,28 @@ describe('bad input', () => {
     await expectError(await bed.call('GET', '/v1/contexts/big'), 404, 'context_not_found');
   });
 
+  it('answers 413 context_too_large to a write that would pass the context size limit, naming the limit and the size', async () => {
+    const limited = await createServerTestBed({ maxContextBytes: 20 });
+    try {
+      expect((await limited.call('PUT', '/v1/contexts/log', { body: { text: 'x'.repeat(15) } })).status).toBe(201);
+      const response = await limited.call('POST', '/v1/contexts/log/append', { body: { text: 'y'.repeat(5) } });
+      expect(response.status).toBe(413);
+      expect(await json(response)).toEqual({
+        error: {
+          code: 'context_too_large',
+          message: 'The context would be 21 bytes of UTF-8, over the limit of 20 bytes; nothing was written',
+          type: 'invalid_request_error',
+        },
+      });
+      await expectError(await limited.call('PUT', '/v1/contexts/other', { body: { text: 'z'.repeat(21) } }), 413, 'context_too_large');
+      expect(await json(await limited.call('GET', '/v1/contexts/log'))).toMatchObject({ version: 1, text: 'x'.repeat(15) });
+      await expectError(await limited.call('GET', '/v1/contexts/other'), 404, 'context_not_found');
+      expect((await limited.call('POST', '/v1/contexts/log/append', { body: { text: 'y'.repeat(4) } })).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers 404 with a code for an unknown route', async () => {
     await expectError(await bed.call('GET', '/v1/nothing-here'), 404, 'route_not_found');
   });

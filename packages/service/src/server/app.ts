@@ -32,6 +32,8 @@ export interface ServerAppOptions {
   modelName?: string;
   /** Largest request body accepted, in bytes (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
+  /** Largest text a context may reach by a put or an append, in bytes of UTF-8 (default 4 MiB); larger writes get 413 `context_too_large`. */
+  maxContextBytes?: number;
   /**
    * When sleep jobs are enqueued (quiet period after a write, every N asks or appends). Jobs are run
    * by a worker (see `startSleepJobProcessing`) the caller starts on the same store.
@@ -49,7 +51,7 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
   const now = options.now ?? Date.now;
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const dependencies: RouteDependencies = {
-    engine: createEngine({ store, model: options.model, now }),
+    engine: createEngine({ store, model: options.model, now, maxContextBytes: options.maxContextBytes }),
     jobs: createSleepJobs({ ...options.triggers, jobs: store.jobs, now: () => new Date(now()) }),
     staleAsk: options.staleAsk ?? defaultStaleAskPolicy,
     now,

@@ -27,16 +27,17 @@ interface RouteDescription {
 }
 
 const errors = { '400': 'Invalid input ({error: {code, message}})', '401': 'Missing or invalid API key', '404': 'Not found (or another tenant\'s)' };
+const tooLarge = { '413': 'The context would pass its size limit (context_too_large), or the body its own (body_too_large)' };
 
 export const routeDescriptions: RouteDescription[] = [
   { method: 'get', path: '/health', summary: 'Liveness', responses: { '200': 'The process is up' }, public: true },
   { method: 'get', path: '/ready', summary: 'Readiness: the store answers', responses: { '200': 'Ready', '503': 'Store unreachable' }, public: true },
   { method: 'get', path: '/openapi.json', summary: 'This document', responses: { '200': 'OpenAPI 3.1 document' }, public: true },
   { method: 'get', path: '/v1/contexts', summary: 'List contexts, in id order, with cursor paging', query: listContextsQuery, responses: { '200': '{data, nextCursor}', ...errors } },
-  { method: 'put', path: '/v1/contexts/{id}', summary: 'Create or replace a context (bumps its version)', body: putContextBody, responses: { '200': 'Replaced', '201': 'Created', ...errors } },
+  { method: 'put', path: '/v1/contexts/{id}', summary: 'Create or replace a context (bumps its version)', body: putContextBody, responses: { '200': 'Replaced', '201': 'Created', ...errors, ...tooLarge } },
   { method: 'get', path: '/v1/contexts/{id}', summary: 'Read a context', responses: { '200': 'The context', ...errors } },
   { method: 'delete', path: '/v1/contexts/{id}', summary: 'Delete a context with its learned contexts and runs', responses: { '204': 'Deleted', ...errors } },
-  { method: 'post', path: '/v1/contexts/{id}/append', summary: 'Append text (conversation turns, logs); creates the context if new; bumps the version', body: appendContextBody, responses: { '200': 'Appended', '201': 'Created', ...errors } },
+  { method: 'post', path: '/v1/contexts/{id}/append', summary: 'Append text (conversation turns, logs); creates the context if new; bumps the version', body: appendContextBody, responses: { '200': 'Appended', '201': 'Created', ...errors, ...tooLarge } },
   { method: 'get', path: '/v1/contexts/{id}/learned', summary: 'The latest learned context, with its freshness', responses: { '200': 'The learned context', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/learned/history', summary: 'Every learned context version, oldest first', responses: { '200': '{data}', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/learned/diff', summary: 'Line diff between two learned context versions (default: the two latest)', query: learnedDiffQuery, responses: { '200': '{from, to, added, removed, hunks}', ...errors } },

@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import { systemError } from '../../errors.js';
+import { contextTooLarge } from '../store-errors.js';
 import type { ContextRepository } from '../types.js';
 import { checkLimit } from './check-limit.js';
 import type { RepositoryDeps } from './repository-deps.js';
@@ -9,6 +11,9 @@ export function createContextRepository({ db, guard }: RepositoryDeps): ContextR
   return {
     put: (input) =>
       guard('contexts.put', async () => {
+        // A put replaces the text, so its own size is the size it leaves.
+        const bytes = Buffer.byteLength(input.text, 'utf8');
+        if (input.maxBytes !== undefined && bytes > input.maxBytes) throw contextTooLarge(input.maxBytes, bytes);
         const metadata = input.metadata === undefined ? undefined : serializeObject(input.metadata, 'metadata');
         const now = new Date().toISOString();
         // One upsert statement: the row lock makes concurrent puts queue up, so each one gets its own
@@ -38,21 +43,35 @@ export function createContextRepository({ db, guard }: RepositoryDeps): ContextR
 
     append: (input) =>
       guard('contexts.append', async () => {
+        const { maxBytes } = input;
+        const textBytes = Buffer.byteLength(input.text, 'utf8');
+        // A new context holds the text alone; an existing one gains the separator too.
+        const addedBytes = Buffer.byteLength(input.separator, 'utf8') + textBytes;
+        if (maxBytes !== undefined && textBytes > maxBytes) throw contextTooLarge(maxBytes, textBytes);
         const now = new Date().toISOString();
         const row = await db
           .insertInto('contexts')
           .values({ id: input.id, text: input.text, version: 1, metadata: '{}', created_at: now, updated_at: now })
-          .onConflict((conflict) =>
-            conflict.column('id').doUpdateSet((eb) => ({
+          .onConflict((conflict) => {
+            const update = conflict.column('id').doUpdateSet((eb) => ({
               // Concatenated by the database under the row lock: no append is lost to a race.
               text: sql<string>`contexts.text || ${input.separator} || excluded.text`,
               version: eb('contexts.version', '+', 1),
               updated_at: eb.ref('excluded.updated_at'),
-            })),
-          )
+            }));
+            // Checked under the same row lock as the write, so racing appends cannot both pass; a
+            // refused update returns no row. octet_length is UTF-8 bytes on both databases.
+            return maxBytes === undefined
+              ? update
+              : update.where(sql<boolean>`octet_length(contexts.text) + CAST(${addedBytes} AS BIGINT) <= CAST(${maxBytes} AS BIGINT)`);
+          })
           .returningAll()
-          .executeTakeFirstOrThrow();
-        return toContextRecord(row);
+          .executeTakeFirst();
+        if (row !== undefined) return toContextRecord(row);
+        if (maxBytes === undefined) throw systemError('store_failed', 'store: contexts.append wrote no row');
+        // Read after the refusal only to say how large it would have been; nothing was written.
+        const current = await db.selectFrom('contexts').select(sql<number>`octet_length(text)`.as('bytes')).where('id', '=', input.id).executeTakeFirst();
+        throw contextTooLarge(maxBytes, Number(current?.bytes ?? 0) + addedBytes);
       }),
 
     get: (id) => guard('contexts.get', () => takeFirst(db.selectFrom('contexts').selectAll().where('id', '=', id), toContextRecord)),
