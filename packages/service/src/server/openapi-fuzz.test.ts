@@ -7,6 +7,8 @@
  * so, where it is not, unless SLEEPTIME_REQUIRE_FUZZ=1 (as `.ci/run` sets after installing it).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,14 +58,16 @@ describe.skipIf(!available && !required)('the HTTP API under schemathesis', () =
       '20',
       '--no-color',
     ];
+    // Its own working folder: schemathesis keeps a cache folder where it runs.
+    const workDir = await mkdtemp(path.join(tmpdir(), 'sleeptime-fuzz-'));
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(executable, args, { env: { ...process.env, SCHEMATHESIS_HOOKS: 'schemathesis_hooks', PYTHONPATH: hooksDir } });
+      const child = spawn(executable, args, { cwd: workDir, env: { ...process.env, SCHEMATHESIS_HOOKS: 'schemathesis_hooks', PYTHONPATH: hooksDir } });
       let text = '';
       child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
       child.on('error', reject);
       child.on('close', (exitCode) => resolve({ code: exitCode, output: text }));
-    });
+    }).finally(() => rm(workDir, { recursive: true, force: true }));
     expect(code, output.slice(-4000)).toBe(0);
     // It tested every operation and generated cases: a run that tested nothing must not pass.
     expect(output).toMatch(/Tested: (\d+)/);
