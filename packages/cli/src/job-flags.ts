@@ -3,7 +3,7 @@
  * many this process runs, and their leases; plus the wait for a stop signal both commands share.
  */
 import type { Command } from 'commander';
-import { userError, errorMessage } from '@sleeptime/core';
+import { DEFAULT_RETRY_OPTIONS, userError, errorMessage, type RetryOptions } from '@sleeptime/core';
 import type { JobOutcome, JobQueueKind, SleepJobProcessing } from '@sleeptime/service';
 import { defaultJobTimeoutMs, defaultLeaseMs } from '@sleeptime/service/defaults';
 import { integerFlag } from './global-options.js';
@@ -13,13 +13,25 @@ export interface JobFlagValues {
   queue?: string;
   leaseMs: string;
   jobTimeoutMs: string;
+  callTimeoutMs: string;
+  callAttempts: string;
 }
 
 export function addJobFlags(command: Command): Command {
   return command
     .option('--queue <kind>', 'how sleep jobs reach workers: embedded (store job table) or graphile (Graphile Worker, PostgreSQL); default graphile on PostgreSQL, else embedded')
     .option('--lease-ms <n>', 'a job whose worker has not renewed its lease for this long is taken over', String(defaultLeaseMs))
-    .option('--job-timeout-ms <n>', 'a sleep job running longer is stopped and retried', String(defaultJobTimeoutMs));
+    .option('--job-timeout-ms <n>', 'a sleep job running longer is stopped and retried', String(defaultJobTimeoutMs))
+    .option('--call-timeout-ms <n>', 'one attempt of an upstream model call waits this long for its answer (or between streamed pieces); 0: no limit', String(DEFAULT_RETRY_OPTIONS.timeoutMs))
+    .option('--call-attempts <n>', 'attempts of an upstream model call, the first included (retried with backoff on timeouts, 429 and 5xx)', String(DEFAULT_RETRY_OPTIONS.maxAttempts));
+}
+
+/** The upstream calls' time and retry budget (the model's retry policy), from the shared flags. */
+export function parseCallFlags(values: Pick<JobFlagValues, 'callTimeoutMs' | 'callAttempts'>): Pick<RetryOptions, 'timeoutMs' | 'maxAttempts'> {
+  return {
+    timeoutMs: integerFlag(values.callTimeoutMs, '--call-timeout-ms', 0, 24 * 3_600_000) ?? DEFAULT_RETRY_OPTIONS.timeoutMs,
+    maxAttempts: integerFlag(values.callAttempts, '--call-attempts', 1, 20) ?? DEFAULT_RETRY_OPTIONS.maxAttempts,
+  };
 }
 
 export function parseJobFlags(values: JobFlagValues): { queue?: JobQueueKind; leaseMs: number; jobTimeoutMs: number } {

@@ -1,5 +1,17 @@
 import path from 'node:path';
-import { createEngine, createModel, openStore, parseModelSpec, resolveModelSpec, storeConfigFrom, type Engine, type SleeptimeModel, type Store, type StoreConfig } from '@sleeptime/core';
+import {
+  createEngine,
+  createModel,
+  openStore,
+  parseModelSpec,
+  resolveModelSpec,
+  storeConfigFrom,
+  type Engine,
+  type RetryOptions,
+  type SleeptimeModel,
+  type Store,
+  type StoreConfig,
+} from '@sleeptime/core';
 import { modelOptionsFrom, type GlobalOptions } from './global-options.js';
 
 export interface Runtime {
@@ -18,7 +30,13 @@ export interface Runtime {
  * Opens the store and prepares the engine. The model is made only when a command first needs it,
  * so `context put` never loads a model and `ask` on an unknown context fails before a download.
  */
-export async function openRuntime(options: GlobalOptions, runtimeOptions: { showProgress?: boolean } = {}): Promise<Runtime> {
+export interface RuntimeOptions {
+  showProgress?: boolean;
+  /** The model's retry policy (serve and worker: --call-timeout-ms, --call-attempts). */
+  retry?: Partial<RetryOptions>;
+}
+
+export async function openRuntime(options: GlobalOptions, runtimeOptions: RuntimeOptions = {}): Promise<Runtime> {
   const modelSpec = resolveModelSpec(options.model);
   // Checked before anything is opened so a bad spec writes nothing.
   parseModelSpec(modelSpec);
@@ -31,6 +49,7 @@ export async function openRuntime(options: GlobalOptions, runtimeOptions: { show
       ...modelOptions,
       baseUrl: options.baseUrl,
       showProgress: runtimeOptions.showProgress ?? process.stderr.isTTY === true,
+      ...(runtimeOptions.retry === undefined ? {} : { retry: runtimeOptions.retry }),
       // Precomputed prompt prefixes of a data folder's learned contexts live in that folder.
       ...(options.dataDir === undefined || options.dataDir.trim() === '' ? {} : { prefixStateDir: path.join(options.dataDir, 'prefix-states') }),
     });

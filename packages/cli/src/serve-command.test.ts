@@ -13,6 +13,8 @@ import { main } from './main.js';
 const learnedMemory = 'Inference: the launch is on Friday, two days after Wednesday. Likely question: launch day -> Friday.';
 
 function script(request: RecordedRequest): ScriptedReply {
+  // A hung upstream for one question: the per-call timeout and attempt budget end it.
+  if (JSON.stringify(request.body.messages).includes('hang please')) return { text: 'too late', delayMs: 10_000 };
   if ((request.body.tools?.length ?? 0) === 0) {
     // The ask (or the prefix warm-up after the sleep): answer from what the prompt carries.
     return { text: JSON.stringify(request.body.messages).includes(learnedMemory) ? 'From the notes: Friday.' : 'I do not know.' };
@@ -41,7 +43,7 @@ describe('sleeptime serve on the embedded defaults', () => {
       SLEEPTIME_BASE_URL: upstream.baseUrl,
     });
     try {
-      const ready = await serve.waitForStdout(/sleeptime serving on (http:\/\/\S+) \(model openai-compatible:scripted; sqlite store; embedded job queue, 1 sleep worker;/);
+      const ready = await serve.waitForStdout(/sleeptime serving on (http:\/\/\S+) \(model openai-compatible:scripted; sqlite store; embedded job queue, 2 sleep workers;/);
       const baseUrl = ready[1] ?? '';
       const key = /Created tenant "default" with API key \(shown once, keep it\):\n\s+(sk-sleeptime-\S+)/.exec(serve.stdout())?.[1];
       expect(key, serve.stdout()).toBeDefined();
@@ -72,6 +74,40 @@ describe('sleeptime serve on the embedded defaults', () => {
     }
     expect(await serve.exited).toBe(0);
     expect(serve.stderr()).toContain('Shutting down');
+  }, 90_000);
+});
+
+describe('sleeptime serve: the upstream call budget', () => {
+  let upstream: ScriptedOpenAIServer;
+  beforeAll(async () => {
+    upstream = await startScriptedOpenAIServer(script);
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  it('ends a hung upstream call after --call-timeout-ms per attempt and --call-attempts attempts, with a 502 that says so', async () => {
+    const dataDir = await temporaryDirectory('serve-call-budget');
+    const serve = startCliProcess(['serve', '--port', '0', '--quiet-period-ms', '600000', '--call-timeout-ms', '300', '--call-attempts', '2'], {
+      SLEEPTIME_DATA_DIR: dataDir,
+      SLEEPTIME_MODEL: 'openai-compatible:scripted',
+      SLEEPTIME_BASE_URL: upstream.baseUrl,
+    });
+    try {
+      const baseUrl = (await serve.waitForStdout(/sleeptime serving on (http:\/\/\S+) /))[1] ?? '';
+      const key = /(sk-sleeptime-\S+)/.exec(serve.stdout())?.[1] ?? '';
+      const api = (path: string, body: unknown, method = 'POST') =>
+        fetch(`${baseUrl}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await api('/v1/contexts/slow', { text: 'Nothing much.' }, 'PUT')).status).toBe(201);
+      const before = upstream.requests.length;
+      const ask = await api('/v1/contexts/slow/ask', { question: 'hang please', verbosity: 0 });
+      expect(ask.status).toBe(502);
+      expect(await ask.json()).toMatchObject({ error: { code: 'upstream_timeout' } });
+      expect(upstream.requests.length - before).toBe(2);
+    } finally {
+      serve.child.kill('SIGTERM');
+    }
+    expect(await serve.exited).toBe(0);
   }, 90_000);
 });
 

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { defaultMaxBodyBytes, defaultQuietPeriodMs, parseStaleAskPolicy } from '@sleeptime/service/defaults';
 import { defaultMaxContextBytes, userError } from '@sleeptime/core';
 import { integerFlag, type GlobalOptions } from './global-options.js';
-import { addJobFlags, parseJobFlags, startJobsOnRuntime, untilStopSignal, type JobFlagValues } from './job-flags.js';
+import { addJobFlags, parseCallFlags, parseJobFlags, startJobsOnRuntime, untilStopSignal, type JobFlagValues } from './job-flags.js';
 import type { CliOutput } from './main.js';
 import { openRuntime } from './runtime.js';
 
@@ -24,6 +24,9 @@ interface ServeFlagValues extends JobFlagValues {
   workers: string;
 }
 
+/** Two, so one slow or hung sleep does not hold up every other context's. */
+const defaultServeWorkers = 2;
+
 export function registerServeCommand(program: Command, output: CliOutput): void {
   const serve = program
     .command('serve')
@@ -36,7 +39,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     .option('--sleep-every-asks <n>', 'also sleep a context every N asks (0: off)', '0')
     .option('--sleep-every-appends <n>', 'also sleep a context every N appended turns (0: off)', '0')
     .option('--stale-ask <policy>', 'asks on a stale learned context: serve-stale, without, or wait:<ms>', 'serve-stale')
-    .option('--workers <n>', 'sleep jobs run at once in this process (0: none; leave them to `sleeptime worker` processes)', '1');
+    .option('--workers <n>', 'sleep jobs run at once in this process (0: none; leave them to `sleeptime worker` processes)', String(defaultServeWorkers));
   addJobFlags(serve).action(async (options: ServeFlagValues, command: Command) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     const port = integerFlag(options.port, '--port', 0, 65_535) ?? 8787;
@@ -45,12 +48,13 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     const quietPeriodMs = integerFlag(options.quietPeriodMs, '--quiet-period-ms', 0, 7 * 24 * 3_600_000) ?? defaultQuietPeriodMs;
     const everyAsks = integerFlag(options.sleepEveryAsks, '--sleep-every-asks', 0, 1_000_000) ?? 0;
     const everyAppends = integerFlag(options.sleepEveryAppends, '--sleep-every-appends', 0, 1_000_000) ?? 0;
-    const workers = integerFlag(options.workers, '--workers', 0, 64) ?? 1;
+    const workers = integerFlag(options.workers, '--workers', 0, 64) ?? defaultServeWorkers;
     const jobFlags = parseJobFlags(options);
+    const retry = parseCallFlags(options);
     const staleAsk = parseStaleAskPolicy(options.staleAsk);
     if (staleAsk === undefined) throw userError('invalid_option', `--stale-ask must be serve-stale, without or wait:<ms>, got "${options.staleAsk}"`);
     const { bootstrapApiKey, createServerApp, startHttpServer } = await import('@sleeptime/service');
-    const runtime = await openRuntime(globals, { showProgress: false });
+    const runtime = await openRuntime(globals, { showProgress: false, retry });
     const log = (line: string) => output.stderr(line);
     try {
       // Sleep jobs live in the store; one left by a previous process is picked up again.

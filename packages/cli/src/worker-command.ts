@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { integerFlag, type GlobalOptions } from './global-options.js';
-import { addJobFlags, parseJobFlags, startJobsOnRuntime, untilStopSignal, type JobFlagValues } from './job-flags.js';
+import { addJobFlags, parseCallFlags, parseJobFlags, startJobsOnRuntime, untilStopSignal, type JobFlagValues } from './job-flags.js';
 import type { CliOutput } from './main.js';
 import { openRuntime } from './runtime.js';
 
@@ -18,7 +18,7 @@ export function registerWorkerCommand(program: Command, output: CliOutput): void
     const globals = command.optsWithGlobals<GlobalOptions>();
     const concurrency = integerFlag(options.concurrency, '--concurrency', 1, 64) ?? 1;
     const jobFlags = parseJobFlags(options);
-    const runtime = await openRuntime(globals, { showProgress: false });
+    const runtime = await openRuntime(globals, { showProgress: false, retry: parseCallFlags(options) });
     const log = (line: string) => output.stderr(line);
     try {
       const jobs = await startJobsOnRuntime(runtime, { workers: concurrency, ...jobFlags }, log);
