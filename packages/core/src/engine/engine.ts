@@ -38,7 +38,11 @@ function contextNotFound(id: string): SleeptimeError {
 function parseContent<Schema extends typeof contextContentSchema | typeof appendContentSchema>(schema: Schema, input: unknown) {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data as ReturnType<Schema['parse']>;
-  const field = parsed.error.issues[0]?.path[0];
+  const issue = parsed.error.issues[0];
+  const field = issue?.path[0];
+  // The schemas' own refusals (lone surrogates, forbidden metadata keys) carry their code and message.
+  const code = issue?.code === 'custom' ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
+  if (typeof code === 'string') throw userError(code, issue?.message ?? code, { field: String(field) });
   if (field === 'text') throw userError('empty_context_text', 'Context text is empty');
   if (field === 'separator') throw userError('invalid_option', 'separator must be a string of at most 16 characters', { field });
   throw userError('invalid_context_metadata', 'Context metadata must be an object');

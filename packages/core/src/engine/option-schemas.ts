@@ -11,6 +11,54 @@ import { userError } from '../errors.js';
 export const contextIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 const nonBlank = (what: string) => z.string().refine((text) => text.trim() !== '', { message: `${what} must not be empty` });
+
+/** With the `u` flag a pair is one code point, so this matches only a lone (unpaired) surrogate. */
+const loneSurrogate = /\p{Surrogate}/u;
+
+/**
+ * Text that is stored or sent upstream as UTF-8: a lone surrogate would be silently replaced there,
+ * so it is refused (`invalid_text`) instead. Works on any string schema.
+ */
+export function wellFormedText<Schema extends z.ZodType<string>>(what: string, schema: Schema) {
+  return schema.superRefine((text, context) => {
+    const at = text.search(loneSurrogate);
+    if (at === -1) return;
+    const unit = text.charCodeAt(at).toString(16);
+    context.addIssue({ code: 'custom', params: { code: 'invalid_text' }, message: `${what} holds a lone UTF-16 surrogate (\\u${unit} at character ${at}); send well-formed Unicode` });
+  });
+}
+
+/** Keys that a JavaScript object drops or that pollute prototypes when merged: refused, never silently lost. */
+const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first problem of metadata (a forbidden key or a lone surrogate, at any depth), or undefined. */
+function metadataProblem(metadata: unknown): string | undefined {
+  // An explicit stack: metadata nested deeper than the call stack must not crash the check.
+  const pending: { value: unknown; path: string }[] = [{ value: metadata, path: 'metadata' }];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const { value, path } = item;
+    if (typeof value === 'string') {
+      if (loneSurrogate.test(value)) return `${path} holds a lone UTF-16 surrogate; send well-formed Unicode`;
+    } else if (Array.isArray(value)) {
+      value.forEach((element: unknown, index) => pending.push({ value: element, path: `${path}[${index}]` }));
+    } else if (typeof value === 'object' && value !== null) {
+      // Own keys as JSON.parse made them: `__proto__` is one here, though zod's record would drop it.
+      for (const key of Object.keys(value)) {
+        if (forbiddenKeys.has(key)) return `${path} has the key "${key}", which is not allowed`;
+        if (loneSurrogate.test(key)) return `${path} has a key with a lone UTF-16 surrogate; send well-formed Unicode`;
+        pending.push({ value: (value as Record<string, unknown>)[key], path: `${path}.${key}` });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Checked before the record parses it: zod's record silently drops a `__proto__` key. */
+const metadataSchema = z.preprocess((value, context) => {
+  const problem = metadataProblem(value);
+  if (problem !== undefined) context.addIssue({ code: 'custom', params: { code: 'invalid_metadata' }, message: problem });
+  return value;
+}, z.record(z.string(), z.unknown()));
 const positiveInteger = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const effortSchema = z.enum(['low', 'medium', 'high']);
@@ -18,15 +66,15 @@ export const temperatureSchema = z.number().min(0).max(2);
 
 /** A context's text and metadata, as written by a put. */
 export const contextContentSchema = z.object({
-  text: nonBlank('text'),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  text: wellFormedText('text', nonBlank('text')),
+  metadata: metadataSchema.optional(),
 });
 
 /** Text appended to a context (a conversation turn, a log line). */
 export const appendContentSchema = z.object({
-  text: nonBlank('text'),
+  text: wellFormedText('text', nonBlank('text')),
   /** Put between the existing text and the new text; default a newline. */
-  separator: z.string().max(16).default('\n'),
+  separator: wellFormedText('separator', z.string().max(16)).default('\n'),
 });
 
 /** How hard to think at sleep time: the options a sleep run is started with, and a sleep job carries. */

@@ -26,7 +26,11 @@ export const sleepBody = z.strictObject(sleepBudgetSchema.shape);
 /** The engine's ask budget, plus what the HTTP ask adds: the question, streaming and the stale-ask policy. */
 export const askBody = z.strictObject({
   ...askBudgetSchema.omit({ maxOutputTokens: true }).shape,
-  question: z.string().refine((text) => text.trim() !== '', { message: 'question must not be empty' }),
+  question: z
+    .string()
+    .refine((text) => text.trim() !== '', { message: 'question must not be empty' })
+    // Stored with the run and sent upstream as UTF-8, where a lone surrogate would be replaced.
+    .refine((text) => !/\p{Surrogate}/u.test(text), { message: 'question holds a lone UTF-16 surrogate; send well-formed Unicode', params: { code: 'invalid_text' } }),
   /** The engine's `maxOutputTokens`. */
   maxTokens: askBudgetSchema.shape.maxOutputTokens,
   /** Server-sent events: `delta` events with text, then one `done` event (or `error`). */

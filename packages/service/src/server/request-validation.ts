@@ -7,7 +7,9 @@ export function validate<Schema extends z.ZodType>(schema: Schema, value: unknow
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue?.path.map(String).join('.') ?? '';
-  throw new ApiError(400, 'invalid_request', `${where}${field === '' ? '' : `.${field}`}: ${issue?.message ?? 'invalid'}`, {
+  // A schema's own refusal (a lone surrogate, a forbidden metadata key) names its stable code.
+  const own = issue?.code === 'custom' ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
+  throw new ApiError(400, typeof own === 'string' ? own : 'invalid_request', `${where}${field === '' ? '' : `.${field}`}: ${issue?.message ?? 'invalid'}`, {
     field: field === '' ? where : field,
   });
 }
