@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { SleeptimeError } from '@sleeptime/core';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
+import { wireErrorMessage } from './wire-message.js';
 
 /** The one error body of the HTTP API; `type` mirrors the code's class so OpenAI clients read it too. */
 export interface ApiErrorBody {
@@ -44,20 +45,37 @@ const userErrorStatus: Readonly<Record<string, ContentfulStatusCode>> = { contex
  * something is missing, 413 for a context too large and 400 otherwise; upstream (the model provider)
  * is 502; system is 500.
  * Stacks never leave the process; an unknown error's message neither (it may hold internals).
- * The engine names contexts by their stored ids: the tenant's prefix is taken out of its messages.
+ * The engine names contexts by their stored ids: the tenant's prefix is taken out of its messages,
+ * and an upstream or system failure's address too (see wire-message.ts).
  */
 export function toErrorResponse(error: unknown, scope?: TenantScope): { status: ContentfulStatusCode; body: ApiErrorBody } {
   if (error instanceof ApiError) return { status: error.status, body: errorBody(error.status, error.code, error.message, error.details) };
   if (SleeptimeError.isInstance(error)) {
     const status: ContentfulStatusCode =
       error.category === 'upstream' ? 502 : error.category === 'system' ? 500 : (userErrorStatus[error.code] ?? (error.code.endsWith('_not_found') ? 404 : 400));
-    const message = scope === undefined ? error.message : scope.wireMessage(error.message);
-    return { status, body: errorBody(status, error.code, message) };
+    return { status, body: errorBody(status, error.code, wireErrorMessage(error, scope)) };
   }
   return { status: 500, body: errorBody(500, 'internal_error', 'An unexpected error occurred on the server') };
 }
 
-export function respondWithError(context: Context, error: unknown): Response {
+/** Where the detail of a 5xx goes (the upstream's address, a stack): the client gets only the code and a scrubbed message. */
+export type ServerErrorLog = (line: string) => void;
+
+const stderrLog: ServerErrorLog = (line) => process.stderr.write(line);
+
+/** The whole story of a failure for the server log: message, causes, and the stack of an unexpected error. */
+export function serverErrorDetail(error: unknown): string {
+  if (!SleeptimeError.isInstance(error)) return error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const causes: string[] = [];
+  for (let cause: unknown = error.cause; cause !== undefined && causes.length < 5; cause = (cause as { cause?: unknown }).cause) {
+    causes.push(cause instanceof Error ? cause.message : String(cause));
+    if (!(cause instanceof Error)) break;
+  }
+  return [error.message, ...causes.filter((cause) => !error.message.includes(cause))].join(' <- ');
+}
+
+export function respondWithError(context: Context, error: unknown, log: ServerErrorLog = stderrLog): Response {
   const { status, body } = toErrorResponse(error, context.get('scope') as TenantScope | undefined);
+  if (status >= 500) log(`${context.req.method} ${context.req.path}: ${status} ${body.error.code}: ${serverErrorDetail(error)}\n`);
   return context.json(body, status);
 }

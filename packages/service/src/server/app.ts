@@ -10,7 +10,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createSleepJobs, type SleepTriggerOptions } from '../jobs/sleep-triggers.js';
 import { defaultStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
 import { authenticateApiKey, storeAnswers } from '../tenancy/api-keys.js';
-import { errorBody, respondWithError } from './api-errors.js';
+import { errorBody, respondWithError, type ServerErrorLog } from './api-errors.js';
 import { apiKeyAuth, type AuthenticatedEnvironment } from './middleware/api-key-auth.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { askRoutes } from './routes/ask-routes.js';
@@ -41,6 +41,8 @@ export interface ServerAppOptions {
   triggers?: Omit<SleepTriggerOptions, 'jobs' | 'now'>;
   /** Asks on a stale learned context: serve it flagged (default), wait for a fresh one, or go without. */
   staleAsk?: StaleAskPolicy;
+  /** Where the detail of each 5xx answer is written (default stderr); the client sees only a code and a scrubbed message. */
+  logError?: ServerErrorLog;
   now?: () => number;
 }
 
@@ -60,7 +62,7 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
   };
 
   const app = new Hono<ServerEnvironment>();
-  app.onError((error, context) => respondWithError(context, error));
+  app.onError((error, context) => respondWithError(context, error, options.logError));
   app.notFound((context) => context.json(errorBody(404, 'route_not_found', `No route ${context.req.method} ${context.req.path}`), 404));
   app.use(
     '*',

@@ -1,6 +1,7 @@
-/** The JSON shapes of the HTTP API: records as the wire shows them (tenant prefixes stripped, dates as ISO text). */
+/** The JSON shapes of the HTTP API: records as the wire shows them (tenant prefixes stripped, also from recorded errors; dates as ISO text). */
 import type { ContextRecord, JobRecord, LearnedContextVersion, ModelCallRecord, RunRecord } from '@sleeptime/core';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
+import { wireRunError } from './wire-message.js';
 
 export function contextJson(scope: TenantScope, record: ContextRecord) {
   return {
@@ -50,13 +51,14 @@ export function runJson(scope: TenantScope, run: RunRecord) {
     final: run.final,
     fresh: run.fresh,
     usage: run.usage,
-    error: run.error,
+    error: wireRunError(run.error, scope),
     startedAt: run.startedAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
     durationMs: run.durationMs,
     finishReason: run.finishReason,
     truncated: run.truncated,
     truncatedBy: run.truncatedBy,
+    usagePartial: run.usagePartial,
   };
 }
 
@@ -77,13 +79,14 @@ export function queuedRunJson(scope: TenantScope, job: JobRecord, contextVersion
     final: null,
     fresh: null,
     usage: { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
-    error: job.status === 'failed' ? job.error : null,
+    error: job.status === 'failed' ? wireRunError(job.error, scope) : null,
     startedAt: null,
     finishedAt: null,
     durationMs: null,
     finishReason: null,
     truncated: false,
     truncatedBy: null,
+    usagePartial: false,
     runAfter: job.runAfter.toISOString(),
   };
 }
@@ -98,7 +101,7 @@ export function jobJson(scope: TenantScope, job: JobRecord) {
     maxAttempts: job.maxAttempts,
     runAfter: job.runAfter.toISOString(),
     runId: job.runId,
-    error: job.error,
+    error: wireRunError(job.error, scope),
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
   };

@@ -10,6 +10,7 @@ import { applyStaleAskPolicy, type StaleAskPolicy } from '../../jobs/stale-ask.j
 import { askBody } from '../api-schemas.js';
 import type { AuthenticatedEnvironment } from '../middleware/api-key-auth.js';
 import { readJsonBody } from '../request-validation.js';
+import { wireErrorMessage } from '../wire-message.js';
 import { contextIdFrom, type RouteDependencies } from './route-support.js';
 
 /** An answer on the wire: the same fields whether it was streamed (the `done` event) or not. */
@@ -67,7 +68,7 @@ export function askRoutes({ engine, jobs, staleAsk }: RouteDependencies): Hono<A
       } catch (thrown) {
         // Headers are sent: the error travels as an event.
         const error = SleeptimeError.isInstance(thrown) ? thrown : systemError('ask_failed', errorMessage(thrown), thrown);
-        await sse.writeSSE({ event: 'error', data: JSON.stringify({ runId: asking.runId, code: error.code, message: context.get('scope').wireMessage(error.message) }) });
+        await sse.writeSSE({ event: 'error', data: JSON.stringify({ runId: asking.runId, code: error.code, message: wireErrorMessage(error, context.get('scope')) }) });
       }
     });
   });

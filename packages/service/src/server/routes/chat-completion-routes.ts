@@ -22,6 +22,7 @@ import { chatCompletion, chatCompletionChunk, openAiFinishReason, usageChunk, ty
 import { toToolSettings } from '../openai/openai-tools.js';
 import { readJsonBody, validate } from '../request-validation.js';
 import type { RouteDependencies } from './route-support.js';
+import { wireErrorMessage } from '../wire-message.js';
 
 export const contextHeader = 'x-sleeptime-context';
 /** Request: overrides the server's stale-ask policy (`serve-stale`, `without`, `wait:<ms>`). Response: the policy applied. */
@@ -112,7 +113,7 @@ export function chatCompletionRoutes({ engine, jobs, staleAsk, now }: RouteDepen
       } catch (thrown) {
         const failure = SleeptimeError.isInstance(thrown) ? thrown : upstreamError('chat_completion_failed', `The upstream model failed: ${errorMessage(thrown)}`, { cause: thrown });
         // Headers are sent: the error travels in the stream, as OpenAI does, and the openai client throws it.
-        await send({ error: { code: failure.code, message: scope.wireMessage(failure.message), type: 'server_error' } });
+        await send({ error: { code: failure.code, message: wireErrorMessage(failure, scope), type: 'server_error' } });
       }
     });
   });
