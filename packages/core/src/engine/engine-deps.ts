@@ -12,5 +12,5 @@ export interface EngineDeps {
   /** The context, or a `context_not_found` user error. */
   requireContext(id: string): Promise<ContextRecord>;
   /** Marks a run failed with what it spent; never throws (the caller's error is what matters). */
-  failRun(runId: string, error: SleeptimeError, usage: Usage): Promise<void>;
+  failRun(runId: string, error: SleeptimeError, usage: Usage, options?: { usagePartial?: boolean }): Promise<void>;
 }

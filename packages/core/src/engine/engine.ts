@@ -80,9 +80,9 @@ export function createEngine(options: EngineOptions): Engine {
     now,
     loadModel,
     requireContext,
-    async failRun(runId, error, usage) {
+    async failRun(runId, error, usage, failOptions) {
       try {
-        await store.runs.fail(runId, { code: error.code, message: error.message }, usage);
+        await store.runs.fail(runId, { code: error.code, message: error.message }, usage, failOptions);
       } catch {
         // The original error is what the caller needs; the run stays 'running' in the store.
       }

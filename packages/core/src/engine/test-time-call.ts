@@ -235,9 +235,18 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     return answer;
   }
 
-  async function fail(error: unknown): Promise<SleeptimeError> {
+  /**
+   * Fails the run with what it spent. `streamedPieces`: output pieces a stream delivered before it was
+   * cut; when the provider never reported the call's usage, they are the tokens known so far (about
+   * one token a piece), marked partial.
+   */
+  async function fail(error: unknown, streamedPieces = 0): Promise<SleeptimeError> {
     const failure = modelFailure(error, spec.failureCode, spec.what, spec.signal);
-    await deps.failRun(run.id, failure, spent());
+    if (calls.length === 0 && streamedPieces > 0) {
+      await deps.failRun(run.id, failure, { inputTokens: 0, outputTokens: streamedPieces, reasoningTokens: 0 }, { usagePartial: true });
+    } else {
+      await deps.failRun(run.id, failure, spent());
+    }
     return failure;
   }
 
@@ -280,6 +289,7 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     const signal = spec.signal === undefined ? abort.signal : AbortSignal.any([spec.signal, abort.signal]);
     const startedAt = now();
     let settled = false;
+    let pieces = 0;
     let firstPieceAt: number | undefined;
     let text = '';
     let finish: { finishReason: string; rawFinishReason: string | undefined } = { finishReason: 'unknown', rawFinishReason: undefined };
@@ -289,12 +299,16 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     const firstPiece = () => {
       firstPieceAt ??= now();
     };
+    const piece = () => {
+      firstPiece();
+      pieces += 1;
+    };
     try {
       const result = streamText({ ...callOptions, abortSignal: signal, onError: () => undefined });
       for await (const part of result.fullStream) {
         if (part.type === 'text-delta') {
           if (part.text === '') continue;
-          firstPiece();
+          piece();
           text += part.text;
           yield { type: 'text-delta', text: part.text };
         } else if (part.type === 'tool-input-start' && part.providerExecuted !== true) {
@@ -305,6 +319,7 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
         } else if (part.type === 'tool-input-delta') {
           const call = toolCalls.get(part.id);
           if (call === undefined || part.delta === '') continue;
+          piece();
           call.arguments += part.delta;
           call.streamed = true;
           yield { type: 'tool-call-delta', index: call.index, argumentsDelta: part.delta };
@@ -347,13 +362,13 @@ export async function prepareTestTimeCall(deps: EngineDeps, spec: TestTimeCallSp
     } catch (error) {
       if (settled) throw error;
       settled = true;
-      throw await fail(error);
+      throw await fail(error, pieces);
     } finally {
       if (!settled) {
         // The consumer stopped reading before the end: stop the model and record the cancellation.
         abort.abort();
         settled = true;
-        await fail(abortedError(spec.what, undefined));
+        await fail(abortedError(spec.what, undefined), pieces);
       }
     }
   }

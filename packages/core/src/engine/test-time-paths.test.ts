@@ -177,7 +177,13 @@ describe('a cancelled or failed test-time call is never a success', () => {
       expect(event).toEqual({ type: 'text-delta', text: 'Let me work through this' });
       break;
     }
-    expect(await engine.getRun(stream.runId)).toMatchObject({ status: 'failed', error: { code: 'aborted' } });
+    // The provider never reported usage: the pieces that arrived are the tokens known so far, marked partial.
+    expect(await engine.getRun(stream.runId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'aborted' },
+      usage: { inputTokens: 0, outputTokens: 1, reasoningTokens: 0 },
+      usagePartial: true,
+    });
   });
 
   it("records a stream cancelled through the caller's signal as failed: aborted, and the iterator throws", async () => {
@@ -192,7 +198,7 @@ describe('a cancelled or failed test-time call is never a success', () => {
       })(),
     );
     expect(error.code).toBe('aborted');
-    expect(await engine.getRun(stream.runId)).toMatchObject({ status: 'failed', error: { code: 'aborted' } });
+    expect(await engine.getRun(stream.runId)).toMatchObject({ status: 'failed', error: { code: 'aborted' }, usage: { outputTokens: 1 }, usagePartial: true });
   });
 
   it('records an upstream failure in the middle of a stream as failed with its code', async () => {

@@ -204,6 +204,13 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
         await db.schema.alterTable('runs').addColumn('truncated_by', 'text').execute();
       },
     },
+    // A run cut before its provider reported usage (a client that hung up mid-stream) records the
+    // tokens known so far, marked partial. Nullable: older runs.
+    '0007-partial-usage': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('runs').addColumn('usage_partial', 'integer').execute();
+      },
+    },
   };
 }
 

@@ -121,7 +121,7 @@ describe.skipIf(serverUrl === undefined)(
           'trigger_counters',
         ]);
         const migrations = await client.query<{ name: string }>('select name from sleeptime_migration');
-        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs', '0005-trigger-counters', '0006-finish-reasons']);
+        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs', '0005-trigger-counters', '0006-finish-reasons', '0007-partial-usage']);
         const indexes = await client.query<{ indexname: string }>(
           `select indexname from pg_indexes where schemaname = 'public' and indexname like '%_index' order by indexname`,
         );

@@ -117,6 +117,8 @@ export interface RunsTable {
   finish_reason: string | null;
   /** See RunRecord.truncatedBy; null when no limit cut the run short. */
   truncated_by: string | null;
+  /** 1 when the usage is what was known when the run was cut, not the provider's report; else 0 or null. */
+  usage_partial: number | null;
 }
 
 export interface ModelCallsTable {

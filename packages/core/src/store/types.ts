@@ -69,6 +69,11 @@ export interface RunRecord {
   truncated: boolean;
   /** Which limit, when `truncated`. */
   truncatedBy: TruncationLimit | null;
+  /**
+   * The usage is not the provider's report but what was known when the run was cut (a client that
+   * hung up mid-stream before the usage arrived): the streamed output pieces, input unknown (0).
+   */
+  usagePartial: boolean;
 }
 
 /**
@@ -187,7 +192,8 @@ export interface RunRepository {
   /** Records the prefix warm-up that followed a (finished) sleep run. */
   recordPrefixWarmUp(runId: string, warmUp: PrefixWarmUpRecord): Promise<RunRecord>;
   /** Marks the run failed; publishes nothing. */
-  fail(runId: string, error: RunError, usage: Usage): Promise<RunRecord>;
+  /** `usagePartial`: the usage is what was known when the run was cut (the provider never reported it). */
+  fail(runId: string, error: RunError, usage: Usage, options?: { usagePartial?: boolean }): Promise<RunRecord>;
   get(runId: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   list(contextId: string, options?: { limit?: number }): Promise<RunRecord[]>;

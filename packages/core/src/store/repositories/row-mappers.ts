@@ -133,6 +133,7 @@ export function toRunRecord(row: Selectable<RunsTable>): RunRecord {
     finishReason: row.finish_reason,
     truncated: row.truncated_by !== null,
     truncatedBy: row.truncated_by as TruncationLimit | null,
+    usagePartial: Number(row.usage_partial ?? 0) === 1,
   };
 }
 

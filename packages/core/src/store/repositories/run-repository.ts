@@ -110,14 +110,14 @@ export function createRunRepository({ db, kind, guard }: RepositoryDeps): RunRep
         return toRunRecord(updated);
       }),
 
-    fail: (runId, error, usage) =>
+    fail: (runId, error, usage, failOptions) =>
       guard('runs.fail', async () => {
         checkUsage(usage, `run '${runId}'`);
         const started = await runningRun(runId);
         const failed = await finishRun(db, started, new Date(), {
           status: 'failed',
           usage,
-          columns: { error_code: error.code, error_message: error.message },
+          columns: { error_code: error.code, error_message: error.message, usage_partial: failOptions?.usagePartial === true ? 1 : 0 },
         });
         return toRunRecord(failed);
       }),
