@@ -5,7 +5,7 @@
  * `keys` commands are in keys-commands.ts.
  */
 import type { Command } from 'commander';
-import { defaultMaxBodyBytes, defaultQuietPeriodMs, parseStaleAskPolicy } from '@sleeptime/service/defaults';
+import { defaultMaxBodyBytes, defaultQuietPeriodMs, defaultRateLimit, parseStaleAskPolicy } from '@sleeptime/service/defaults';
 import { defaultMaxContextBytes, userError } from '@sleeptime/core';
 import { integerFlag, type GlobalOptions } from './global-options.js';
 import { addJobFlags, parseCallFlags, parseJobFlags, startJobsOnRuntime, untilStopSignal, type JobFlagValues } from './job-flags.js';
@@ -22,6 +22,8 @@ interface ServeFlagValues extends JobFlagValues {
   sleepEveryAppends: string;
   staleAsk: string;
   workers: string;
+  rateLimit: string;
+  rateBurst?: string;
 }
 
 /** Two, so one slow or hung sleep does not hold up every other context's. */
@@ -39,6 +41,8 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     .option('--sleep-every-asks <n>', 'also sleep a context every N asks (0: off)', '0')
     .option('--sleep-every-appends <n>', 'also sleep a context every N appended turns (0: off)', '0')
     .option('--stale-ask <policy>', 'asks on a stale learned context: serve-stale, without, or wait:<ms>', 'serve-stale')
+    .option('--rate-limit <n>', 'requests a second per API key (0: no limit); over it, 429 rate_limited', String(defaultRateLimit.requestsPerSecond))
+    .option('--rate-burst <n>', 'requests at once per API key after a quiet spell (default twice --rate-limit)')
     .option('--workers <n>', 'sleep jobs run at once in this process (0: none; leave them to `sleeptime worker` processes)', String(defaultServeWorkers));
   addJobFlags(serve).action(async (options: ServeFlagValues, command: Command) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
@@ -49,6 +53,9 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     const everyAsks = integerFlag(options.sleepEveryAsks, '--sleep-every-asks', 0, 1_000_000) ?? 0;
     const everyAppends = integerFlag(options.sleepEveryAppends, '--sleep-every-appends', 0, 1_000_000) ?? 0;
     const workers = integerFlag(options.workers, '--workers', 0, 64) ?? defaultServeWorkers;
+    const requestsPerSecond = integerFlag(options.rateLimit, '--rate-limit', 0, 1_000_000) ?? defaultRateLimit.requestsPerSecond;
+    const burst = integerFlag(options.rateBurst, '--rate-burst', 1, 10_000_000);
+    const rateLimit = requestsPerSecond === 0 ? false : { requestsPerSecond, ...(burst === undefined ? {} : { burst }) };
     const jobFlags = parseJobFlags(options);
     const retry = parseCallFlags(options);
     const staleAsk = parseStaleAskPolicy(options.staleAsk);
@@ -71,6 +78,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
           modelName: runtime.modelSpec,
           maxBodyBytes,
           maxContextBytes,
+          rateLimit,
           staleAsk,
           triggers: { quietPeriodMs, everyAsks, everyAppends, onEnqueued: (job) => jobs.onEnqueued(job) },
         });

@@ -16,6 +16,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { askRoutes } from './routes/ask-routes.js';
 import { chatCompletionRoutes } from './routes/chat-completion-routes.js';
 import { modelsRoutes } from './routes/models-routes.js';
+import { defaultRateLimit, rateLimitPerKey, type RateLimit } from './middleware/rate-limit.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { learnedRoutes } from './routes/learned-routes.js';
 import type { RouteDependencies } from './routes/route-support.js';
@@ -43,6 +44,8 @@ export interface ServerAppOptions {
   staleAsk?: StaleAskPolicy;
   /** Where the detail of each 5xx answer is written (default stderr); the client sees only a code and a scrubbed message. */
   logError?: ServerErrorLog;
+  /** Requests per second per API key (token bucket); default {@link defaultRateLimit}; false for none. */
+  rateLimit?: RateLimit | false;
   now?: () => number;
 }
 
@@ -79,6 +82,8 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
   app.get('/openapi.json', (context) => context.json(buildOpenApiDocument()));
 
   app.use('/v1/*', apiKeyAuth({ authenticate: (key) => authenticateApiKey(store, key) }));
+  // After authentication: only a valid key has a bucket, so made-up keys cannot crowd the table.
+  if (options.rateLimit !== false) app.use('/v1/*', rateLimitPerKey(options.rateLimit ?? defaultRateLimit, now));
   for (const routes of [contextRoutes, learnedRoutes, runRoutes, askRoutes, chatCompletionRoutes, modelsRoutes]) app.route('/v1', routes(dependencies));
   return app;
 }

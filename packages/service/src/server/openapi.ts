@@ -26,7 +26,7 @@ interface RouteDescription {
   public?: boolean;
 }
 
-const errors = { '400': 'Invalid input ({error: {code, message}})', '401': 'Missing or invalid API key', '404': 'Not found (or another tenant\'s)' };
+const errors = { '400': 'Invalid input ({error: {code, message}})', '401': 'Missing or invalid API key', '404': 'Not found (or another tenant\'s)', '429': 'Over the API key\'s request rate (rate_limited; see Retry-After)' };
 const tooLarge = { '413': 'The context would pass its size limit (context_too_large), or the body its own (body_too_large)' };
 
 export const routeDescriptions: RouteDescription[] = [

@@ -2,3 +2,6 @@
 
 /** Largest request body accepted, in bytes. */
 export const defaultMaxBodyBytes = 1024 * 1024;
+
+/** Requests a second per API key, and how many at once after a quiet spell. */
+export const defaultRateLimit = Object.freeze({ requestsPerSecond: 100, burst: 200 });
