@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_RETRY_OPTIONS, userError, errorMessage, type RetryOptions } from '@sleeptime/core';
 import type { JobOutcome, JobQueueKind, SleepJobProcessing } from '@sleeptime/service';
-import { defaultJobTimeoutMs, defaultLeaseMs } from '@sleeptime/service/defaults';
+import { defaultJobTimeoutMs, defaultLeaseMs, defaultMaxSleepsPerTenant } from '@sleeptime/service/defaults';
 import { integerFlag } from './global-options.js';
 import type { Runtime } from './runtime.js';
 
@@ -15,6 +15,7 @@ export interface JobFlagValues {
   jobTimeoutMs: string;
   callTimeoutMs: string;
   callAttempts: string;
+  maxSleepsPerTenant: string;
 }
 
 export function addJobFlags(command: Command): Command {
@@ -23,7 +24,8 @@ export function addJobFlags(command: Command): Command {
     .option('--lease-ms <n>', 'a job whose worker has not renewed its lease for this long is taken over', String(defaultLeaseMs))
     .option('--job-timeout-ms <n>', 'a sleep job running longer is stopped and retried', String(defaultJobTimeoutMs))
     .option('--call-timeout-ms <n>', 'one attempt of an upstream model call waits this long for its answer (or between streamed pieces); 0: no limit', String(DEFAULT_RETRY_OPTIONS.timeoutMs))
-    .option('--call-attempts <n>', 'attempts of an upstream model call, the first included (retried with backoff on timeouts, 429 and 5xx)', String(DEFAULT_RETRY_OPTIONS.maxAttempts));
+    .option('--call-attempts <n>', 'attempts of an upstream model call, the first included (retried with backoff on timeouts, 429 and 5xx)', String(DEFAULT_RETRY_OPTIONS.maxAttempts))
+    .option('--max-sleeps-per-tenant <n>', 'sleep jobs of one tenant running at once across all workers on the store, so no tenant holds every worker; 0: no cap', String(defaultMaxSleepsPerTenant));
 }
 
 /** The upstream calls' time and retry budget (the model's retry policy), from the shared flags. */
@@ -34,7 +36,7 @@ export function parseCallFlags(values: Pick<JobFlagValues, 'callTimeoutMs' | 'ca
   };
 }
 
-export function parseJobFlags(values: JobFlagValues): { queue?: JobQueueKind; leaseMs: number; jobTimeoutMs: number } {
+export function parseJobFlags(values: JobFlagValues): { queue?: JobQueueKind; leaseMs: number; jobTimeoutMs: number; maxSleepsPerTenant: number } {
   if (values.queue !== undefined && values.queue !== 'embedded' && values.queue !== 'graphile') {
     throw userError('invalid_option', `--queue must be embedded or graphile, got "${values.queue}"`);
   }
@@ -42,6 +44,7 @@ export function parseJobFlags(values: JobFlagValues): { queue?: JobQueueKind; le
     ...(values.queue === undefined ? {} : { queue: values.queue }),
     leaseMs: integerFlag(values.leaseMs, '--lease-ms', 100, 24 * 3_600_000) ?? defaultLeaseMs,
     jobTimeoutMs: integerFlag(values.jobTimeoutMs, '--job-timeout-ms', 100, 7 * 24 * 3_600_000) ?? defaultJobTimeoutMs,
+    maxSleepsPerTenant: integerFlag(values.maxSleepsPerTenant, '--max-sleeps-per-tenant', 0, 10_000) ?? defaultMaxSleepsPerTenant,
   };
 }
 

@@ -924,6 +924,66 @@ function defineStoreSuite(target: StoreTarget): void {
       expect(await store.jobs.overdue({ pendingGraceMs: 1000, now: at(2000), limit: 1 })).toHaveLength(1);
     });
 
+    it('caps the running jobs of one tenant: a claim passes over a tenant at its cap to another tenant\'s due job', async () => {
+      const { store } = await jobStore('jobs-tenant-cap');
+      const tenantA = uniqueId('ta');
+      // A's id is a prefix of C's: only the part up to and with the '.' makes a tenant.
+      const tenantC = `${tenantA}c`;
+      const tenantB = uniqueId('tb');
+      const enqueue = async (contextId: string, runAfter: number) => {
+        await store.contexts.put({ id: contextId, text: 'text' });
+        return (await store.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(runAfter), now: at(0) })).job;
+      };
+      const aJobs = [await enqueue(`${tenantA}.one`, 0), await enqueue(`${tenantA}.two`, 0), await enqueue(`${tenantA}.three`, 0)];
+      const cJob = await enqueue(`${tenantC}.one`, 1);
+      const bJob = await enqueue(`${tenantB}.one`, 2);
+      // No '.': no tenant (library and CLI use), so no cap.
+      const untenanted = [await enqueue(uniqueId('plain'), 3), await enqueue(uniqueId('plain'), 3)];
+      const claim = (ms: number, leaseMs = 1000) => store.jobs.claim({ owner: 'w', leaseMs, now: at(ms), maxPerTenant: 1 });
+
+      const first = await claim(10);
+      expect(aJobs.map((job) => job.id)).toContain(first?.id);
+      expect((await claim(10))?.id).toBe(cJob.id);
+      expect((await claim(10))?.id).toBe(bJob.id);
+      expect([(await claim(10))?.id, (await claim(10))?.id].sort()).toEqual(untenanted.map((job) => job.id).sort());
+      // A, B and C each have a job running: nothing more until one ends.
+      expect(await claim(10)).toBeUndefined();
+      // Without the cap, A's other jobs are claimed as before.
+      expect(await store.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(10), jobId: aJobs.find((job) => job.id !== first?.id)?.id ?? '' })).toBeDefined();
+      await expectStoreError(store.jobs.claim({ owner: 'w', leaseMs: 1000, maxPerTenant: 0 }), 'invalid_job', 'system');
+
+      // A fresh round on a store with A's three jobs only: the finished job frees the slot, and so does an expired lease.
+      const { store: second } = await jobStore('jobs-tenant-cap-lease');
+      const contexts = [`${tenantA}.one`, `${tenantA}.two`, `${tenantA}.three`];
+      for (const contextId of contexts) {
+        await second.contexts.put({ id: contextId, text: 'text' });
+        await second.jobs.enqueue({ kind: 'sleep', contextId, runAfter: at(0), now: at(0) });
+      }
+      const capped = (ms: number) => second.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(ms), maxPerTenant: 1 });
+      const running = await capped(10);
+      expect(running).toBeDefined();
+      expect(await capped(10)).toBeUndefined();
+      await second.jobs.complete({ jobId: running?.id ?? '', owner: 'w', now: at(20) });
+      const next = await capped(20);
+      expect(next).toBeDefined();
+      expect(next?.id).not.toBe(running?.id);
+      expect(await capped(1019)).toBeUndefined();
+      // next's lease ran out at 1020 (no heartbeat): one A job is claimed again, still only one.
+      expect(await capped(1020)).toBeDefined();
+      expect(await capped(1020)).toBeUndefined();
+    });
+
+    it('keeps the tenant cap under concurrent claimers', async () => {
+      const { store } = await jobStore('jobs-tenant-cap-race');
+      const tenant = uniqueId('tr');
+      for (let index = 0; index < 6; index += 1) {
+        const context = await store.contexts.put({ id: `${tenant}.c${index}`, text: 'text' });
+        await store.jobs.enqueue({ kind: 'sleep', contextId: context.id, runAfter: at(0), now: at(0) });
+      }
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, index) => store.jobs.claim({ owner: `w${index}`, leaseMs: 60_000, now: at(1), maxPerTenant: 2 })));
+      expect(claims.filter((claimed) => claimed !== undefined)).toHaveLength(2);
+    });
+
     it('counts triggers per context and kind atomically', async () => {
       const { store, contextId } = await jobStore('jobs-counters');
       const counts = await Promise.all(Array.from({ length: 8 }, () => store.jobs.countTrigger({ contextId, kind: 'asks' })));

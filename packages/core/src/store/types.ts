@@ -287,8 +287,11 @@ export interface JobRepository {
    * Atomically takes the next due job (pending and due, or running with an expired lease) for
    * `owner` until `now + leaseMs`; one claimer wins. Skips contexts with a job under a live lease.
    * Running jobs whose lease expired with no attempts left are marked failed (`lease_expired`).
+   * With `maxPerTenant`, also skips jobs whose tenant (the context id's part before its first '.')
+   * already has that many jobs under a live lease, taking another tenant's instead; context ids
+   * without a '.' have no tenant and are not capped.
    */
-  claim(input: { owner: string; leaseMs: number; now?: Date; jobId?: string }): Promise<JobRecord | undefined>;
+  claim(input: { owner: string; leaseMs: number; now?: Date; jobId?: string; maxPerTenant?: number }): Promise<JobRecord | undefined>;
   /**
    * Extends the lease; false when `owner` no longer holds it (expired and reclaimed, or finished).
    * `runId` records the run the attempt started, so a worker that takes the job over after a crash

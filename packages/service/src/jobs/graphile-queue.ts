@@ -20,6 +20,7 @@ import { Logger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils 
 import { z } from 'zod';
 import { SleeptimeError, systemError, userError, errorMessage } from '@sleeptime/core';
 import type { JobRecord } from '@sleeptime/core';
+import { tenantCap, tenantPrefixOf } from './job-defaults.js';
 import { createJobRunner, type JobOutcome, type JobRunnerOptions } from './job-runner.js';
 
 export const sleepTaskIdentifier = 'sleeptime_sleep';
@@ -93,6 +94,8 @@ export function graphileWorkerIdOf(leaseOwner: string | null): string | undefine
 export interface GraphileSleepWorkerOptions extends Omit<JobRunnerOptions, 'onEnqueued'>, GraphileQueueOptions {
   /** Sleep jobs this process runs at once (default 1). */
   concurrency?: number;
+  /** Sleep jobs of one tenant running at once on the store (default 1; 0: no cap). */
+  maxSleepsPerTenant?: number;
   /** How often to look for jobs of crashed workers (default half the lease). */
   sweepIntervalMs?: number;
   /** A due pending job no delivery picked up within this time is delivered again (default 10 s). */
@@ -126,6 +129,7 @@ export async function startGraphileSleepWorker(options: GraphileSleepWorkerOptio
   };
   const runner = createJobRunner({ ...options, onEnqueued: (job) => dispatcher.dispatch(job) });
   const pendingGraceMs = options.pendingGraceMs ?? defaultPendingGraceMs;
+  const cap = tenantCap(options.maxSleepsPerTenant);
   const sweepIntervalMs = options.sweepIntervalMs ?? Math.max(100, Math.floor(runner.leaseMs / 2));
 
   /** Jobs this process is running: alive whatever their lease says (a slow heartbeat is not a crash). */
@@ -137,13 +141,14 @@ export async function startGraphileSleepWorker(options: GraphileSleepWorkerOptio
     if (!parsed.success) return;
     const { jobId } = parsed.data;
     const owner = leaseOwnerFor(helpers.job.locked_by ?? 'unknown');
-    const job = await store.jobs.claim({ owner, leaseMs: runner.leaseMs, now: now(), jobId });
+    const job = await store.jobs.claim({ owner, leaseMs: runner.leaseMs, now: now(), jobId, ...cap });
     if (job === undefined) {
       const current = await store.jobs.get(jobId);
       // Delivered early (clocks apart, or the job was pushed later meanwhile): deliver it again on time.
       if (current?.status === 'pending' && current.runAfter > now()) await dispatcher.dispatch(current);
       // Otherwise it is finished, or running under a live lease (a sweep re-delivers it if that worker dies),
-      // or waiting for another job of its context (delivered again when that one ends).
+      // or waiting for another job of its context or its tenant (delivered again when that one ends,
+      // and by the sweep once it has waited the pending grace period).
       return;
     }
     inFlight.add(job.id);
@@ -157,6 +162,13 @@ export async function startGraphileSleepWorker(options: GraphileSleepWorkerOptio
     // Jobs of this context that waited while this one ran.
     for (const waiting of await store.jobs.list(job.contextId, { status: 'pending' })) {
       if (waiting.id !== outcome.job.id) await dispatcher.dispatch(waiting);
+    }
+    // Due jobs of this tenant that the tenant cap held back (the oldest 100 due jobs of all tenants).
+    const tenant = tenantPrefixOf(job.contextId);
+    if (cap.maxPerTenant !== undefined && tenant !== undefined) {
+      for (const waiting of await store.jobs.overdue({ pendingGraceMs: 0, now: now() })) {
+        if (waiting.status === 'pending' && waiting.id !== outcome.job.id && waiting.contextId !== job.contextId && waiting.contextId.startsWith(tenant)) await dispatcher.dispatch(waiting);
+      }
     }
   };
 

@@ -24,6 +24,8 @@ export interface SleepJobProcessingOptions {
   workers: number;
   leaseMs?: number;
   jobTimeoutMs?: number;
+  /** Sleep jobs of one tenant running at once across all workers on the store (default 1; 0: no cap). */
+  maxSleepsPerTenant?: number;
   onJobSettled?: (outcome: JobOutcome) => void;
   onError?: (error: unknown) => void;
 }
@@ -48,6 +50,7 @@ export async function startSleepJobProcessing(options: SleepJobProcessingOptions
     engine: options.engine,
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.jobTimeoutMs === undefined ? {} : { jobTimeoutMs: options.jobTimeoutMs }),
+    ...(options.maxSleepsPerTenant === undefined ? {} : { maxSleepsPerTenant: options.maxSleepsPerTenant }),
     ...(options.onJobSettled === undefined ? {} : { onJobSettled: options.onJobSettled }),
     ...(options.onError === undefined ? {} : { onError: options.onError }),
   };

@@ -223,3 +223,39 @@ describe('sleep triggers and the job worker', () => {
     expect((await store.jobs.get(job.id))?.status).toBe('succeeded');
   });
 });
+
+describe('the per-tenant cap on sleep jobs', () => {
+  it('lets a second worker take another tenant\'s job while one tenant\'s job hangs, not that tenant\'s next one', async () => {
+    const triggers = createSleepTriggers({ jobs: store.jobs, quietPeriodMs: 0, now });
+    for (const [index, contextId] of ['ta.one', 'ta.two', 'tb.one'].entries()) {
+      clock = index;
+      await store.contexts.put({ id: contextId, text: `text of ${contextId}` });
+      await triggers.afterWrite(contextId, 'put');
+    }
+    clock = 10;
+    let entered!: () => void;
+    const hung = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { worker: first } = workerWith(
+      [
+        async () => {
+          entered();
+          await gate;
+          return rethink('memory of ta.one', tokens);
+        },
+        finish(tokens),
+      ],
+      { owner: 'w1' },
+    );
+    const { worker: second } = workerWith([rethink('memory of tb.one', tokens), finish(tokens), rethink('memory of ta.two', tokens), finish(tokens)], { owner: 'w2' });
+    const firstOutcome = first.runOnce();
+    await hung;
+    // Tenant ta holds one worker (the default cap): the other runs tb's job, then waits.
+    expect(await second.runOnce()).toMatchObject({ status: 'succeeded', job: { contextId: 'tb.one' } });
+    expect(await second.runOnce()).toBeUndefined();
+    release();
+    expect(await firstOutcome).toMatchObject({ status: 'succeeded', job: { contextId: 'ta.one' } });
+    expect(await second.runOnce()).toMatchObject({ status: 'succeeded', job: { contextId: 'ta.two' } });
+  });
+});

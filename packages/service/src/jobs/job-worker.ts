@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { JobRecord } from '@sleeptime/core';
+import { tenantCap } from './job-defaults.js';
 import { createJobRunner, type JobOutcome, type JobRunnerOptions } from './job-runner.js';
 
 export { defaultJobTimeoutMs, defaultLeaseMs, defaultRetryBaseDelayMs, defaultRetryMaxDelayMs, type JobOutcome } from './job-runner.js';
@@ -17,6 +18,8 @@ export interface JobWorkerOptions extends JobRunnerOptions {
   /** Names this worker in leases; default host, pid and a random suffix. */
   owner?: string;
   pollIntervalMs?: number;
+  /** Sleep jobs of one tenant running at once on the store (default 1; 0: no cap). */
+  maxSleepsPerTenant?: number;
   /** Errors of the polling loop itself (store unreachable...); the loop keeps going. */
   onError?: (error: unknown) => void;
 }
@@ -39,6 +42,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const now = options.now ?? (() => new Date());
   const pollIntervalMs = options.pollIntervalMs ?? defaultPollIntervalMs;
   const runner = createJobRunner(options);
+  const cap = tenantCap(options.maxSleepsPerTenant);
 
   let running = false;
   let loop: Promise<void> | undefined;
@@ -46,7 +50,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const stopping = new AbortController();
 
   async function runOnce(): Promise<JobOutcome | undefined> {
-    const job: JobRecord | undefined = await store.jobs.claim({ owner, leaseMs: runner.leaseMs, now: now() });
+    const job: JobRecord | undefined = await store.jobs.claim({ owner, leaseMs: runner.leaseMs, now: now(), ...cap });
     if (job === undefined) return undefined;
     return runner.run(job, owner, stopping.signal);
   }

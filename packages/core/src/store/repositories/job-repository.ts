@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { systemError } from '../../errors.js';
 import { contextNotFound, onViolation } from '../store-errors.js';
 import type { JobRepository } from '../types.js';
 import { selectHeldJob, settleHeldJob } from './held-job.js';
+import type { Database } from '../schema.js';
 import type { RepositoryDeps } from './repository-deps.js';
 import { serializeObject, toJobRecord } from './row-mappers.js';
 import { takeAll, takeFirst, takeOne } from './take-rows.js';
+
+/** The advisory lock capped claims take turns on (PostgreSQL); any fixed number of our own. */
+const tenantCapLockKey = 7_362_001_512;
 
 export function createJobRepository({ db, kind, guard }: RepositoryDeps): JobRepository {
   const jobBy = (column: 'id' | 'run_id', value: string) => takeFirst(db.selectFrom('jobs').selectAll().where(column, '=', value), toJobRecord);
@@ -78,11 +82,20 @@ export function createJobRepository({ db, kind, guard }: RepositoryDeps): JobRep
         const due = sql<boolean>`((jobs.status = 'pending' and jobs.run_after <= ${nowIso}) or (jobs.status = 'running' and jobs.lease_expires_at <= ${nowIso}))`;
         // One sleep per context at a time: a context whose job is under a live lease waits.
         const contextFree = sql<boolean>`not exists (select 1 from jobs as other where other.context_id = jobs.context_id and other.id <> jobs.id and other.status = 'running' and other.lease_expires_at > ${nowIso})`;
+        // At most `maxPerTenant` running jobs per tenant (the part of the context id before its first
+        // '.'; ids without one have no tenant and no cap). Peers share the prefix up to and with the dot.
+        const maxPerTenant = input.maxPerTenant;
+        if (maxPerTenant !== undefined && (!Number.isSafeInteger(maxPerTenant) || maxPerTenant < 1)) {
+          throw systemError('invalid_job', `maxPerTenant must be a whole number >= 1, got ${maxPerTenant}`);
+        }
+        const dot = kind === 'postgres' ? sql<number>`strpos(jobs.context_id, '.')` : sql<number>`instr(jobs.context_id, '.')`;
+        const tenantFree = sql<boolean>`(${dot} = 0 or (select count(*) from jobs as peer where peer.status = 'running' and peer.lease_expires_at > ${nowIso} and peer.id <> jobs.id and substr(peer.context_id, 1, ${dot}) = substr(jobs.context_id, 1, ${dot})) < ${maxPerTenant ?? 0})`;
         let candidate = db
           .selectFrom('jobs')
           .select('jobs.id')
           .where(due)
           .where(contextFree)
+          .$if(maxPerTenant !== undefined, (query) => query.where(tenantFree))
           .$if(input.jobId !== undefined, (query) => query.where('jobs.id', '=', input.jobId ?? ''))
           .orderBy('jobs.run_after', 'asc')
           .orderBy('jobs.created_at', 'asc')
@@ -90,19 +103,29 @@ export function createJobRepository({ db, kind, guard }: RepositoryDeps): JobRep
         if (kind === 'postgres') candidate = candidate.forUpdate().skipLocked();
         // `due` is checked again on the row being updated: of two claimers that picked the same job,
         // the second finds it running under a live lease and updates nothing.
-        const claim = db
-          .updateTable('jobs')
-          .set((eb) => ({
-            status: 'running',
-            lease_owner: input.owner,
-            lease_expires_at: leaseIso,
-            attempts: eb('attempts', '+', 1),
-            updated_at: nowIso,
-          }))
-          .where('id', '=', candidate)
-          .where(due)
-          .returningAll();
-        return takeFirst(claim, toJobRecord);
+        const claimOn = (executor: Kysely<Database>) =>
+          takeFirst(
+            executor
+              .updateTable('jobs')
+              .set((eb) => ({
+                status: 'running',
+                lease_owner: input.owner,
+                lease_expires_at: leaseIso,
+                attempts: eb('attempts', '+', 1),
+                updated_at: nowIso,
+              }))
+              .where('id', '=', candidate)
+              .where(due)
+              .returningAll(),
+            toJobRecord,
+          );
+        if (maxPerTenant === undefined || kind !== 'postgres') return claimOn(db);
+        // PostgreSQL: two claimers could each count a tenant's running jobs before the other's claim
+        // commits, and both take one. Capped claims take turns instead (a claim is one short statement).
+        return db.transaction().execute(async (transaction) => {
+          await sql`select pg_advisory_xact_lock(${tenantCapLockKey})`.execute(transaction);
+          return claimOn(transaction);
+        });
       }),
 
     heartbeat: (input) =>
