@@ -119,4 +119,11 @@ describe('sleeptime serve flags', () => {
     expect(stderr).toMatch(/--max-context-bytes.*an integer from 1/);
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it.each(['--max-contexts-per-tenant', '--max-bytes-per-tenant'])('refuses a negative %s before opening anything', async (flag) => {
+    let stderr = '';
+    const exitCode = await main(['node', 'sleeptime', 'serve', flag, '-1'], { stdout: () => undefined, stderr: (text) => (stderr += text) });
+    expect(exitCode).not.toBe(0);
+    expect(stderr).toContain(`${flag} must be an integer from 0`);
+  });
 });

@@ -5,7 +5,7 @@
  * `keys` commands are in keys-commands.ts.
  */
 import type { Command } from 'commander';
-import { defaultMaxBodyBytes, defaultQuietPeriodMs, defaultRateLimit, parseStaleAskPolicy } from '@sleeptime/service/defaults';
+import { defaultMaxBodyBytes, defaultQuietPeriodMs, defaultRateLimit, defaultTenantQuota, parseStaleAskPolicy } from '@sleeptime/service/defaults';
 import { defaultMaxContextBytes, userError } from '@sleeptime/core';
 import { integerFlag, type GlobalOptions } from './global-options.js';
 import { addJobFlags, parseCallFlags, parseJobFlags, startJobsOnRuntime, untilStopSignal, type JobFlagValues } from './job-flags.js';
@@ -17,6 +17,8 @@ interface ServeFlagValues extends JobFlagValues {
   host: string;
   maxBodyBytes: string;
   maxContextBytes: string;
+  maxContextsPerTenant: string;
+  maxBytesPerTenant: string;
   quietPeriodMs: string;
   sleepEveryAsks: string;
   sleepEveryAppends: string;
@@ -37,6 +39,8 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--max-body-bytes <n>', 'largest request body accepted', String(defaultMaxBodyBytes))
     .option('--max-context-bytes <n>', 'largest text a context may reach by a put or an append (UTF-8 bytes)', String(defaultMaxContextBytes))
+    .option('--max-contexts-per-tenant <n>', 'contexts one tenant may keep (0: no limit); over it, 403 tenant_context_limit', String(defaultTenantQuota.maxContexts))
+    .option('--max-bytes-per-tenant <n>', "UTF-8 bytes of text a tenant's contexts may hold in all (0: no limit); over it, 403 tenant_storage_limit", String(defaultTenantQuota.maxBytes))
     .option('--quiet-period-ms <n>', 'sleep a context once it has not been written for this long', String(defaultQuietPeriodMs))
     .option('--sleep-every-asks <n>', 'also sleep a context every N asks (0: off)', '0')
     .option('--sleep-every-appends <n>', 'also sleep a context every N appended turns (0: off)', '0')
@@ -49,6 +53,8 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     const port = integerFlag(options.port, '--port', 0, 65_535) ?? 8787;
     const maxBodyBytes = integerFlag(options.maxBodyBytes, '--max-body-bytes', 1024, 1024 * 1024 * 1024) ?? defaultMaxBodyBytes;
     const maxContextBytes = integerFlag(options.maxContextBytes, '--max-context-bytes', 1, 1024 * 1024 * 1024) ?? defaultMaxContextBytes;
+    const maxContextsPerTenant = integerFlag(options.maxContextsPerTenant, '--max-contexts-per-tenant', 0, 1_000_000_000) ?? defaultTenantQuota.maxContexts;
+    const maxBytesPerTenant = integerFlag(options.maxBytesPerTenant, '--max-bytes-per-tenant', 0, 1024 ** 4) ?? defaultTenantQuota.maxBytes;
     const quietPeriodMs = integerFlag(options.quietPeriodMs, '--quiet-period-ms', 0, 7 * 24 * 3_600_000) ?? defaultQuietPeriodMs;
     const everyAsks = integerFlag(options.sleepEveryAsks, '--sleep-every-asks', 0, 1_000_000) ?? 0;
     const everyAppends = integerFlag(options.sleepEveryAppends, '--sleep-every-appends', 0, 1_000_000) ?? 0;
@@ -78,6 +84,8 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
           modelName: runtime.modelSpec,
           maxBodyBytes,
           maxContextBytes,
+          maxContextsPerTenant,
+          maxBytesPerTenant,
           rateLimit,
           staleAsk,
           triggers: { quietPeriodMs, everyAsks, everyAppends, onEnqueued: (job) => jobs.onEnqueued(job) },

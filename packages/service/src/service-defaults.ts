@@ -2,7 +2,7 @@
  * `@sleeptime/service/defaults`: the service's defaults and the stale-ask policy parser, in a module
  * that loads nothing else (the CLI shows them in its help without loading the service).
  */
-export { defaultMaxBodyBytes, defaultRateLimit } from './server/service-defaults.js';
+export { defaultMaxBodyBytes, defaultRateLimit, defaultTenantQuota } from './server/service-defaults.js';
 export { defaultQuietPeriodMs } from './jobs/sleep-triggers.js';
 export { defaultJobTimeoutMs, defaultLeaseMs, defaultMaxSleepsPerTenant, defaultRetryBaseDelayMs, defaultRetryMaxDelayMs } from './jobs/job-defaults.js';
 export { parseStaleAskPolicy, type StaleAskPolicy } from './jobs/stale-ask.js';

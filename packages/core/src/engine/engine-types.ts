@@ -6,6 +6,7 @@
 import type { ReasoningEffort, SleeptimeModel } from '../models/types.js';
 import type { Usage } from '../models/usage.js';
 import type {
+  ContextQuota,
   ContextRecord,
   LearnedContextRecord,
   ListContextsOptions,
@@ -46,6 +47,11 @@ export interface EngineOptions {
 
 export type PutContextInput = ContextContent & { id: string };
 export type AppendContextInput = AppendContent & { id: string };
+
+/** How one put or append is limited beyond `maxContextBytes`: the HTTP service sets the tenant's quota. */
+export interface ContextWriteOptions {
+  quota?: ContextQuota;
+}
 
 export type SleepProgressEvent =
   | { type: 'branch-started'; branch: number; branches: number }
@@ -269,9 +275,9 @@ export interface LearnedDiff {
 }
 
 export interface Engine {
-  putContext(input: PutContextInput): Promise<ContextRecord>;
+  putContext(input: PutContextInput, options?: ContextWriteOptions): Promise<ContextRecord>;
   /** Appends in one statement (concurrent appends are all kept); creates the context if new. */
-  appendContext(input: AppendContextInput): Promise<ContextRecord>;
+  appendContext(input: AppendContextInput, options?: ContextWriteOptions): Promise<ContextRecord>;
   getContext(id: string): Promise<ContextRecord>;
   /** Without options: every context, newest first. With options: by id prefix, in id order, paged. */
   listContexts(options?: ListContextsOptions): Promise<ContextRecord[]>;

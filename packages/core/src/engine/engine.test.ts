@@ -132,6 +132,17 @@ describe('contexts', () => {
       expect(() => createEngine({ store, model: testModel(scriptedLanguageModel([])), maxContextBytes })).toThrow(/maxContextBytes/);
     }
   });
+
+  it('passes a write\'s quota to the store, and refuses one whose prefix is not the id\'s or whose limits are not whole numbers', async () => {
+    const { engine } = engineWith([]);
+    const quota = { prefix: 'tq.', maxContexts: 1, maxBytes: 4 };
+    await engine.putContext({ id: 'tq.a', text: 'abc' }, { quota });
+    await expectSleeptimeError(engine.appendContext({ id: 'tq.b', text: 'b' }, { quota }), 'tenant_context_limit', 'user');
+    await expectSleeptimeError(engine.appendContext({ id: 'tq.a', text: 'b' }, { quota }), 'tenant_storage_limit', 'user');
+    await expectSleeptimeError(engine.putContext({ id: 'other', text: 'x' }, { quota }), 'invalid_option', 'user');
+    await expectSleeptimeError(engine.putContext({ id: 'tq.a', text: 'x' }, { quota: { prefix: 'tq.', maxBytes: -1 } }), 'invalid_option', 'user');
+    expect((await engine.getContext('tq.a')).text).toBe('abc');
+  });
 });
 
 describe('sleep', () => {

@@ -5,7 +5,7 @@
  */
 import { SleeptimeError, systemError, userError, errorMessage } from '../errors.js';
 import type { SleeptimeModel } from '../models/types.js';
-import type { ContextRecord } from '../store/types.js';
+import type { ContextQuota, ContextRecord } from '../store/types.js';
 import { withoutUndefined } from '../without-undefined.js';
 import { defaultMaxContextBytes } from './engine-defaults.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -46,6 +46,19 @@ function parseContent<Schema extends typeof contextContentSchema | typeof append
   if (field === 'text') throw userError('empty_context_text', 'Context text is empty');
   if (field === 'separator') throw userError('invalid_option', 'separator must be a string of at most 16 characters', { field });
   throw userError('invalid_context_metadata', 'Context metadata must be an object');
+}
+
+/** A quota for a write to `id`: limits are whole numbers of at least 0, and `id` is under its prefix (or the count would miss it). */
+function checkQuota(id: string, quota: ContextQuota | undefined): ContextQuota | undefined {
+  if (quota === undefined) return undefined;
+  for (const field of ['maxContexts', 'maxBytes'] as const) {
+    const limit = quota[field];
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+      throw userError('invalid_option', `quota.${field} must be a whole number of at least 0, got ${String(limit)}`, { field: `quota.${field}` });
+    }
+  }
+  if (!id.startsWith(quota.prefix)) throw userError('invalid_option', `Context id "${id}" is outside its quota's prefix "${quota.prefix}"`, { field: 'quota.prefix' });
+  return quota;
 }
 
 export function createEngine(options: EngineOptions): Engine {
@@ -99,15 +112,17 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   return {
-    async putContext(input: PutContextInput) {
+    async putContext(input: PutContextInput, writeOptions) {
       const id = checkContextId(input?.id);
       const content = parseContent(contextContentSchema, input);
-      return storeCall('write a context', () => store.contexts.put(withoutUndefined({ id, text: content.text, metadata: content.metadata, maxBytes })));
+      const quota = checkQuota(id, writeOptions?.quota);
+      return storeCall('write a context', () => store.contexts.put(withoutUndefined({ id, text: content.text, metadata: content.metadata, maxBytes, quota })));
     },
-    async appendContext(input) {
+    async appendContext(input, writeOptions) {
       const id = checkContextId(input?.id);
       const content = parseContent(appendContentSchema, input);
-      return storeCall('append to a context', () => store.contexts.append({ id, text: content.text, separator: content.separator, maxBytes }));
+      const quota = checkQuota(id, writeOptions?.quota);
+      return storeCall('append to a context', () => store.contexts.append(withoutUndefined({ id, text: content.text, separator: content.separator, maxBytes, quota })));
     },
     getContext: requireContext,
     async listContexts(listOptions) {

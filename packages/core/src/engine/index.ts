@@ -13,6 +13,7 @@ export type {
   ChatTool,
   ChatToolCall,
   ChatToolChoice,
+  ContextWriteOptions,
   Engine,
   EngineOptions,
   LearnedContextVersion,

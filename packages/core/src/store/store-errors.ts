@@ -101,6 +101,24 @@ export function contextTooLarge(maxBytes: number, bytes: number): SleeptimeError
   );
 }
 
+/** A write refused because the tenant already has `maxContexts` contexts (a tenant quota). */
+export function tenantContextLimit(maxContexts: number, contexts: number): SleeptimeError {
+  return userError(
+    'tenant_context_limit',
+    `The tenant has ${contexts} contexts, the limit is ${maxContexts}; delete one to create another. Nothing was written`,
+    { maxContexts, contexts },
+  );
+}
+
+/** A write refused because the tenant's contexts would hold more than `maxBytes` bytes of UTF-8 in all (a tenant quota). */
+export function tenantStorageLimit(maxBytes: number, bytes: number): SleeptimeError {
+  return userError(
+    'tenant_storage_limit',
+    `The tenant's contexts would hold ${bytes} bytes of UTF-8, over the tenant's limit of ${maxBytes} bytes; nothing was written`,
+    { maxBytes, bytes },
+  );
+}
+
 /** Removes secrets (a database password) that a driver might echo back. */
 export function redact(text: string, secrets: readonly string[]): string {
   let result = text;

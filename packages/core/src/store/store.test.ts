@@ -721,6 +721,68 @@ function defineStoreSuite(target: StoreTarget): void {
       expect(record?.text.split('\n')).toHaveLength(8);
     });
 
+    it("refuses a write that would create a context past the quota's maxContexts, per prefix, writing nothing", async () => {
+      const store = await open();
+      const tag = randomUUID().slice(0, 8);
+      const prefix = `q${tag}_.`;
+      const other = `q${tag}x.`;
+      // Another prefix that a LIKE would take for this one ('_' is a wildcard there): not counted.
+      await store.contexts.put({ id: `${other}z`, text: 'z' });
+      const quota = { prefix, maxContexts: 2 };
+      await store.contexts.put({ id: `${prefix}a`, text: 'a', quota });
+      await store.contexts.append({ id: `${prefix}b`, text: 'b', separator: '\n', quota });
+      const refused = await expectStoreError(store.contexts.put({ id: `${prefix}c`, text: 'c', quota }), 'tenant_context_limit', 'user');
+      expect(refused.details).toEqual({ maxContexts: 2, contexts: 2 });
+      await expectStoreError(store.contexts.append({ id: `${prefix}c`, text: 'c', separator: '\n', quota }), 'tenant_context_limit', 'user');
+      expect(await store.contexts.get(`${prefix}c`)).toBeUndefined();
+      // Existing contexts still take writes, another prefix has its own count, and a delete frees a slot.
+      expect(await store.contexts.put({ id: `${prefix}a`, text: 'a2', quota })).toMatchObject({ version: 2 });
+      expect(await store.contexts.append({ id: `${prefix}b`, text: 'b2', separator: '\n', quota })).toMatchObject({ version: 2 });
+      expect(await store.contexts.put({ id: `${other}c`, text: 'c', quota: { prefix: other, maxContexts: 2 } })).toMatchObject({ version: 1 });
+      await store.contexts.delete(`${prefix}a`);
+      expect(await store.contexts.put({ id: `${prefix}c`, text: 'c', quota })).toMatchObject({ version: 1 });
+    });
+
+    it("refuses a put or an append that would grow the prefix's text past the quota's maxBytes, writing nothing", async () => {
+      const store = await open();
+      const prefix = `q${randomUUID().slice(0, 8)}.`;
+      // 'é' is 2 bytes of UTF-8.
+      const quota = { prefix, maxBytes: 10 };
+      await store.contexts.put({ id: `${prefix}a`, text: 'éé', quota });
+      await store.contexts.put({ id: `${prefix}b`, text: 'éé', quota });
+      const refused = await expectStoreError(store.contexts.put({ id: `${prefix}c`, text: 'ééé', quota }), 'tenant_storage_limit', 'user');
+      expect(refused.details).toEqual({ maxBytes: 10, bytes: 14 });
+      expect(refused.message).toMatch(/14 bytes.*limit of 10 bytes/);
+      expect(await store.contexts.get(`${prefix}c`)).toBeUndefined();
+      // 8 + 1 (separator) + 2 = 11: over; a put counts only what it adds beyond the text it replaces.
+      await expectStoreError(store.contexts.append({ id: `${prefix}a`, text: 'é', separator: '\n', quota }), 'tenant_storage_limit', 'user');
+      expect(await store.contexts.get(`${prefix}a`)).toMatchObject({ version: 1, text: 'éé' });
+      expect(await store.contexts.put({ id: `${prefix}a`, text: 'ééé', quota })).toMatchObject({ version: 2 });
+      // Over a lowered limit, a write that shrinks the text still goes through.
+      expect(await store.contexts.put({ id: `${prefix}a`, text: 'é', quota: { prefix, maxBytes: 1 } })).toMatchObject({ version: 3 });
+      expect(await store.contexts.append({ id: `${prefix}b`, text: 'x', separator: '', quota })).toMatchObject({ text: 'ééx' });
+    });
+
+    it('keeps exactly the concurrent creations and appends that fit the quota', async () => {
+      const store = await open();
+      const prefix = `q${randomUUID().slice(0, 8)}.`;
+      const created = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, index) => store.contexts.put({ id: `${prefix}c${index}`, text: '12345', quota: { prefix, maxContexts: 5 } })),
+      );
+      expect(created.filter((result) => result.status === 'fulfilled')).toHaveLength(5);
+      for (const result of created) if (result.status === 'rejected') expect(result.reason).toMatchObject({ code: 'tenant_context_limit' });
+      // 25 bytes so far; each append to one of the five adds 1 + 4; room for 3 under 40.
+      const ids = created.flatMap((result) => (result.status === 'fulfilled' ? [result.value.id] : []));
+      const appended = await Promise.allSettled(
+        ids.map((id) => store.contexts.append({ id, text: 'more', separator: '\n', quota: { prefix, maxBytes: 40 } })),
+      );
+      expect(appended.filter((result) => result.status === 'fulfilled')).toHaveLength(3);
+      for (const result of appended) if (result.status === 'rejected') expect(result.reason).toMatchObject({ code: 'tenant_storage_limit' });
+      const stored = await store.contexts.list({ prefix });
+      expect(stored).toHaveLength(5);
+      expect(stored.reduce((sum, record) => sum + Buffer.byteLength(record.text), 0)).toBe(40);
+    });
+
     it('keeps tenants with unique names and finds active keys by hash only', async () => {
       const store = await open();
       const name = `tenant-${randomUUID()}`;

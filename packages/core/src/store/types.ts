@@ -116,19 +116,32 @@ export interface ListContextsOptions {
   limit?: number;
 }
 
+/**
+ * Limits on every context whose id starts with `prefix` (a tenant's), checked with the write under a
+ * lock per prefix, so concurrent writes cannot pass them together. `id` must start with `prefix`.
+ */
+export interface ContextQuota {
+  prefix: string;
+  /** A write that would create a context beyond this many fails with `tenant_context_limit` (user). */
+  maxContexts?: number;
+  /** A write that would grow the contexts' text past this many bytes of UTF-8 in all fails with `tenant_storage_limit` (user). */
+  maxBytes?: number;
+}
+
 export interface ContextRepository {
   /**
    * Creates the context at version 1, or replaces its text (and metadata, if given) and bumps the
-   * version. A text of more than `maxBytes` bytes of UTF-8 fails with `context_too_large` (user).
+   * version. A text of more than `maxBytes` bytes of UTF-8 fails with `context_too_large` (user);
+   * a write past the `quota` writes nothing and fails with its code.
    */
-  put(input: { id: string; text: string; metadata?: Record<string, unknown>; maxBytes?: number }): Promise<ContextRecord>;
+  put(input: { id: string; text: string; metadata?: Record<string, unknown>; maxBytes?: number; quota?: ContextQuota }): Promise<ContextRecord>;
   /**
    * Appends `text` to the context (after `separator` when it already has text) in one statement, so
    * concurrent appends are all kept; creates the context at version 1 if it does not exist. An append
    * that would take the text past `maxBytes` bytes of UTF-8 writes nothing and fails with
    * `context_too_large` (user); the check is part of the write, so racing appends cannot both pass it.
    */
-  append(input: { id: string; text: string; separator: string; maxBytes?: number }): Promise<ContextRecord>;
+  append(input: { id: string; text: string; separator: string; maxBytes?: number; quota?: ContextQuota }): Promise<ContextRecord>;
   get(id: string): Promise<ContextRecord | undefined>;
   /**
    * Without options: every context, newest first. With options: contexts whose id starts with

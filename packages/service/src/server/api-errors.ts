@@ -37,12 +37,18 @@ export function errorBody(status: number, code: string, message: string, details
 /**
  * User errors whose status is not 400 or 404. A write that would take a context past its size limit
  * is 413: the request is well formed and the client's remedy is to send less, as with `body_too_large`.
+ * A write past the tenant's quota is 403: retrying will not help (429 would invite it) until the
+ * tenant deletes contexts or its limit is raised, and the request itself may be small.
  */
-const userErrorStatus: Readonly<Record<string, ContentfulStatusCode>> = { context_too_large: 413 };
+const userErrorStatus: Readonly<Record<string, ContentfulStatusCode>> = {
+  context_too_large: 413,
+  tenant_context_limit: 403,
+  tenant_storage_limit: 403,
+};
 
 /**
  * Maps any thrown value to a status and body. SleeptimeError categories: user errors are 404 when
- * something is missing, 413 for a context too large and 400 otherwise; upstream (the model provider)
+ * something is missing, 413 for a context too large, 403 past a tenant quota and 400 otherwise; upstream (the model provider)
  * is 502; system is 500.
  * Stacks never leave the process; an unknown error's message neither (it may hold internals).
  * The engine names contexts by their stored ids: the tenant's prefix is taken out of its messages,

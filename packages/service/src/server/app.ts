@@ -4,7 +4,7 @@
  * the engine (contexts, learned contexts, runs, ask, the OpenAI-compatible proxy). Every request
  * sees only its tenant's contexts (see tenancy/tenant-scope.ts).
  */
-import { createEngine, type SleeptimeModel, type Store } from '@sleeptime/core';
+import { createEngine, userError, withoutUndefined, type SleeptimeModel, type Store } from '@sleeptime/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createSleepJobs, type SleepTriggerOptions } from '../jobs/sleep-triggers.js';
@@ -19,9 +19,9 @@ import { modelsRoutes } from './routes/models-routes.js';
 import { defaultRateLimit, rateLimitPerKey, type RateLimit } from './middleware/rate-limit.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { learnedRoutes } from './routes/learned-routes.js';
-import type { RouteDependencies } from './routes/route-support.js';
+import type { RouteDependencies, TenantQuotaLimits } from './routes/route-support.js';
 import { runRoutes } from './routes/run-routes.js';
-import { defaultMaxBodyBytes } from './service-defaults.js';
+import { defaultMaxBodyBytes, defaultTenantQuota } from './service-defaults.js';
 
 export { defaultMaxBodyBytes };
 
@@ -44,12 +44,29 @@ export interface ServerAppOptions {
   staleAsk?: StaleAskPolicy;
   /** Where the detail of each 5xx answer is written (default stderr); the client sees only a code and a scrubbed message. */
   logError?: ServerErrorLog;
+  /** Contexts one tenant may keep (default 10,000; 0: no limit); a put or append creating one more gets 403 `tenant_context_limit`. */
+  maxContextsPerTenant?: number;
+  /** Bytes of UTF-8 text one tenant's contexts may hold in all (default 256 MiB; 0: no limit); a write growing past it gets 403 `tenant_storage_limit`. */
+  maxBytesPerTenant?: number;
   /** Requests per second per API key (token bucket); default {@link defaultRateLimit}; false for none. */
   rateLimit?: RateLimit | false;
   now?: () => number;
 }
 
 export type ServerEnvironment = AuthenticatedEnvironment;
+
+/** The per-tenant limits from the options: defaults where unset, none where 0. */
+function tenantQuotaLimits(options: ServerAppOptions): TenantQuotaLimits {
+  const limit = (value: number | undefined, fallback: number, field: string) => {
+    const chosen = value ?? fallback;
+    if (!Number.isSafeInteger(chosen) || chosen < 0) throw userError('invalid_option', `${field} must be a whole number of at least 0, got ${String(chosen)}`, { field });
+    return chosen === 0 ? undefined : chosen;
+  };
+  return withoutUndefined({
+    maxContexts: limit(options.maxContextsPerTenant, defaultTenantQuota.maxContexts, 'maxContextsPerTenant'),
+    maxBytes: limit(options.maxBytesPerTenant, defaultTenantQuota.maxBytes, 'maxBytesPerTenant'),
+  });
+}
 
 export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironment> {
   const { store } = options;
@@ -59,6 +76,7 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
     engine: createEngine({ store, model: options.model, now, maxContextBytes: options.maxContextBytes }),
     jobs: createSleepJobs({ ...options.triggers, jobs: store.jobs, now: () => new Date(now()) }),
     staleAsk: options.staleAsk ?? defaultStaleAskPolicy,
+    tenantQuota: tenantQuotaLimits(options),
     now,
     modelName: options.modelName ?? (typeof options.model === 'function' ? undefined : options.model.spec),
     startedAt: now(),

@@ -27,7 +27,10 @@ interface RouteDescription {
 }
 
 const errors = { '400': 'Invalid input ({error: {code, message}})', '401': 'Missing or invalid API key', '404': 'Not found (or another tenant\'s)', '429': 'Over the API key\'s request rate (rate_limited; see Retry-After)' };
-const tooLarge = { '413': 'The context would pass its size limit (context_too_large), or the body its own (body_too_large)' };
+const tooLarge = {
+  '403': "Over the tenant's quota: contexts (tenant_context_limit) or bytes in all (tenant_storage_limit)",
+  '413': 'The context would pass its size limit (context_too_large), or the body its own (body_too_large)',
+};
 
 export const routeDescriptions: RouteDescription[] = [
   { method: 'get', path: '/health', summary: 'Liveness', responses: { '200': 'The process is up' }, public: true },

@@ -24,7 +24,7 @@ export interface ServerTestBed {
   close(): Promise<void>;
 }
 
-export interface ServerTestBedOptions extends Partial<Pick<ServerAppOptions, 'maxBodyBytes' | 'maxContextBytes' | 'staleAsk' | 'triggers' | 'modelName' | 'model' | 'rateLimit'>> {
+export interface ServerTestBedOptions extends Partial<Pick<ServerAppOptions, 'maxBodyBytes' | 'maxContextBytes' | 'maxContextsPerTenant' | 'maxBytesPerTenant' | 'staleAsk' | 'triggers' | 'modelName' | 'model' | 'rateLimit'>> {
   worker?: Partial<Pick<JobWorkerOptions, 'retryBaseDelayMs' | 'jobTimeoutMs' | 'leaseMs'>>;
 }
 

@@ -8,7 +8,7 @@ import type { AuthenticatedEnvironment } from '../middleware/api-key-auth.js';
 import { contextJson, contextSummaryJson } from '../wire-shapes.js';
 import { storedContextId, type RouteContext, type RouteDependencies } from './route-support.js';
 
-export function contextRoutes({ engine, jobs }: RouteDependencies): Hono<AuthenticatedEnvironment> {
+export function contextRoutes({ engine, jobs, tenantQuota }: RouteDependencies): Hono<AuthenticatedEnvironment> {
   const routes = new Hono<AuthenticatedEnvironment>();
 
   routes.get('/contexts', async (context) => {
@@ -32,12 +32,15 @@ export function contextRoutes({ engine, jobs }: RouteDependencies): Hono<Authent
     return context.json(contextJson(context.get('scope'), written), written.version === 1 ? 201 : 200);
   };
 
+  // Every write counts against the tenant's quota, checked by the store with the write itself.
+  const quotaOf = (context: RouteContext) => ({ quota: { prefix: context.get('scope').prefix, ...tenantQuota } });
+
   routes.put('/contexts/:id', async (context) =>
-    write(context, 'put', engine.putContext({ id: storedContextId(context), ...(await readJsonBody(context, putContextBody)) })),
+    write(context, 'put', engine.putContext({ id: storedContextId(context), ...(await readJsonBody(context, putContextBody)) }, quotaOf(context))),
   );
 
   routes.post('/contexts/:id/append', async (context) =>
-    write(context, 'append', engine.appendContext({ id: storedContextId(context), ...(await readJsonBody(context, appendContextBody)) })),
+    write(context, 'append', engine.appendContext({ id: storedContextId(context), ...(await readJsonBody(context, appendContextBody)) }, quotaOf(context))),
   );
 
   routes.get('/contexts/:id', async (context) => context.json(contextJson(context.get('scope'), await engine.getContext(storedContextId(context)))));

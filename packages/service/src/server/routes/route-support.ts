@@ -1,5 +1,5 @@
 /** What every route module gets, and the request helpers they share. */
-import type { Engine } from '@sleeptime/core';
+import type { ContextQuota, Engine } from '@sleeptime/core';
 import type { Context } from 'hono';
 import type { SleepJobs } from '../../jobs/sleep-triggers.js';
 import type { StaleAskPolicy } from '../../jobs/stale-ask.js';
@@ -11,6 +11,8 @@ export interface RouteDependencies {
   engine: Engine;
   /** Sleep jobs: enqueued after writes, asks and on demand; read by the job and run routes. */
   jobs: SleepJobs;
+  /** Each tenant's limits on its contexts, applied to every put and append under its prefix. */
+  tenantQuota: TenantQuotaLimits;
   /** The server's stale-ask policy; a request may override it. */
   staleAsk: StaleAskPolicy;
   now: () => number;
@@ -19,6 +21,8 @@ export interface RouteDependencies {
   /** When the app was made (ms since the epoch): the `created` time of the listed models. */
   startedAt: number;
 }
+
+export type TenantQuotaLimits = Omit<ContextQuota, 'prefix'>;
 
 export type RouteContext = Context<AuthenticatedEnvironment>;
 
