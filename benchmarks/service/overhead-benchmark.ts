@@ -4,7 +4,7 @@
  * neighbour slows every path alike.
  */
 import { generateText } from 'ai';
-import { buildAskPrompt } from '@sleeptime/core';
+import { buildAskPrompt, defaultAskMaxOutputTokens, defaultChatMaxOutputTokens } from '@sleeptime/core';
 import type { SleeptimeModel } from '@sleeptime/core';
 import { learnedContextSystemMessage } from '@sleeptime/core';
 import { benchContextId, benchContextText, benchQuestion } from './bench-fixtures.js';
@@ -45,7 +45,9 @@ function pairedMedian(service: readonly number[], direct: readonly number[]): nu
 export async function runOverheadBenchmark(options: OverheadOptions): Promise<OverheadResult> {
   const { client, model } = options;
   const learned = await client.learnedText(benchContextId);
-  const callSettings = model.callSettings({});
+  // The output limits the engine sends when the caller sets none (an ask at verbosity 0, a chat).
+  const askSettings = model.callSettings({ maxOutputTokens: defaultAskMaxOutputTokens[0] });
+  const chatSettings = model.callSettings({ maxOutputTokens: defaultChatMaxOutputTokens });
 
   // What the engine sends for `ask` (src/engine/engine.ts): instructions, learned and raw context in
   // the system message, verbosity and question in the user message; temperature 0, no SDK retries.
@@ -56,8 +58,8 @@ export async function runOverheadBenchmark(options: OverheadOptions): Promise<Ov
       system: askPrompt.system,
       messages: [{ role: 'user', content: askPrompt.user }],
       maxRetries: 0,
-      maxOutputTokens: callSettings.maxOutputTokens,
-      providerOptions: callSettings.providerOptions,
+      maxOutputTokens: askSettings.maxOutputTokens,
+      providerOptions: askSettings.providerOptions,
       temperature: 0,
     });
   // What the proxy sends (src/server/openai-proxy.ts): the learned context as a system message before the caller's messages.
@@ -70,8 +72,8 @@ export async function runOverheadBenchmark(options: OverheadOptions): Promise<Ov
       ],
       allowSystemInMessages: true,
       maxRetries: 0,
-      maxOutputTokens: callSettings.maxOutputTokens,
-      providerOptions: callSettings.providerOptions,
+      maxOutputTokens: chatSettings.maxOutputTokens,
+      providerOptions: chatSettings.providerOptions,
     });
 
   const lastUpstreamBody = async () => {
