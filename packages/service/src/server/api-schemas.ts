@@ -53,8 +53,13 @@ export const learnedDiffQuery = z.strictObject({
 
 const positiveInteger = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() });
-const messageContent = z.union([z.string(), z.array(textPart)]);
+/** Message text goes upstream as UTF-8 and is stored with the run, where a lone surrogate would be replaced. */
+const messageText = z.string().refine((text) => !/\p{Surrogate}/u.test(text), {
+  message: 'message content holds a lone UTF-16 surrogate; send well-formed Unicode',
+  params: { code: 'invalid_text' },
+});
+const textPart = z.object({ type: z.literal('text'), text: messageText });
+const messageContent = z.union([messageText, z.array(textPart)]);
 
 /** OpenAI's rule for function names (1 to 64 letters, digits, underscores, dashes). */
 const toolName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1 to 64 letters, digits, underscores or dashes' });

@@ -24,10 +24,19 @@ describe('input is kept exactly or refused with a 400 naming the problem', () =>
     ['POST', '/v1/contexts/notes/append', '{"text":"\\udc00 more"}', 'invalid_text', 'lone UTF-16 surrogate'],
     ['POST', '/v1/contexts/notes/append', '{"text":"more","separator":"\\ud83d"}', 'invalid_text', 'separator'],
     ['POST', '/v1/contexts/notes/ask', '{"question":"How many \\ud800?"}', 'invalid_text', 'question'],
+    ['POST', '/v1/chat/completions', '{"model":"m","messages":[{"role":"user","content":"How many \\ud800?"}]}', 'invalid_text', 'lone UTF-16 surrogate'],
+    ['POST', '/v1/chat/completions', '{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"\\udfff"}]}]}', 'invalid_text', 'lone UTF-16 surrogate'],
   ])('%s %s %s is a 400 %s', async (method, path, rawBody, code, named) => {
     bed = await createServerTestBed();
     await bed.call('PUT', '/v1/contexts/notes', { body: { text: 'Ana has 3 apples.', metadata: { kept: true } } });
-    const { status, body } = await send(method, path, rawBody);
+    const upstreamCalls = bed.upstream.requests.length;
+    const { status, body } = await (path === '/v1/chat/completions'
+      ? bed.call(method, path, { rawBody, headers: { 'content-type': 'application/json', 'x-sleeptime-context': 'notes' } }).then(async (response) => ({
+          status: response.status,
+          body: (await response.json()) as { error?: { code: string; message: string } },
+        }))
+      : send(method, path, rawBody));
+    expect(bed.upstream.requests.length).toBe(upstreamCalls);
     expect({ status, code: body.error?.code }).toEqual({ status: 400, code });
     expect(body.error?.message).toContain(named);
     // Nothing was written.
