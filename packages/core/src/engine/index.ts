@@ -52,6 +52,7 @@ export {
   runsOptionsSchema,
   sleepBudgetSchema,
   temperatureSchema,
+  wellFormedText,
   type AppendContent,
   type AskBudget,
   type ContextContent,

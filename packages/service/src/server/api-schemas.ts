@@ -2,7 +2,7 @@
  * The zod schemas the API validates with. They are also the source of `GET /openapi.json`, so the
  * document cannot drift from what the routes accept.
  */
-import { appendContentSchema, askBudgetSchema, contextContentSchema, effortSchema, learnedDiffOptionsSchema, sleepBudgetSchema } from '@sleeptime/core';
+import { appendContentSchema, askBudgetSchema, contextContentSchema, effortSchema, learnedDiffOptionsSchema, sleepBudgetSchema, wellFormedText } from '@sleeptime/core';
 import { z } from 'zod';
 import { parseStaleAskPolicy } from '../jobs/stale-ask.js';
 
@@ -26,11 +26,8 @@ export const sleepBody = z.strictObject(sleepBudgetSchema.shape);
 /** The engine's ask budget, plus what the HTTP ask adds: the question, streaming and the stale-ask policy. */
 export const askBody = z.strictObject({
   ...askBudgetSchema.omit({ maxOutputTokens: true }).shape,
-  question: z
-    .string()
-    .refine((text) => text.trim() !== '', { message: 'question must not be empty' })
-    // Stored with the run and sent upstream as UTF-8, where a lone surrogate would be replaced.
-    .refine((text) => !/\p{Surrogate}/u.test(text), { message: 'question holds a lone UTF-16 surrogate; send well-formed Unicode', params: { code: 'invalid_text' } }),
+  // Stored with the run and sent upstream as UTF-8, where a lone surrogate would be replaced.
+  question: wellFormedText('question', z.string().refine((text) => text.trim() !== '', { message: 'question must not be empty' })),
   /** The engine's `maxOutputTokens`. */
   maxTokens: askBudgetSchema.shape.maxOutputTokens,
   /** Server-sent events: `delta` events with text, then one `done` event (or `error`). */
@@ -54,10 +51,7 @@ export const learnedDiffQuery = z.strictObject({
 const positiveInteger = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 /** Message text goes upstream as UTF-8 and is stored with the run, where a lone surrogate would be replaced. */
-const messageText = z.string().refine((text) => !/\p{Surrogate}/u.test(text), {
-  message: 'message content holds a lone UTF-16 surrogate; send well-formed Unicode',
-  params: { code: 'invalid_text' },
-});
+const messageText = wellFormedText('message content', z.string());
 const textPart = z.object({ type: z.literal('text'), text: messageText });
 const messageContent = z.union([messageText, z.array(textPart)]);
 
