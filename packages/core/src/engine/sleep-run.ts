@@ -16,7 +16,6 @@ import { buildAskSystemPrompt, concatenateLearnedContexts } from './prompts.js';
 import { toCallRecord, type RecordedModelCall } from './recording-model.js';
 import { defaultMaxRewrites, defaultOutputLimit, defaultParallelSleepTemperature, defaultSleepCallMaxOutputTokens } from './engine-defaults.js';
 import { runSleepAgent } from './sleep-agent.js';
-import { unusableMemoryReason } from './sleep-memory.js';
 import { truncationLimit } from './truncation-limit.js';
 
 export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions: SleepOptions): Promise<SleepResult> {
@@ -128,11 +127,9 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
   if (firstFailure !== undefined) await failWith(modelFailure(firstFailure, 'sleep_failed', 'sleep run', sleepOptions.signal));
   const branches = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
 
-  // A branch that never wrote a usable memory has nothing to say; publishing it would only displace
-  // a useful older learned context.
-  const memories = branches
-    .filter((branch) => branch.rewrites > 0 && unusableMemoryReason(branch.memory, context.text) === undefined)
-    .map((branch) => branch.memory);
+  // A branch that never rewrote its memory has nothing to say; publishing it would only displace a
+  // useful older learned context. (The agent applies only usable rewrites: see sleep-memory.ts.)
+  const memories = branches.filter((branch) => branch.rewrites > 0).map((branch) => branch.memory);
   if (memories.length === 0) {
     const refusals = branches.flatMap((branch) => branch.refusals);
     const why = refusals.length > 0 ? ` (refused: ${[...new Set(refusals)].slice(0, 3).join('; ')})` : truncatedBy === null ? '' : ` (a call was cut short by the ${truncatedBy} limit)`;

@@ -16,12 +16,12 @@ import { buildOpenApiDocument } from './openapi.js';
 import { askRoutes } from './routes/ask-routes.js';
 import { chatCompletionRoutes } from './routes/chat-completion-routes.js';
 import { modelsRoutes } from './routes/models-routes.js';
-import { defaultRateLimit, rateLimitPerKey, type RateLimit } from './middleware/rate-limit.js';
+import { rateLimitPerKey, type RateLimit } from './middleware/rate-limit.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { learnedRoutes } from './routes/learned-routes.js';
 import type { RouteDependencies, TenantQuotaLimits } from './routes/route-support.js';
 import { runRoutes } from './routes/run-routes.js';
-import { defaultMaxBodyBytes, defaultTenantQuota } from './service-defaults.js';
+import { defaultMaxBodyBytes, defaultRateLimit, defaultTenantQuota } from './service-defaults.js';
 
 export { defaultMaxBodyBytes };
 

@@ -7,8 +7,6 @@ import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { errorBody } from '../api-errors.js';
 
-export { defaultRateLimit } from '../service-defaults.js';
-
 export interface RateLimit {
   requestsPerSecond: number;
   /** Requests allowed at once after a quiet spell; default twice the rate per second. */
