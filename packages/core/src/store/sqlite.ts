@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { createKyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 import type { Database } from './schema.js';
 import { toStoreError, unavailableError } from './store-errors.js';
 import type { StoreLocation } from './store-errors.js';
@@ -107,7 +108,7 @@ async function openDatabase(path: string, location: StoreLocation): Promise<Kyse
     throw unavailableError(location, error);
   }
 
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   try {
     // Kysely runs SQLite migrations outside a transaction. BEGIN IMMEDIATE makes them atomic and
     // makes another process opening a fresh data folder wait instead of racing the DDL.

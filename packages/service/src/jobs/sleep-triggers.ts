@@ -4,7 +4,7 @@
  * coalescing key per context, so a burst of triggers makes one pending job.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobRecord, JobRepository, TriggerCounterKind } from '@sleeptime/core';
+import { SleeptimeError, type JobRecord, type JobRepository, type TriggerCounterKind } from '@sleeptime/core';
 
 export const defaultQuietPeriodMs = 30_000;
 
@@ -67,8 +67,14 @@ export function createSleepTriggers(options: SleepTriggerOptions): SleepTriggers
       return enqueue(contextId, new Date(now().getTime() + (dueNow ? 0 : quietPeriodMs)));
     },
     async afterAsk(contextId) {
-      if (!(await countReaches(contextId, 'asks', options.everyAsks))) return undefined;
-      return enqueue(contextId, now());
+      // Counted once the ask is answered; a context deleted meanwhile has nothing left to sleep on.
+      try {
+        if (!(await countReaches(contextId, 'asks', options.everyAsks))) return undefined;
+        return await enqueue(contextId, now());
+      } catch (error) {
+        if (SleeptimeError.isInstance(error) && error.code === 'context_not_found') return undefined;
+        throw error;
+      }
     },
     onDemand(contextId, payload) {
       return enqueue(contextId, now(), { ...(payload === undefined ? {} : { payload }), runId: randomUUID() });

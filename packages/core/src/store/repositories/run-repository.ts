@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Updateable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import { systemError } from '../../errors.js';
 import type { Usage } from '../../models/usage.js';
 import type { Database, RunsTable } from '../schema.js';
@@ -12,12 +12,39 @@ import { checkUsage, serializeObject, toModelCallRecord, toRunRecord, usageColum
 import { takeAll, takeFirst, takeOne } from './take-rows.js';
 
 export function createRunRepository({ db, kind, guard }: RepositoryDeps): RunRepository {
-  /** Reads a run that must exist and still be running, for complete and fail. */
-  async function runningRun(runId: string): Promise<Selectable<RunsTable>> {
-    const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
-    if (row === undefined) throw systemError('run_not_found', `run '${runId}' does not exist`);
-    if (row.status !== 'running') throw runNotRunning(runId, row.status);
-    return row;
+  /** Why a complete or fail changed nothing: the run does not exist, or it has already ended. */
+  async function notRunning(executor: Kysely<Database>, runId: string): Promise<Error> {
+    const row = await executor.selectFrom('runs').select('status').where('id', '=', runId).executeTakeFirst();
+    if (row === undefined) return systemError('run_not_found', `run '${runId}' does not exist`);
+    return runNotRunning(runId, row.status);
+  }
+
+  /**
+   * Ends a running run (complete and fail) in one statement: its outcome, usage, end time and the
+   * duration from its start, computed by the database so that no read comes first. The
+   * `status = 'running'` condition lets only one of two racing complete/fail calls win.
+   */
+  async function finishRun(
+    executor: Kysely<Database>,
+    runId: string,
+    finishedAt: Date,
+    outcome: { status: 'succeeded' | 'failed'; usage: Usage; columns: Updateable<RunsTable> },
+  ): Promise<Selectable<RunsTable>> {
+    const finished = await executor
+      .updateTable('runs')
+      .set({
+        status: outcome.status,
+        ...usageColumns(outcome.usage),
+        ...outcome.columns,
+        finished_at: finishedAt.toISOString(),
+        duration_ms: elapsedMsSince(kind, finishedAt),
+      })
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .returningAll()
+      .executeTakeFirst();
+    if (finished === undefined) throw await notRunning(executor, runId);
+    return finished;
   }
 
   return {
@@ -73,28 +100,30 @@ export function createRunRepository({ db, kind, guard }: RepositoryDeps): RunRep
     complete: (runId, input) =>
       guard('runs.complete', async () => {
         checkUsage(input.usage, `run '${runId}'`);
-        const started = await runningRun(runId);
         const finishedAt = new Date();
+        const outcome = {
+          status: 'succeeded' as const,
+          usage: input.usage,
+          columns: {
+            answer: input.answer ?? null,
+            final: input.final ?? null,
+            fresh: input.fresh === undefined ? null : input.fresh ? 1 : 0,
+            learned_context_id: input.learnedContextId ?? null,
+            prefix_cache_hit: input.prefixCacheHit === undefined || input.prefixCacheHit === null ? null : input.prefixCacheHit ? 1 : 0,
+            time_to_first_token_ms:
+              input.timeToFirstTokenMs === undefined || input.timeToFirstTokenMs === null ? null : Math.max(0, Math.round(input.timeToFirstTokenMs)),
+            finish_reason: input.finishReason ?? null,
+            truncated_by: input.truncatedBy ?? null,
+          },
+        };
+        const learned = input.learned;
+        // An answer is one statement (an ask's hot path); a publish also writes the learned context.
+        if (learned === undefined) return { run: toRunRecord(await finishRun(db, runId, finishedAt, outcome)) };
         return await db.transaction().execute(async (transaction) => {
           // The status change comes first: it takes the write lock, and the `status = 'running'`
           // condition settles a race with another complete/fail. A failure below rolls it back.
-          const finished = await finishRun(transaction, started, finishedAt, {
-            status: 'succeeded',
-            usage: input.usage,
-            columns: {
-              answer: input.answer ?? null,
-              final: input.final ?? null,
-              fresh: input.fresh === undefined ? null : input.fresh ? 1 : 0,
-              learned_context_id: input.learnedContextId ?? null,
-              prefix_cache_hit: input.prefixCacheHit === undefined || input.prefixCacheHit === null ? null : input.prefixCacheHit ? 1 : 0,
-              time_to_first_token_ms:
-                input.timeToFirstTokenMs === undefined || input.timeToFirstTokenMs === null ? null : Math.max(0, Math.round(input.timeToFirstTokenMs)),
-              finish_reason: input.finishReason ?? null,
-              truncated_by: input.truncatedBy ?? null,
-            },
-          });
-          if (input.learned === undefined) return { run: toRunRecord(finished) };
-          return publishLearnedContext(transaction, kind, finished, input.learned, finishedAt);
+          const finished = await finishRun(transaction, runId, finishedAt, outcome);
+          return publishLearnedContext(transaction, kind, finished, learned, finishedAt);
         });
       }),
 
@@ -113,8 +142,7 @@ export function createRunRepository({ db, kind, guard }: RepositoryDeps): RunRep
     fail: (runId, error, usage, failOptions) =>
       guard('runs.fail', async () => {
         checkUsage(usage, `run '${runId}'`);
-        const started = await runningRun(runId);
-        const failed = await finishRun(db, started, new Date(), {
+        const failed = await finishRun(db, runId, new Date(), {
           status: 'failed',
           usage,
           columns: { error_code: error.code, error_message: error.message, usage_partial: failOptions?.usagePartial === true ? 1 : 0 },
@@ -149,33 +177,6 @@ export function createRunRepository({ db, kind, guard }: RepositoryDeps): RunRep
   };
 }
 
-/**
- * Ends a running run (complete and fail): its outcome, usage, end time and duration. The
- * `status = 'running'` condition lets only one of two racing complete/fail calls win.
- */
-async function finishRun(
-  executor: Kysely<Database>,
-  started: Selectable<RunsTable>,
-  finishedAt: Date,
-  outcome: { status: 'succeeded' | 'failed'; usage: Usage; columns: Updateable<RunsTable> },
-): Promise<Selectable<RunsTable>> {
-  const finished = await executor
-    .updateTable('runs')
-    .set({
-      status: outcome.status,
-      ...usageColumns(outcome.usage),
-      ...outcome.columns,
-      finished_at: finishedAt.toISOString(),
-      duration_ms: elapsedMs(started.started_at, finishedAt),
-    })
-    .where('id', '=', started.id)
-    .where('status', '=', 'running')
-    .returningAll()
-    .executeTakeFirst();
-  if (finished === undefined) throw runNotRunning(started.id);
-  return finished;
-}
-
 function runNotRunning(runId: string, status?: string) {
   return systemError(
     'run_not_running',
@@ -185,6 +186,13 @@ function runNotRunning(runId: string, status?: string) {
   );
 }
 
-function elapsedMs(startedAt: string, finishedAt: Date): number {
-  return Math.max(0, finishedAt.getTime() - Date.parse(startedAt));
+/**
+ * Milliseconds from the run's `started_at` to `finishedAt`, at least 0, as SQL. Both are ISO-8601
+ * UTC text with milliseconds; SQLite's julianday keeps well under a millisecond of precision.
+ */
+function elapsedMsSince(kind: RepositoryDeps['kind'], finishedAt: Date) {
+  const finished = finishedAt.toISOString();
+  return kind === 'sqlite'
+    ? sql<number>`max(0, cast(round((julianday(${finished}) - julianday(started_at)) * 86400000) as integer))`
+    : sql<number>`greatest(0, round(extract(epoch from (cast(${finished} as timestamptz) - cast(started_at as timestamptz))) * 1000))::bigint`;
 }

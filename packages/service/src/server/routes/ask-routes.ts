@@ -39,7 +39,6 @@ export function askRoutes({ engine, jobs, staleAsk }: RouteDependencies): Hono<A
     const contextId = contextIdFrom(context);
     const id = context.get('scope').storedId(contextId);
     const { question, maxTokens, stream, stalePolicy, staleWaitMs, ...budget } = await readJsonBody(context, askBody);
-    await engine.getContext(id);
     const policy: StaleAskPolicy =
       stalePolicy === undefined
         ? staleAsk
@@ -48,16 +47,17 @@ export function askRoutes({ engine, jobs, staleAsk }: RouteDependencies): Hono<A
           : { mode: stalePolicy };
     const signal = context.req.raw.signal;
     const without = budget.useLearned !== false && (await applyStaleAskPolicy({ engine, triggers: jobs, contextId: id, policy, signal })) === 'without';
-    await jobs.afterAsk(id);
     const options: AskOptions = { ...budget, ...(without ? { useLearned: false } : {}), ...(maxTokens === undefined ? {} : { maxOutputTokens: maxTokens }) };
 
     if (stream !== true) {
       const result = await engine.ask(id, question, { ...options, signal });
+      await jobs.afterAsk(id);
       return context.json({ ...answerJson(result, contextId), stalePolicy: policy.mode });
     }
 
     const abort = new AbortController();
     const asking = await engine.streamAsk(id, question, { ...options, signal: abort.signal });
+    await jobs.afterAsk(id);
     return streamSSE(context, async (sse) => {
       sse.onAbort(() => abort.abort());
       try {

@@ -57,10 +57,8 @@ export function chatCompletionRoutes({ engine, jobs, staleAsk, now }: RouteDepen
     const policyText = policyHeader === undefined ? body.sleeptime_stale_policy : validate(staleAskPolicyText, policyHeader, `headers.${stalePolicyHeader}`);
     const policy = (policyText === undefined ? undefined : parseStaleAskPolicy(policyText)) ?? staleAsk;
     const id = scope.storedId(contextName);
-    await engine.getContext(id);
     // As for an ask: a stale learned context is served flagged, waited for, or left out.
     const omitted = (await applyStaleAskPolicy({ engine, triggers: jobs, contextId: id, policy, signal: context.req.raw.signal })) === 'without';
-    await jobs.afterAsk(id);
 
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
     const stop = body.stop === null || body.stop === undefined ? undefined : typeof body.stop === 'string' ? [body.stop] : body.stop;
@@ -82,6 +80,7 @@ export function chatCompletionRoutes({ engine, jobs, staleAsk, now }: RouteDepen
 
     if (body.stream !== true) {
       const result = await engine.chat(id, { ...request, signal: context.req.raw.signal });
+      await jobs.afterAsk(id);
       context.header('x-sleeptime-run-id', result.runId);
       context.header(learnedHeader, learnedState(omitted, result.fresh));
       return context.json(chatCompletion(identity, result));
@@ -89,6 +88,7 @@ export function chatCompletionRoutes({ engine, jobs, staleAsk, now }: RouteDepen
 
     const abort = new AbortController();
     const chatting = await engine.streamChat(id, { ...request, signal: abort.signal });
+    await jobs.afterAsk(id);
     context.header('x-sleeptime-run-id', chatting.runId);
     context.header(learnedHeader, learnedState(omitted, chatting.fresh));
     const includeUsage = body.stream_options?.include_usage === true;
