@@ -6,12 +6,12 @@
  */
 import { createEngine, userError, withoutUndefined, type SleeptimeModel, type Store } from '@sleeptime/core';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { createSleepJobs, type SleepTriggerOptions } from '../jobs/sleep-triggers.js';
 import { defaultStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
 import { authenticateApiKey, storeAnswers } from '../tenancy/api-keys.js';
 import { errorBody, respondWithError, type ServerErrorLog } from './api-errors.js';
 import { apiKeyAuth, type AuthenticatedEnvironment } from './middleware/api-key-auth.js';
+import { bodySizeLimit } from './middleware/body-size-limit.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { askRoutes } from './routes/ask-routes.js';
 import { chatCompletionRoutes } from './routes/chat-completion-routes.js';
@@ -87,9 +87,9 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
   app.notFound((context) => context.json(errorBody(404, 'route_not_found', `No route ${context.req.method} ${context.req.path}`), 404));
   app.use(
     '*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (context) => context.json(errorBody(413, 'body_too_large', `The request body is larger than ${maxBodyBytes} bytes`), 413),
+    bodySizeLimit({
+      maxBytes: maxBodyBytes,
+      onTooLarge: (context) => context.json(errorBody(413, 'body_too_large', `The request body is larger than ${maxBodyBytes} bytes`), 413),
     }),
   );
 
