@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_RETRY_OPTIONS, userError, errorMessage, type RetryOptions } from '@sleeptime/core';
 import type { JobOutcome, JobQueueKind, SleepJobProcessing } from '@sleeptime/service';
-import { defaultJobTimeoutMs, defaultLeaseMs, defaultMaxSleepsPerTenant } from '@sleeptime/service/defaults';
+import { defaultJobTimeoutMs, defaultLeaseMs, defaultMaxSleepTokensPerTenantPerDay, defaultMaxSleepsPerTenant } from '@sleeptime/service/defaults';
 import { integerFlag } from './global-options.js';
 import type { Runtime } from './runtime.js';
 
@@ -16,6 +16,7 @@ export interface JobFlagValues {
   callTimeoutMs: string;
   callAttempts: string;
   maxSleepsPerTenant: string;
+  maxSleepTokensPerTenantPerDay: string;
 }
 
 export function addJobFlags(command: Command): Command {
@@ -25,7 +26,12 @@ export function addJobFlags(command: Command): Command {
     .option('--job-timeout-ms <n>', 'a sleep job running longer is stopped and retried', String(defaultJobTimeoutMs))
     .option('--call-timeout-ms <n>', 'one attempt of an upstream model call waits this long for its answer (or between streamed pieces); 0: no limit', String(DEFAULT_RETRY_OPTIONS.timeoutMs))
     .option('--call-attempts <n>', 'attempts of an upstream model call, the first included (retried with backoff on timeouts, 429 and 5xx)', String(DEFAULT_RETRY_OPTIONS.maxAttempts))
-    .option('--max-sleeps-per-tenant <n>', 'sleep jobs of one tenant running at once across all workers on the store, so no tenant holds every worker; 0: no cap', String(defaultMaxSleepsPerTenant));
+    .option('--max-sleeps-per-tenant <n>', 'sleep jobs of one tenant running at once across all workers on the store, so no tenant holds every worker; 0: no cap', String(defaultMaxSleepsPerTenant))
+    .option(
+      '--max-sleep-tokens-per-tenant-per-day <n>',
+      "sleep-time tokens (input + output) one tenant's sleeps may spend a UTC day; then its sleep requests get 429 sleep_token_limit and its sleep jobs wait for the next day; 0: no limit",
+      String(defaultMaxSleepTokensPerTenantPerDay),
+    );
 }
 
 /** The upstream calls' time and retry budget (the model's retry policy), from the shared flags. */
@@ -36,7 +42,7 @@ export function parseCallFlags(values: Pick<JobFlagValues, 'callTimeoutMs' | 'ca
   };
 }
 
-export function parseJobFlags(values: JobFlagValues): { queue?: JobQueueKind; leaseMs: number; jobTimeoutMs: number; maxSleepsPerTenant: number } {
+export function parseJobFlags(values: JobFlagValues): { queue?: JobQueueKind; leaseMs: number; jobTimeoutMs: number; maxSleepsPerTenant: number; maxSleepTokensPerTenantPerDay: number } {
   if (values.queue !== undefined && values.queue !== 'embedded' && values.queue !== 'graphile') {
     throw userError('invalid_option', `--queue must be embedded or graphile, got "${values.queue}"`);
   }
@@ -45,6 +51,8 @@ export function parseJobFlags(values: JobFlagValues): { queue?: JobQueueKind; le
     leaseMs: integerFlag(values.leaseMs, '--lease-ms', 100, 24 * 3_600_000) ?? defaultLeaseMs,
     jobTimeoutMs: integerFlag(values.jobTimeoutMs, '--job-timeout-ms', 100, 7 * 24 * 3_600_000) ?? defaultJobTimeoutMs,
     maxSleepsPerTenant: integerFlag(values.maxSleepsPerTenant, '--max-sleeps-per-tenant', 0, 10_000) ?? defaultMaxSleepsPerTenant,
+    maxSleepTokensPerTenantPerDay:
+      integerFlag(values.maxSleepTokensPerTenantPerDay, '--max-sleep-tokens-per-tenant-per-day', 0, 1_000_000_000_000) ?? defaultMaxSleepTokensPerTenantPerDay,
   };
 }
 

@@ -120,7 +120,7 @@ describe('sleeptime serve flags', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it.each(['--max-contexts-per-tenant', '--max-bytes-per-tenant'])('refuses a negative %s before opening anything', async (flag) => {
+  it.each(['--max-contexts-per-tenant', '--max-bytes-per-tenant', '--max-sleep-tokens-per-tenant-per-day'])('refuses a negative %s before opening anything', async (flag) => {
     let stderr = '';
     const exitCode = await main(['node', 'sleeptime', 'serve', flag, '-1'], { stdout: () => undefined, stderr: (text) => (stderr += text) });
     expect(exitCode).not.toBe(0);

@@ -86,6 +86,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
           maxContextBytes,
           maxContextsPerTenant,
           maxBytesPerTenant,
+          maxSleepTokensPerTenantPerDay: jobFlags.maxSleepTokensPerTenantPerDay,
           rateLimit,
           staleAsk,
           triggers: { quietPeriodMs, everyAsks, everyAppends, onEnqueued: (job) => jobs.onEnqueued(job) },

@@ -52,6 +52,33 @@ describe('sleeptime worker', () => {
     }
   }, 90_000);
 
+  it("leaves a tenant's sleep job for the next UTC day once the tenant spent --max-sleep-tokens-per-tenant-per-day, calling no model", async () => {
+    const store = await openStore({ kind: 'sqlite', dataDir });
+    try {
+      await store.contexts.put({ id: 't1.notes', text: 'The meeting moved to Thursday.' });
+      const today = new Date().toISOString().slice(0, 10);
+      await store.sleepTokens.add({ tenant: 't1.', day: today, tokens: 1000 });
+      const requestsBefore = upstream.requests.length;
+      const job = await createSleepTriggers({ jobs: store.jobs }).onDemand('t1.notes');
+      const worker = startCliProcess(['worker', '--lease-ms', '5000', '--max-sleep-tokens-per-tenant-per-day', '1000'], env);
+      try {
+        const deferred = await waitFor('the worker to defer the job', async () => ((await store.jobs.get(job.id))?.error?.code === 'sleep_token_limit' ? store.jobs.get(job.id) : undefined), {
+          timeoutMs: 60_000,
+          details: () => `stdout: ${worker.stdout()}\nstderr: ${worker.stderr()}`,
+        });
+        expect(deferred).toMatchObject({ status: 'pending', attempts: 0, runAfter: new Date(Date.parse(`${today}T00:00:00.000Z`) + 86_400_000) });
+        await waitFor('the log line', async () => (worker.stderr().includes(`job ${job.id} (context t1.notes, attempt 0) deferred`) ? true : undefined), { timeoutMs: 10_000 });
+        expect(worker.stderr()).toContain('sleep_token_limit');
+        expect(upstream.requests).toHaveLength(requestsBefore);
+      } finally {
+        worker.child.kill('SIGTERM');
+        expect(await worker.exited).toBe(0);
+      }
+    } finally {
+      await store.close();
+    }
+  }, 90_000);
+
   it('refuses an unknown queue and the graphile queue without PostgreSQL, in one line', async () => {
     const unknown = await runCli(['worker', '--queue', 'rabbit'], env);
     expect(unknown.exitCode).toBe(1);

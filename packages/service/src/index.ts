@@ -21,6 +21,7 @@ export {
   createJobRunner,
   defaultJobTimeoutMs,
   defaultLeaseMs,
+  defaultMaxSleepTokensPerTenantPerDay,
   defaultRetryBaseDelayMs,
   defaultRetryMaxDelayMs,
   type JobOutcome,

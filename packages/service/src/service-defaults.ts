@@ -4,5 +4,12 @@
  */
 export { defaultMaxBodyBytes, defaultRateLimit, defaultTenantQuota } from './server/service-defaults.js';
 export { defaultQuietPeriodMs } from './jobs/sleep-triggers.js';
-export { defaultJobTimeoutMs, defaultLeaseMs, defaultMaxSleepsPerTenant, defaultRetryBaseDelayMs, defaultRetryMaxDelayMs } from './jobs/job-defaults.js';
+export {
+  defaultJobTimeoutMs,
+  defaultLeaseMs,
+  defaultMaxSleepTokensPerTenantPerDay,
+  defaultMaxSleepsPerTenant,
+  defaultRetryBaseDelayMs,
+  defaultRetryMaxDelayMs,
+} from './jobs/job-defaults.js';
 export { parseStaleAskPolicy, type StaleAskPolicy } from './jobs/stale-ask.js';

@@ -78,6 +78,26 @@ export interface SleepOptions extends SleepBudget {
   runId?: string | undefined;
   /** Publish only while this job lease is held (see `PublishFence`); the service's jobs set this. */
   publishFence?: PublishFence | undefined;
+  /**
+   * The tenant's daily budget of sleep-time tokens (input + output of its sleep-time calls since
+   * 00:00 UTC; the tenant is the context id's part before its first '.'): a sleep starts only while
+   * the tenant is below it, else it fails with `sleep_token_limit` (user) before any model is made or
+   * run is started. A sleep in progress may end over it. The service's jobs set this; contexts
+   * without a tenant have no limit.
+   */
+  maxTokensPerTenantPerDay?: number | undefined;
+}
+
+/** A tenant's sleep-time tokens of the current UTC day (see `SleepOptions.maxTokensPerTenantPerDay`). */
+export interface SleepTokenUsage {
+  /** The tenant's context id prefix, dot included (`t1.`). */
+  tenant: string;
+  /** The UTC day counted, `YYYY-MM-DD`. */
+  day: string;
+  /** Input + output tokens of the tenant's sleep-time calls that day (reasoning tokens are part of the output). */
+  tokens: number;
+  /** The next 00:00 UTC, when a new day's count starts. */
+  resetsAt: Date;
 }
 
 export interface SleepBranchResult {
@@ -285,6 +305,14 @@ export interface Engine {
   deleteContext(id: string): Promise<void>;
 
   sleep(contextId: string, options?: SleepOptions): Promise<SleepResult>;
+  /**
+   * The check a sleep with `maxTokensPerTenantPerDay` makes before it starts, on its own: throws
+   * `sleep_token_limit` (user) when the tenant of `contextId` is at or over `maxTokensPerTenantPerDay`
+   * today (a caller that queues sleeps refuses the request up front). Undefined limit: no check.
+   */
+  checkSleepTokens(contextId: string, maxTokensPerTenantPerDay: number | undefined): Promise<void>;
+  /** A tenant's sleep-time tokens today; `tenant` is its context id prefix, dot included. */
+  sleepTokenUsage(tenant: string): Promise<SleepTokenUsage>;
 
   ask(contextId: string, question: string, options?: AskOptions): Promise<AskResult>;
   /** The same ask, its answer streamed as it is made. */

@@ -401,7 +401,7 @@ describe('sleep', () => {
       list: (contextId, options) => runs.list(contextId, options),
       calls: (runId) => runs.calls(runId),
     };
-    const brokenStore: Store = { kind: store.kind, jobs: store.jobs, contexts: store.contexts, learned: store.learned, runs: brokenRuns, tenants: store.tenants, apiKeys: store.apiKeys, close: () => store.close() };
+    const brokenStore: Store = { kind: store.kind, jobs: store.jobs, contexts: store.contexts, learned: store.learned, runs: brokenRuns, tenants: store.tenants, apiKeys: store.apiKeys, sleepTokens: store.sleepTokens, close: () => store.close() };
     const model = testModel(scriptedLanguageModel([rethink('memory of the context', { input: 3, output: 2 }), finish({ input: 1, output: 1 })]));
     const engine = createEngine({ store: brokenStore, model });
     await engine.putContext({ id: 'c', text: contextText });

@@ -25,6 +25,7 @@ export type {
   SleepOptions,
   SleepProgressEvent,
   SleepResult,
+  SleepTokenUsage,
   TestTimeOutcome,
   TestTimeStream,
   TestTimeStreamEvent,

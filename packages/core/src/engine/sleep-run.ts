@@ -16,6 +16,7 @@ import { buildAskSystemPrompt, concatenateLearnedContexts } from './prompts.js';
 import { toCallRecord, type RecordedModelCall } from './recording-model.js';
 import { defaultMaxRewrites, defaultOutputLimit, defaultParallelSleepTemperature, defaultSleepCallMaxOutputTokens } from './engine-defaults.js';
 import { runSleepAgent } from './sleep-agent.js';
+import { checkSleepTokens, countSleepTokens } from './sleep-tokens.js';
 import { truncationLimit } from './truncation-limit.js';
 
 export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions: SleepOptions): Promise<SleepResult> {
@@ -25,6 +26,8 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
   const maxRewrites = parsed.maxRewrites ?? defaultMaxRewrites;
   const temperature = parsed.temperature ?? (parallel > 1 ? defaultParallelSleepTemperature : 0);
   const context = await deps.requireContext(contextId);
+  // Before the model is made or a run started: a tenant out of sleep-time tokens today spends nothing more.
+  await checkSleepTokens(deps, contextId, sleepOptions.maxTokensPerTenantPerDay);
   const model = await deps.loadModel();
   // Never unbounded: one rewrite needs at most a memory's worth of tokens.
   const maxOutputTokens = parsed.maxOutputTokens ?? defaultOutputLimit(defaultSleepCallMaxOutputTokens, { effort: parsed.effort }, model.provider);
@@ -87,6 +90,8 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
       onCall: async (call) => {
         callsSoFar.push(call);
         await storeCall('record a model call', () => store.runs.recordCall(toCallRecord(run.id, 'sleep', branch, call)));
+        // Counted apart from the run, which goes with its context: deleting it gives no tokens back.
+        await countSleepTokens(deps, contextId, call.usage);
         progress({ type: 'model-call', branch, step: call.step, usage: call.usage, durationMs: call.durationMs, finishReason: call.finishReason });
       },
       onRewrite: (rewrites) => progress({ type: 'rewrite', branch, rewrites, maxRewrites }),

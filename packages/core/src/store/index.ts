@@ -6,6 +6,7 @@ export type * from './types.js';
 export { openPostgresStore, describePostgresUrl } from './postgres.js';
 export { openSqliteStore, sqliteFileName } from './sqlite.js';
 export type { StoreErrorCode } from './store-errors.js';
+export { tenantPrefixOf } from './tenant-prefix.js';
 
 export const defaultDataDir = './.sleeptime';
 

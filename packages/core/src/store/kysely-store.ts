@@ -5,6 +5,7 @@ import { createJobRepository } from './repositories/job-repository.js';
 import { createLearnedContextRepository } from './repositories/learned-context-repository.js';
 import type { RepositoryDeps } from './repositories/repository-deps.js';
 import { createRunRepository } from './repositories/run-repository.js';
+import { createSleepTokenRepository } from './repositories/sleep-token-repository.js';
 import { createTenantRepository } from './repositories/tenant-repository.js';
 import type { Database } from './schema.js';
 import type { StoreLocation } from './store-errors.js';
@@ -31,6 +32,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     runs: createRunRepository(deps),
     tenants: createTenantRepository(deps),
     apiKeys: createApiKeyRepository(deps),
+    sleepTokens: createSleepTokenRepository(deps),
     close,
   };
 }

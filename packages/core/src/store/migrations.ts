@@ -211,6 +211,23 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
         await db.schema.alterTable('runs').addColumn('usage_partial', 'integer').execute();
       },
     },
+    // Sleep-time tokens per tenant per UTC day (issue 12, Limits), counted as each sleep-time model
+    // call is recorded. Apart from runs on purpose, without a foreign key: a context's runs go with
+    // it, and deleting contexts must not give a tenant its budget back.
+    '0008-sleep-token-usage': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('sleep_token_usage')
+          // The tenant's context id prefix (`<tenant id>.`).
+          .addColumn('tenant', 'text', (column) => column.notNull())
+          // YYYY-MM-DD, UTC.
+          .addColumn('day', 'text', (column) => column.notNull())
+          .addColumn('tokens', 'bigint', (column) => column.notNull())
+          .addPrimaryKeyConstraint('sleep_token_usage_primary_key', ['tenant', 'day'])
+          .addCheckConstraint('sleep_token_usage_tokens_not_negative', sql`tokens >= 0`)
+          .execute();
+      },
+    },
   };
 }
 

@@ -19,6 +19,17 @@ export interface Database {
   api_keys: ApiKeysTable;
   jobs: JobsTable;
   trigger_counters: TriggerCountersTable;
+  sleep_token_usage: SleepTokenUsageTable;
+}
+
+/** Sleep-time tokens (input + output) of a tenant's sleep-time model calls on one UTC day. */
+export interface SleepTokenUsageTable {
+  /** The tenant's context id prefix, dot included (`t1.`). */
+  tenant: string;
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  /** bigint: PostgreSQL returns it as a string. */
+  tokens: number | string;
 }
 
 export interface TriggerCountersTable {

@@ -1046,6 +1046,33 @@ function defineStoreSuite(target: StoreTarget): void {
       expect(claims.filter((claimed) => claimed !== undefined)).toHaveLength(2);
     });
 
+    it('defers a held job to a later time without using up an attempt, recording why; fails it instead when another pending job of its key will do the work', async () => {
+      const { store, contextId } = await jobStore('jobs-defer');
+      const key = `sleep:${contextId}`;
+      const limit = { code: 'sleep_token_limit', message: 'out of sleep-time tokens today' };
+      const { job } = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: key, runAfter: at(0), runId: 'run-asked', maxAttempts: 1, now: at(0) });
+      for (let day = 1; day <= 3; day += 1) {
+        expect(await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(day * 86_400_000 - 100_000) })).toMatchObject({ id: job.id, attempts: 1 });
+        // Only the holder may defer it.
+        expect(await store.jobs.defer({ jobId: job.id, owner: 'w2', runAfter: at(day * 86_400_000), error: limit, now: at(day * 86_400_000 - 99_000) })).toBeUndefined();
+        const deferred = await store.jobs.defer({ jobId: job.id, owner: 'w1', runAfter: at(day * 86_400_000), error: limit, now: at(day * 86_400_000 - 99_000) });
+        // Three deferrals of a one-attempt job: still pending, attempts given back, run id kept.
+        expect(deferred).toMatchObject({ status: 'pending', attempts: 0, runAfter: at(day * 86_400_000), error: limit, leaseOwner: null, runId: 'run-asked' });
+        expect(await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(day * 86_400_000 - 1) })).toBeUndefined();
+      }
+      // Completing it later clears the error.
+      await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(3 * 86_400_000) });
+      expect(await store.jobs.complete({ jobId: job.id, owner: 'w1', now: at(3 * 86_400_000 + 1) })).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
+
+      // A write while a job runs enqueues another pending job of the key: the held one is not deferred next to it.
+      const { job: second } = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: key, runAfter: at(4 * 86_400_000), now: at(4 * 86_400_000) });
+      expect(await store.jobs.claim({ owner: 'w1', leaseMs: 1000, now: at(4 * 86_400_000) })).toMatchObject({ id: second.id });
+      const { job: third } = await store.jobs.enqueue({ kind: 'sleep', contextId, coalesceKey: key, runAfter: at(4 * 86_400_000 + 30_000), now: at(4 * 86_400_000 + 1) });
+      expect(third.id).not.toBe(second.id);
+      expect(await store.jobs.defer({ jobId: second.id, owner: 'w1', runAfter: at(5 * 86_400_000), error: limit, now: at(4 * 86_400_000 + 2) })).toMatchObject({ status: 'failed', error: limit });
+      expect(await store.jobs.list(contextId, { status: 'pending' })).toMatchObject([{ id: third.id }]);
+    });
+
     it('counts triggers per context and kind atomically', async () => {
       const { store, contextId } = await jobStore('jobs-counters');
       const counts = await Promise.all(Array.from({ length: 8 }, () => store.jobs.countTrigger({ contextId, kind: 'asks' })));
@@ -1068,6 +1095,41 @@ function defineStoreSuite(target: StoreTarget): void {
       expect(await second.jobs.claim({ owner: 'w', leaseMs: 1000, now: at(1) })).toMatchObject({ id: job.id, payload: { parallel: 2 } });
       await second.contexts.delete(context.id);
       expect(await second.jobs.get(job.id)).toBeUndefined();
+    });
+  });
+
+  describe('sleep tokens', () => {
+    it('adds to a tenant\'s day in one statement, so concurrent adds all count; days and tenants apart', async () => {
+      const store = await open();
+      const tenant = `${uniqueId('st')}.`;
+      const other = `${uniqueId('st')}.`;
+      expect(await store.sleepTokens.get({ tenant, day: '2030-01-01' })).toBe(0);
+      const counts = await Promise.all(Array.from({ length: 8 }, () => store.sleepTokens.add({ tenant, day: '2030-01-01', tokens: 1000 })));
+      expect(counts.sort((a, b) => a - b)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
+      expect(await store.sleepTokens.add({ tenant, day: '2030-01-02', tokens: 7 })).toBe(7);
+      expect(await store.sleepTokens.add({ tenant: other, day: '2030-01-01', tokens: 0 })).toBe(0);
+      // Past 2^31: counts are bigints on both databases.
+      expect(await store.sleepTokens.add({ tenant: other, day: '2030-01-01', tokens: 3_000_000_000 })).toBe(3_000_000_000);
+      expect(await store.sleepTokens.get({ tenant, day: '2030-01-01' })).toBe(8000);
+      expect(await store.sleepTokens.get({ tenant, day: '2030-01-02' })).toBe(7);
+      expect(await store.sleepTokens.get({ tenant: other, day: '2030-01-01' })).toBe(3_000_000_000);
+    });
+
+    it('keeps a tenant\'s count when its contexts and their runs are deleted', async () => {
+      const store = await open();
+      const tenant = `${uniqueId('st')}.`;
+      const context = await store.contexts.put({ id: `${tenant}notes`, text: 'text' });
+      await store.sleepTokens.add({ tenant, day: '2030-01-01', tokens: 500 });
+      await store.contexts.delete(context.id);
+      expect(await store.sleepTokens.get({ tenant, day: '2030-01-01' })).toBe(500);
+    });
+
+    it('refuses negative or fractional tokens and malformed days', async () => {
+      const store = await open();
+      await expectStoreError(store.sleepTokens.add({ tenant: 't.', day: '2030-01-01', tokens: -1 }), 'invalid_usage', 'system');
+      await expectStoreError(store.sleepTokens.add({ tenant: 't.', day: '2030-01-01', tokens: 1.5 }), 'invalid_usage', 'system');
+      await expectStoreError(store.sleepTokens.get({ tenant: 't.', day: 'today' }), 'invalid_usage', 'system');
+      await expectStoreError(store.sleepTokens.get({ tenant: '', day: '2030-01-01' }), 'invalid_usage', 'system');
     });
   });
 

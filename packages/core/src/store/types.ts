@@ -337,10 +337,29 @@ export interface JobRepository {
     runId?: string | null;
     now?: Date;
   }): Promise<JobRecord | undefined>;
+  /**
+   * Puts a held job back to pending until `runAfter` without counting the attempt: a limit, not a
+   * failure, stopped it (the tenant's sleep-time tokens of the day). `error` says why while it waits.
+   * When another pending job has the same coalescing key, that one will do the work: this one fails
+   * with `error` instead. Undefined when `owner` no longer holds the lease.
+   */
+  defer(input: { jobId: string; owner: string; runAfter: Date; error: RunError; now?: Date }): Promise<JobRecord | undefined>;
   get(jobId: string): Promise<JobRecord | undefined>;
   findByRunId(runId: string): Promise<JobRecord | undefined>;
   /** Newest first; only those in `status` when given. */
   list(contextId: string, options?: { status?: JobStatus }): Promise<JobRecord[]>;
+}
+
+/**
+ * Sleep-time tokens counted per tenant (a context id prefix, see `tenantPrefixOf`) per UTC day
+ * (`YYYY-MM-DD`). Kept apart from runs, which go with their context: deleting contexts does not
+ * lower a tenant's count.
+ */
+export interface SleepTokenRepository {
+  /** Adds `tokens` (a whole number of at least 0) to the tenant's count of `day` in one statement; returns the new count. */
+  add(input: { tenant: string; day: string; tokens: number }): Promise<number>;
+  /** The tenant's count of `day`; 0 when nothing was counted. */
+  get(input: { tenant: string; day: string }): Promise<number>;
 }
 
 export interface Store {
@@ -351,6 +370,7 @@ export interface Store {
   readonly runs: RunRepository;
   readonly tenants: TenantRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly sleepTokens: SleepTokenRepository;
   close(): Promise<void>;
 }
 

@@ -54,7 +54,7 @@ describe.skipIf(postgres.url === undefined)('graphile queue on postgres', () => 
     await location.remove();
   });
 
-  async function start(script: ScriptStep[], options: { workers?: number; onJobSettled?: (outcome: JobOutcome) => void } = {}) {
+  async function start(script: ScriptStep[], options: { workers?: number; onJobSettled?: (outcome: JobOutcome) => void; maxSleepTokensPerTenantPerDay?: number } = {}) {
     const engine = createEngine({ store, model: testModel(scriptedLanguageModel(script)) });
     const processing = await startSleepJobProcessing({
       store,
@@ -64,6 +64,7 @@ describe.skipIf(postgres.url === undefined)('graphile queue on postgres', () => 
       workers: options.workers ?? 1,
       leaseMs: 2000,
       ...(options.onJobSettled === undefined ? {} : { onJobSettled: options.onJobSettled }),
+      ...(options.maxSleepTokensPerTenantPerDay === undefined ? {} : { maxSleepTokensPerTenantPerDay: options.maxSleepTokensPerTenantPerDay }),
     });
     running.push(processing);
     return processing;
@@ -110,6 +111,27 @@ describe.skipIf(postgres.url === undefined)('graphile queue on postgres', () => 
     expect(outcomes.map((outcome) => `${outcome.status}#${outcome.job.attempts}`)).toEqual(['retrying#1', 'succeeded#2']);
     expect(await store.jobs.get(job.id)).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect(await store.learned.history('notes')).toHaveLength(1);
+  });
+
+  it("delivers a job deferred by its tenant's sleep-time tokens of the day again at the next 00:00 UTC, with no model call", async () => {
+    const outcomes: JobOutcome[] = [];
+    // An empty script: any model call would fail the job instead of deferring it.
+    const processing = await start([], { onJobSettled: (outcome) => outcomes.push(outcome), maxSleepTokensPerTenantPerDay: 50 });
+    const today = new Date().toISOString().slice(0, 10);
+    await store.sleepTokens.add({ tenant: 't1.', day: today, tokens: 50 });
+    await store.contexts.put({ id: 't1.notes', text: 'text' });
+    const triggers = createSleepTriggers({ jobs: store.jobs, onEnqueued: (job) => processing.onEnqueued(job) });
+    const job = await triggers.onDemand('t1.notes');
+    await waitFor('the attempt', async () => (outcomes.length > 0 ? outcomes : undefined));
+    const midnight = new Date(`${today}T00:00:00.000Z`).getTime() + 86_400_000;
+    expect(outcomes.map((outcome) => `${outcome.status}:${outcome.error?.code}`)).toEqual(['deferred:sleep_token_limit']);
+    expect(await store.jobs.get(job.id)).toMatchObject({ status: 'pending', attempts: 0, runAfter: new Date(midnight), error: { code: 'sleep_token_limit' } });
+    expect(await store.runs.list('t1.notes')).toEqual([]);
+    const pending = await waitFor('the delivery at midnight', async () => {
+      const found = (await deliveries()).find((delivery) => delivery.key === 'sleep:t1.notes');
+      return found?.run_at.getTime() === midnight ? found : undefined;
+    });
+    expect(pending.run_at.getTime()).toBe(midnight);
   });
 
   it('hands the job in flight back to the queue when a worker stops, and another worker finishes it', async () => {

@@ -18,9 +18,9 @@
 import { hostname } from 'node:os';
 import { Logger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
 import { z } from 'zod';
-import { SleeptimeError, systemError, userError, errorMessage } from '@sleeptime/core';
+import { SleeptimeError, systemError, tenantPrefixOf, userError, errorMessage } from '@sleeptime/core';
 import type { JobRecord } from '@sleeptime/core';
-import { tenantCap, tenantPrefixOf } from './job-defaults.js';
+import { tenantCap } from './job-defaults.js';
 import { createJobRunner, type JobOutcome, type JobRunnerOptions } from './job-runner.js';
 
 export const sleepTaskIdentifier = 'sleeptime_sleep';
@@ -158,7 +158,8 @@ export async function startGraphileSleepWorker(options: GraphileSleepWorkerOptio
     } finally {
       inFlight.delete(job.id);
     }
-    if (outcome.status === 'retrying') await dispatcher.dispatch(outcome.job);
+    // Due again later: after the retry's backoff, or (deferred) once the tenant's new day of sleep-time tokens starts.
+    if (outcome.status === 'retrying' || outcome.status === 'deferred') await dispatcher.dispatch(outcome.job);
     // Jobs of this context that waited while this one ran.
     for (const waiting of await store.jobs.list(job.contextId, { status: 'pending' })) {
       if (waiting.id !== outcome.job.id) await dispatcher.dispatch(waiting);

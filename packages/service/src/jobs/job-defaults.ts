@@ -16,8 +16,10 @@ export function tenantCap(maxSleepsPerTenant: number | undefined): { maxPerTenan
   return cap === 0 ? {} : { maxPerTenant: cap };
 }
 
-/** The tenant part of a stored context id, dot included (`t1.notes` → `t1.`); undefined with no tenant. */
-export function tenantPrefixOf(contextId: string): string | undefined {
-  const dot = contextId.indexOf('.');
-  return dot < 0 ? undefined : contextId.slice(0, dot + 1);
-}
+/**
+ * Sleep-time tokens (input + output) one tenant's sleeps may spend in a UTC day; past it, its next
+ * sleep waits for the next day. Two million is about a hundred sleeps of a context of a few thousand
+ * tokens (each call of a sleep reads the context and the memory again): room for a busy tenant, yet a
+ * runaway client cannot spend without bound. 0: no limit.
+ */
+export const defaultMaxSleepTokensPerTenantPerDay = 2_000_000;

@@ -26,6 +26,8 @@ export interface SleepJobProcessingOptions {
   jobTimeoutMs?: number;
   /** Sleep jobs of one tenant running at once across all workers on the store (default 1; 0: no cap). */
   maxSleepsPerTenant?: number;
+  /** Sleep-time tokens one tenant's sleeps may spend a UTC day (default 2,000,000; 0: no limit); past it, jobs wait for the next day. */
+  maxSleepTokensPerTenantPerDay?: number;
   onJobSettled?: (outcome: JobOutcome) => void;
   onError?: (error: unknown) => void;
 }
@@ -51,6 +53,7 @@ export async function startSleepJobProcessing(options: SleepJobProcessingOptions
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.jobTimeoutMs === undefined ? {} : { jobTimeoutMs: options.jobTimeoutMs }),
     ...(options.maxSleepsPerTenant === undefined ? {} : { maxSleepsPerTenant: options.maxSleepsPerTenant }),
+    ...(options.maxSleepTokensPerTenantPerDay === undefined ? {} : { maxSleepTokensPerTenantPerDay: options.maxSleepTokensPerTenantPerDay }),
     ...(options.onJobSettled === undefined ? {} : { onJobSettled: options.onJobSettled }),
     ...(options.onError === undefined ? {} : { onError: options.onError }),
   };

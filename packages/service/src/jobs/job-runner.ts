@@ -5,11 +5,11 @@
  * never publishes next to the one that took it over. Shared by the polling worker (embedded store)
  * and the Graphile Worker tasks (PostgreSQL scale-out).
  */
-import { SleeptimeError, errorMessage, sleepBudgetSchema, systemError, type Engine, type JobRecord, type RunError, type SleepOptions, type Store } from '@sleeptime/core';
+import { SleeptimeError, errorMessage, sleepBudgetSchema, systemError, userError, type Engine, type JobRecord, type RunError, type SleepOptions, type Store } from '@sleeptime/core';
 
-import { defaultJobTimeoutMs, defaultLeaseMs, defaultRetryBaseDelayMs, defaultRetryMaxDelayMs } from './job-defaults.js';
+import { defaultJobTimeoutMs, defaultLeaseMs, defaultMaxSleepTokensPerTenantPerDay, defaultRetryBaseDelayMs, defaultRetryMaxDelayMs } from './job-defaults.js';
 
-export { defaultJobTimeoutMs, defaultLeaseMs, defaultRetryBaseDelayMs, defaultRetryMaxDelayMs };
+export { defaultJobTimeoutMs, defaultLeaseMs, defaultMaxSleepTokensPerTenantPerDay, defaultRetryBaseDelayMs, defaultRetryMaxDelayMs };
 
 export interface JobRunnerOptions {
   store: Store;
@@ -19,6 +19,12 @@ export interface JobRunnerOptions {
   jobTimeoutMs?: number;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
+  /**
+   * Sleep-time tokens one tenant's sleeps may spend a UTC day (default
+   * {@link defaultMaxSleepTokensPerTenantPerDay}; 0: no limit). A job whose tenant is at or over it
+   * runs no model: it waits, pending, until the next 00:00 UTC with `sleep_token_limit` as its error.
+   */
+  maxSleepTokensPerTenantPerDay?: number;
   now?: () => Date;
   /** Called after the runner enqueued a job itself (the follow-up of a superseded run). */
   onEnqueued?: (job: JobRecord) => void | Promise<void>;
@@ -30,9 +36,10 @@ export interface JobOutcome {
   job: JobRecord;
   /**
    * `superseded`: the context changed during the run, nothing was published and a follow-up job
-   * is pending (the one the write enqueued, or a new one due now); `lease-lost`: another worker took the job over, so this one recorded nothing.
+   * is pending (the one the write enqueued, or a new one due now); `lease-lost`: another worker took the job over, so this one recorded nothing;
+   * `deferred`: the tenant had no sleep-time tokens left today, so no model ran and the job waits for the next UTC day.
    */
-  status: 'succeeded' | 'superseded' | 'retrying' | 'failed' | 'lease-lost';
+  status: 'succeeded' | 'superseded' | 'retrying' | 'deferred' | 'failed' | 'lease-lost';
   runId: string | null;
   error?: RunError;
 }
@@ -53,6 +60,22 @@ export function isPermanentFailure(error: SleeptimeError): boolean {
   return error.code === 'model_load_failed' && SleeptimeError.isInstance(error.cause) && isPermanentFailure(error.cause);
 }
 
+/** The engine's sleep option for a `maxSleepTokensPerTenantPerDay` service option: the default where unset, none for 0. */
+export function dailySleepTokenLimit(maxSleepTokensPerTenantPerDay: number | undefined): number | undefined {
+  const limit = maxSleepTokensPerTenantPerDay ?? defaultMaxSleepTokensPerTenantPerDay;
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw userError('invalid_option', `maxSleepTokensPerTenantPerDay must be a whole number of at least 0, got ${String(limit)}`, { field: 'maxSleepTokensPerTenantPerDay' });
+  }
+  return limit === 0 ? undefined : limit;
+}
+
+/** When a job refused by its tenant's daily sleep-time tokens may run: the next UTC day, as the engine said. */
+function nextDayOf(error: SleeptimeError): Date | undefined {
+  if (error.code !== 'sleep_token_limit') return undefined;
+  const resetsAt = new Date(String(error.details.resetsAt));
+  return Number.isNaN(resetsAt.getTime()) ? undefined : resetsAt;
+}
+
 /** The sleep options of a job's payload (what `POST /sleep` validated); the engine checks them again. */
 function sleepOptionsFrom(payload: Record<string, unknown>): SleepOptions {
   const parsed = sleepBudgetSchema.safeParse(payload);
@@ -67,6 +90,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const jobTimeoutMs = options.jobTimeoutMs ?? defaultJobTimeoutMs;
   const retryBaseDelayMs = options.retryBaseDelayMs ?? defaultRetryBaseDelayMs;
   const retryMaxDelayMs = options.retryMaxDelayMs ?? defaultRetryMaxDelayMs;
+  const maxTokensPerTenantPerDay = dailySleepTokenLimit(options.maxSleepTokensPerTenantPerDay);
 
   /** A worker that died mid-run left its run `running`; the worker taking the job over closes it. */
   async function closeAbandonedRun(job: JobRecord): Promise<void> {
@@ -137,6 +161,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         ...sleepOptionsFrom(job.payload),
         onlyIfCurrent: true,
         publishFence: { jobId: job.id, owner },
+        maxTokensPerTenantPerDay,
         signal: AbortSignal.any([attempt.signal, signal]),
         ...(preassigned === undefined ? {} : { runId: preassigned }),
         onStarted: (started) => {
@@ -168,6 +193,15 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           await options.onEnqueued?.(followUp);
         }
         return { job: completed ?? job, status: 'superseded', runId, error: { code: error.code, message: error.message } };
+      }
+      const nextDay = nextDayOf(error);
+      if (nextDay !== undefined) {
+        // Out of sleep-time tokens today: not a failure of the job, whose work is still wanted. It
+        // waits for the next day (a write meanwhile makes it due sooner; it is checked again then).
+        const deferred = await store.jobs.defer({ jobId: job.id, owner, runAfter: nextDay, error: { code: error.code, message: error.message }, now: now() });
+        if (deferred === undefined) return { job, status: 'lease-lost', runId, error: { code: error.code, message: error.message } };
+        if (deferred.status === 'failed') await recordUnstartedRun(deferred, { code: error.code, message: error.message });
+        return { job: deferred, status: deferred.status === 'pending' ? 'deferred' : 'failed', runId, error: { code: error.code, message: error.message } };
       }
       const recorded: RunError = timedOut
         ? { code: timeoutError.code, message: timeoutError.message }

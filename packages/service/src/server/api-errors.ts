@@ -38,28 +38,43 @@ export function errorBody(status: number, code: string, message: string, details
  * User errors whose status is not 400 or 404. A write that would take a context past its size limit
  * is 413: the request is well formed and the client's remedy is to send less, as with `body_too_large`.
  * A write past the tenant's quota is 403: retrying will not help (429 would invite it) until the
- * tenant deletes contexts or its limit is raised, and the request itself may be small.
+ * tenant deletes contexts or its limit is raised, and the request itself may be small. A sleep past
+ * the tenant's sleep-time tokens of the day is 429: the same request succeeds once the day is over,
+ * and `Retry-After` says when (the limit is spent over time, like a request rate).
  */
 const userErrorStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   context_too_large: 413,
   tenant_context_limit: 403,
   tenant_storage_limit: 403,
+  sleep_token_limit: 429,
 };
+
+/** User errors whose details reach the client (they name no stored id): the limit, the count and when it resets. */
+const wireDetailCodes: ReadonlySet<string> = new Set(['sleep_token_limit']);
+
+/** `Retry-After` for an error that says when trying again will succeed (`details.retryAfterSeconds`). */
+function retryAfterOf(error: SleeptimeError): string | undefined {
+  const seconds = error.details.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isSafeInteger(seconds) && seconds > 0 ? String(seconds) : undefined;
+}
 
 /**
  * Maps any thrown value to a status and body. SleeptimeError categories: user errors are 404 when
- * something is missing, 413 for a context too large, 403 past a tenant quota and 400 otherwise; upstream (the model provider)
+ * something is missing, 413 for a context too large, 403 past a tenant quota, 429 past the tenant's
+ * sleep-time tokens of the day (with `Retry-After`) and 400 otherwise; upstream (the model provider)
  * is 502; system is 500.
  * Stacks never leave the process; an unknown error's message neither (it may hold internals).
  * The engine names contexts by their stored ids: the tenant's prefix is taken out of its messages,
  * and an upstream or system failure's address too (see wire-message.ts).
  */
-export function toErrorResponse(error: unknown, scope?: TenantScope): { status: ContentfulStatusCode; body: ApiErrorBody } {
+export function toErrorResponse(error: unknown, scope?: TenantScope): { status: ContentfulStatusCode; body: ApiErrorBody; retryAfter?: string } {
   if (error instanceof ApiError) return { status: error.status, body: errorBody(error.status, error.code, error.message, error.details) };
   if (SleeptimeError.isInstance(error)) {
     const status: ContentfulStatusCode =
       error.category === 'upstream' ? 502 : error.category === 'system' ? 500 : (userErrorStatus[error.code] ?? (error.code.endsWith('_not_found') ? 404 : 400));
-    return { status, body: errorBody(status, error.code, wireErrorMessage(error, scope)) };
+    const details = error.category === 'user' && wireDetailCodes.has(error.code) ? error.details : undefined;
+    const retryAfter = status === 429 ? retryAfterOf(error) : undefined;
+    return { status, body: errorBody(status, error.code, wireErrorMessage(error, scope), details), ...(retryAfter === undefined ? {} : { retryAfter }) };
   }
   return { status: 500, body: errorBody(500, 'internal_error', 'An unexpected error occurred on the server') };
 }
@@ -81,7 +96,8 @@ export function serverErrorDetail(error: unknown): string {
 }
 
 export function respondWithError(context: Context, error: unknown, log: ServerErrorLog = stderrLog): Response {
-  const { status, body } = toErrorResponse(error, context.get('scope') as TenantScope | undefined);
+  const { status, body, retryAfter } = toErrorResponse(error, context.get('scope') as TenantScope | undefined);
+  if (retryAfter !== undefined) context.header('retry-after', retryAfter);
   if (status >= 500) log(`${context.req.method} ${context.req.path}: ${status} ${body.error.code}: ${serverErrorDetail(error)}\n`);
   return context.json(body, status);
 }

@@ -6,6 +6,7 @@
  */
 import { createEngine, userError, withoutUndefined, type SleeptimeModel, type Store } from '@sleeptime/core';
 import { Hono } from 'hono';
+import { dailySleepTokenLimit } from '../jobs/job-runner.js';
 import { createSleepJobs, type SleepTriggerOptions } from '../jobs/sleep-triggers.js';
 import { defaultStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
 import { authenticateApiKey, storeAnswers } from '../tenancy/api-keys.js';
@@ -21,6 +22,7 @@ import { contextRoutes } from './routes/context-routes.js';
 import { learnedRoutes } from './routes/learned-routes.js';
 import type { RouteDependencies, TenantQuotaLimits } from './routes/route-support.js';
 import { runRoutes } from './routes/run-routes.js';
+import { usageRoutes } from './routes/usage-routes.js';
 import { defaultMaxBodyBytes, defaultRateLimit, defaultTenantQuota } from './service-defaults.js';
 
 export { defaultMaxBodyBytes };
@@ -48,6 +50,13 @@ export interface ServerAppOptions {
   maxContextsPerTenant?: number;
   /** Bytes of UTF-8 text one tenant's contexts may hold in all (default 256 MiB; 0: no limit); a write growing past it gets 403 `tenant_storage_limit`. */
   maxBytesPerTenant?: number;
+  /**
+   * Sleep-time tokens (input + output of sleep-time model calls) one tenant may spend a UTC day
+   * (default 2,000,000; 0: no limit). At or over it, `POST /sleep` gets 429 `sleep_token_limit` with
+   * `Retry-After` until the next 00:00 UTC. The job runner (`startSleepJobProcessing`) takes the same
+   * option: its jobs wait for the next day.
+   */
+  maxSleepTokensPerTenantPerDay?: number;
   /** Requests per second per API key (token bucket); default {@link defaultRateLimit}; false for none. */
   rateLimit?: RateLimit | false;
   now?: () => number;
@@ -77,6 +86,7 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
     jobs: createSleepJobs({ ...options.triggers, jobs: store.jobs, now: () => new Date(now()) }),
     staleAsk: options.staleAsk ?? defaultStaleAskPolicy,
     tenantQuota: tenantQuotaLimits(options),
+    maxSleepTokensPerTenantPerDay: dailySleepTokenLimit(options.maxSleepTokensPerTenantPerDay),
     now,
     modelName: options.modelName ?? (typeof options.model === 'function' ? undefined : options.model.spec),
     startedAt: now(),
@@ -102,6 +112,6 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
   app.use('/v1/*', apiKeyAuth({ authenticate: (key) => authenticateApiKey(store, key) }));
   // After authentication: only a valid key has a bucket, so made-up keys cannot crowd the table.
   if (options.rateLimit !== false) app.use('/v1/*', rateLimitPerKey(options.rateLimit ?? defaultRateLimit, now));
-  for (const routes of [contextRoutes, learnedRoutes, runRoutes, askRoutes, chatCompletionRoutes, modelsRoutes]) app.route('/v1', routes(dependencies));
+  for (const routes of [contextRoutes, learnedRoutes, runRoutes, askRoutes, chatCompletionRoutes, modelsRoutes, usageRoutes]) app.route('/v1', routes(dependencies));
   return app;
 }

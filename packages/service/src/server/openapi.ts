@@ -44,7 +44,7 @@ export const routeDescriptions: RouteDescription[] = [
   { method: 'get', path: '/v1/contexts/{id}/learned', summary: 'The latest learned context, with its freshness', responses: { '200': 'The learned context', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/learned/history', summary: 'Every learned context version, oldest first', responses: { '200': '{data}', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/learned/diff', summary: 'Line diff between two learned context versions (default: the two latest)', query: learnedDiffQuery, responses: { '200': '{from, to, added, removed, hunks}', ...errors } },
-  { method: 'post', path: '/v1/contexts/{id}/sleep', summary: 'Queue a sleep run as a durable job (coalesced with a pending one for the context)', body: sleepBody, responses: { '202': 'The run to be, status queued, with its id and jobId; Location: /v1/runs/{runId}', ...errors } },
+  { method: 'post', path: '/v1/contexts/{id}/sleep', summary: 'Queue a sleep run as a durable job (coalesced with a pending one for the context)', body: sleepBody, responses: { '202': 'The run to be, status queued, with its id and jobId; Location: /v1/runs/{runId}', ...errors, '429': "Over the API key's request rate (rate_limited), or the tenant has spent its sleep-time tokens of the UTC day (sleep_token_limit, with details {limit, tokens, day, resetsAt}); see Retry-After" } },
   { method: 'get', path: '/v1/jobs/{jobId}', summary: 'A sleep job: status, attempts, next due time, latest run, last error', responses: { '200': 'The job', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/runs', summary: 'Runs of a context, newest first', query: runsQuery, responses: { '200': '{data}', ...errors } },
   { method: 'get', path: '/v1/runs/{runId}', summary: 'A run with status, usage, timings, error and model calls (status queued while its job waits)', responses: { '200': 'The run', ...errors } },
@@ -72,6 +72,12 @@ export const routeDescriptions: RouteDescription[] = [
     path: '/v1/models',
     summary: 'OpenAI-compatible model list: the configured model (a local file by its file name) and the alias `sleeptime`; a completion may name either',
     responses: { '200': 'list of model objects (id, object, created, owned_by)', ...errors },
+  },
+  {
+    method: 'get',
+    path: '/v1/usage',
+    summary: "The tenant's usage against its limits: sleep-time tokens (input + output of its sleep runs' model calls) of the current UTC day",
+    responses: { '200': '{sleepTokens: {day, tokens, limit (null: none), remaining (null: no limit), resetsAt}}', ...errors },
   },
   { method: 'get', path: '/v1/models/{model}', summary: 'One listed model', responses: { '200': 'model object', ...errors, '404': 'Not a listed model' } },
 ];

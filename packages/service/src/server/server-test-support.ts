@@ -24,8 +24,15 @@ export interface ServerTestBed {
   close(): Promise<void>;
 }
 
-export interface ServerTestBedOptions extends Partial<Pick<ServerAppOptions, 'maxBodyBytes' | 'maxContextBytes' | 'maxContextsPerTenant' | 'maxBytesPerTenant' | 'staleAsk' | 'triggers' | 'modelName' | 'model' | 'rateLimit'>> {
-  worker?: Partial<Pick<JobWorkerOptions, 'retryBaseDelayMs' | 'jobTimeoutMs' | 'leaseMs'>>;
+export interface ServerTestBedOptions
+  extends Partial<
+    Pick<
+      ServerAppOptions,
+      'maxBodyBytes' | 'maxContextBytes' | 'maxContextsPerTenant' | 'maxBytesPerTenant' | 'maxSleepTokensPerTenantPerDay' | 'staleAsk' | 'triggers' | 'modelName' | 'model' | 'rateLimit' | 'now'
+    >
+  > {
+  /** The worker's options; `now` (ms) is the clock of the app, the worker and its engine alike. */
+  worker?: Partial<Pick<JobWorkerOptions, 'retryBaseDelayMs' | 'jobTimeoutMs' | 'leaseMs' | 'maxSleepTokensPerTenantPerDay'>>;
 }
 
 export async function createServerTestBed(options: ServerTestBedOptions = {}): Promise<ServerTestBed> {
@@ -43,7 +50,15 @@ export async function createServerTestBed(options: ServerTestBedOptions = {}): P
   // A test may pass its own model (one that cannot be built, say); the default is the scripted upstream.
   const model = options.model ?? (() => createModel('openai-compatible:scripted', { baseUrl: upstream.baseUrl, retry: { maxAttempts: 1 } }));
   // Retries are far off by default, so a failing run does not take replies a test scripted for later.
-  const worker = createJobWorker({ store, engine: createEngine({ store, model }), pollIntervalMs: 10, retryBaseDelayMs: 60_000, ...options.worker });
+  const clock = options.now;
+  const worker = createJobWorker({
+    store,
+    engine: createEngine({ store, model, ...(clock === undefined ? {} : { now: clock }) }),
+    pollIntervalMs: 10,
+    retryBaseDelayMs: 60_000,
+    ...(clock === undefined ? {} : { now: () => new Date(clock()) }),
+    ...options.worker,
+  });
   const { worker: _workerOptions, ...appOptions } = options;
   const app = createServerApp({
     store,

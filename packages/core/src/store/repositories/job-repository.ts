@@ -178,6 +178,34 @@ export function createJobRepository({ db, kind, guard }: RepositoryDeps): JobRep
         });
       }),
 
+    defer: (input) =>
+      guard('jobs.defer', async () => {
+        const nowIso = (input.now ?? new Date()).toISOString();
+        return await db.transaction().execute(async (transaction) => {
+          const held = await selectHeldJob(transaction, input.jobId, input.owner).executeTakeFirst();
+          if (held === undefined) return undefined;
+          // A write during this attempt enqueued another pending job for the context (the partial
+          // unique index allows one): that one will do the work, and meet the same limit.
+          const pending =
+            held.coalesce_key === null
+              ? undefined
+              : await transaction.selectFrom('jobs').select('id').where('coalesce_key', '=', held.coalesce_key).where('status', '=', 'pending').executeTakeFirst();
+          if (pending !== undefined) return settleHeldJob(transaction, input, { status: 'failed', error: input.error, now: nowIso });
+          const settled = await settleHeldJob(transaction, input, { status: 'pending', runAfter: input.runAfter.toISOString(), error: input.error, now: nowIso });
+          if (settled === undefined) return undefined;
+          // The claim is given back: waiting out a limit is not an attempt, and must not use up the job's retries.
+          return takeFirst(
+            transaction
+              .updateTable('jobs')
+              .set((eb) => ({ attempts: eb('attempts', '-', 1) }))
+              .where('id', '=', held.id)
+              .where('attempts', '>', 0)
+              .returningAll(),
+            toJobRecord,
+          ).then((updated) => updated ?? settled);
+        });
+      }),
+
     overdue: (input) =>
       guard('jobs.overdue', async () => {
         const now = input.now ?? new Date();

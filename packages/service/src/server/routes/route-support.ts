@@ -13,6 +13,8 @@ export interface RouteDependencies {
   jobs: SleepJobs;
   /** Each tenant's limits on its contexts, applied to every put and append under its prefix. */
   tenantQuota: TenantQuotaLimits;
+  /** Sleep-time tokens one tenant may spend a UTC day; undefined: no limit. */
+  maxSleepTokensPerTenantPerDay: number | undefined;
   /** The server's stale-ask policy; a request may override it. */
   staleAsk: StaleAskPolicy;
   now: () => number;

@@ -12,7 +12,7 @@ import { readJsonBody, validate } from '../request-validation.js';
 import { callJson, jobJson, queuedRunJson, runJson } from '../wire-shapes.js';
 import { storedContextId, type RouteDependencies } from './route-support.js';
 
-export function runRoutes({ engine, jobs }: RouteDependencies): Hono<AuthenticatedEnvironment> {
+export function runRoutes({ engine, jobs, maxSleepTokensPerTenantPerDay }: RouteDependencies): Hono<AuthenticatedEnvironment> {
   const routes = new Hono<AuthenticatedEnvironment>();
 
   /** The version of a job's context for a queued run (0 once the context is gone). */
@@ -26,6 +26,8 @@ export function runRoutes({ engine, jobs }: RouteDependencies): Hono<Authenticat
     const id = storedContextId(context);
     const body = await readJsonBody(context, sleepBody);
     const record = await engine.getContext(id);
+    // Refused now (429 sleep_token_limit) rather than queued for a job that would wait for the next day.
+    await engine.checkSleepTokens(record.id, maxSleepTokensPerTenantPerDay);
     // A durable job (coalesced with a pending one for this context); a worker runs it.
     const job = await jobs.onDemand(record.id, body);
     const queued = queuedRunJson(context.get('scope'), job, record.version);
