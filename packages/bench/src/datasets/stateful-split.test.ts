@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SleeptimeError } from '@sleeptime/core';
 import { fixtureTemplates, writeDatasetFixtures } from './dataset-fixtures-test-support.js';
 import { describeWithDatasets } from './datasets-test-support.js';
+import { generateGsmSymbolic } from './gsm-symbolic/index.js';
 import {
   isQuestionSentence,
   segmentSentences,
@@ -19,6 +20,15 @@ function paperSplit(text: string): string[] {
     .split(/(?<=\.)/)
     .map((sentence) => sentence.trim())
     .filter((sentence) => sentence !== '');
+}
+
+/** The paper's stateful split, as letta-ai/sleep-time-compute's create_stateful_gsm_symbolic.py makes it. */
+function paperStatefulSplit(question: string): { context: string; query: string } {
+  const pieces = question
+    .split('.')
+    .map((piece) => piece.trim())
+    .filter((piece) => piece !== '');
+  return { context: `${pieces.slice(0, -1).join('. ').trim()}.`, query: pieces.at(-1) ?? '' };
 }
 
 /** The usual one-line splitter: cut after every '.', '?' or '!' followed by whitespace. */
@@ -177,6 +187,11 @@ describe('splitSentences where a sentence must, or must not, end', () => {
       ['Ann has 2 cats.', '20 students came.', 'How many came?'],
     ],
     [
+      'figs the fruit ends a sentence, Fig. before a number does not',
+      'He has 70 figs. See Fig. 3 and Eq. (2) for more. How many figs are there?',
+      ['He has 70 figs.', 'See Fig. 3 and Eq. (2) for more.', 'How many figs are there?'],
+    ],
+    [
       'a period after a closing parenthesis',
       'It is a torus (like a donut). Let $S$ be a sphere. Find $r$.',
       ['It is a torus (like a donut).', 'Let $S$ be a sphere.', 'Find $r$.'],
@@ -246,9 +261,34 @@ describe('splitStateful', () => {
     });
   });
 
-  it('takes the last sentence even when it does not ask (the paper rule)', () => {
+  it('keeps a note that follows the question with it in the query (GSM-Symbolic p2/0027)', () => {
+    const text =
+      'Thomas receives 25 emails a day. 16% of those emails don\'t require any response. From the rest, Thomas can only ' +
+      'respond to 2 less than the two-thirds of them. How many emails does Thomas respond to in a 3 day work week? ' +
+      'Thomas work overtime on the last day so he can respond to 75% more emails than usual.';
+    expect(splitStateful(text)).toEqual({
+      context:
+        'Thomas receives 25 emails a day. 16% of those emails don\'t require any response. From the rest, Thomas can only ' +
+        'respond to 2 less than the two-thirds of them.',
+      query:
+        'How many emails does Thomas respond to in a 3 day work week? Thomas work overtime on the last day so he can ' +
+        'respond to 75% more emails than usual.',
+    });
+  });
+
+  it('keeps every note after the question, and an imperative question with its note', () => {
+    expect(splitStateful('Emily peels 6 shrimps a minute. How long will 90 take? Note that she can\'t work in parallel. She rests 5 minutes.')).toEqual({
+      context: 'Emily peels 6 shrimps a minute.',
+      query: 'How long will 90 take? Note that she can\'t work in parallel. She rests 5 minutes.',
+    });
     const text = 'Let $k$ be real. Find $m+n.$ Here $i=\\sqrt{-1}.$';
-    expect(splitStateful(text)).toEqual({ context: 'Let $k$ be real. Find $m+n.$', query: 'Here $i=\\sqrt{-1}.$' });
+    expect(splitStateful(text)).toEqual({ context: 'Let $k$ be real.', query: 'Find $m+n.$ Here $i=\\sqrt{-1}.$' });
+  });
+
+  it('takes the last sentence alone when no sentence asks, or when a figure stands between it and the question', () => {
+    expect(splitStateful('Ann has 3 cats. Bob has 2 dogs.')).toEqual({ context: 'Ann has 3 cats.', query: 'Bob has 2 dogs.' });
+    const text = 'Points lie on a circle.\nFind $CE$.\n\n<asy>\ndraw(A--B);\n</asy>\n\nHere $C$ is the center.';
+    expect(splitStateful(text).query).toBe('Here $C$ is the center.');
   });
 
   it('rejects empty text with a user error', () => {
@@ -382,6 +422,23 @@ describeWithDatasets('the splitter on real data', (datasets) => {
 
   it('GSM: the query is the question at the end and context + query rebuild the text', () => {
     expectGsmSplits(questions);
+  });
+
+  // Listed in gsm-symbolic/README.md ("The stateful split against the paper's").
+  it("GSM instances: the split differs from the paper's only where a title or a decimal is in the question", () => {
+    const differing = new Set<string>();
+    const withNote = new Set<string>();
+    for (const variant of ['p1', 'p2', 'symbolic'] as const) {
+      for (const instance of generateGsmSymbolic({ variant, perTemplate: 5, seed: 0, datasetsDir: datasets })) {
+        const paper = paperStatefulSplit(instance.question);
+        const same = (ours: string, theirs: string) => squash(ours).replace(/\.$/, '') === squash(theirs).replace(/\.$/, '');
+        if (!same(instance.query, paper.query) || !same(instance.context, paper.context)) differing.add(instance.template);
+        if (splitSentences(instance.query).length > 1) withNote.add(instance.template);
+      }
+    }
+    expect([...differing].sort()).toEqual(['p1/0032', 'p1/0034', 'p1/0076', 'p2/0032', 'p2/0034', 'symbolic/0032', 'symbolic/0034', 'symbolic/0076']);
+    // The questions followed by a note: the paper's split keeps the note with the question, and so does this one.
+    expect([...withNote].sort()).toEqual(['p1/0048', 'p2/0027', 'p2/0048']);
   });
 
   it('GSM: decimals and titles survive where the paper split cuts them', () => {

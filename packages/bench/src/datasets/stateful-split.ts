@@ -1,6 +1,9 @@
 /**
  * The stateful split: a problem becomes a context `c` (known ahead of time) and a query `q` (asked
- * later). Context = every sentence but the last, query = the last sentence.
+ * later). Context = every sentence but the last, query = the last sentence; except that a note
+ * following the question stays with it: when prose sentences that do not ask follow the last
+ * sentence that asks ("How long will it take her? Note that Emily can't work in parallel."), the
+ * query is the question and those sentences, so the question is never seen at sleep time.
  *
  * How this differs from the paper's split
  * ---------------------------------------
@@ -14,7 +17,9 @@
  *   only when whitespace (or the end of the text) follows and the next character is not a lowercase
  *   letter. So `2.5`, `$1,234.50`, `U.S.` mid-word and `"Why?" he asked` never cut.
  * - Title and Latin abbreviations never end a sentence: Mr., Mrs., Ms., Dr., St., Prof., Sr., Jr.,
- *   Mt., vs., e.g., i.e., cf., viz., approx., fig., eq. Others (etc., a.m., p.m., U.S.) end one only
+ *   Mt., vs., e.g., i.e., cf., viz., approx. Fig., Figs., Eq. and Eqs. do not either when a number
+ *   follows ("Fig. 3", "Eq. (2)"); otherwise they are words ("70 figs. He bought..." ends a sentence,
+ *   as it must in GSM-Symbolic's symbolic/0091). Others (etc., a.m., p.m., U.S.) end one only
  *   when a capitalized word follows ("at 5 p.m. How many..." cuts, "at 5 p.m. on Monday" does not).
  * - An ellipsis (`...`, `…`) never ends a sentence: in word problems it elides, it does not stop.
  * - A list marker at the start of a line (`1.`, `a.`, `iv.`) is not a sentence end.
@@ -29,6 +34,12 @@
  *   figure). Only then is the context not a plain prefix of the text.
  * - Newlines inside a sentence are kept (AIME's .tex files break lines mid-sentence); a blank line
  *   alone does not end a sentence (bullet lists without periods stay one sentence).
+ * - A question's trailing note: the question ends with '?' or opens with an imperative (see
+ *   {@link isQuestionSentence}); prose sentences right after the last such sentence are its notes
+ *   and join the query. The paper's split, which cuts only on '.', keeps them together too ("...?
+ *   Note that ..." has no '.' between them). In GSM-Symbolic only p1/0048, p2/0027 and p2/0048 have
+ *   one; without this rule their note was the query and the question went to the context. When no
+ *   sentence asks, the query is the last prose sentence.
  * - One sentence only: the query is the whole text and the context is empty, so the question is
  *   never lost; callers that need a non-empty context filter such items. Empty text is an error.
  * - Surrounding whitespace is trimmed; spacing inside sentences is preserved verbatim.
@@ -54,9 +65,11 @@ export interface StatefulSplit {
 
 // Abbreviations after which a capitalized word is a name or an example, not a new sentence.
 const nonTerminalAbbreviations = new Set([
-  'mr', 'mrs', 'ms', 'dr', 'st', 'prof', 'sr', 'jr', 'mt', 'vs', 'e.g', 'i.e', 'cf', 'viz', 'approx',
-  'fig', 'figs', 'eq', 'eqs', 'resp',
+  'mr', 'mrs', 'ms', 'dr', 'st', 'prof', 'sr', 'jr', 'mt', 'vs', 'e.g', 'i.e', 'cf', 'viz', 'approx', 'resp',
 ]);
+
+// Abbreviations that are also words ("figs" the fruit): not a sentence end only before a number.
+const referenceAbbreviations = new Set(['fig', 'figs', 'eq', 'eqs']);
 
 const figureEnvironments = new Set(['asy', 'tikzpicture', 'figure', 'picture', 'pspicture']);
 
@@ -90,13 +103,33 @@ export function segmentSentences(text: string): TextSegment[] {
 }
 
 /**
- * Context = every sentence but the last, query = the last sentence with prose (see the file
- * header). A text of one sentence gives an empty context and the whole text as the query.
+ * Context = every sentence but the last, query = the last sentence with prose, together with the
+ * question before it when that sentence is only its note (see the file header). A text of one
+ * sentence gives an empty context and the whole text as the query.
  */
 export function splitStateful(text: string): StatefulSplit {
   const segments = nonEmptySegments(text);
-  const prose = segments.filter((segment) => segment.kind === 'sentence');
-  return cutOut(text, prose.at(-1) ?? (segments.at(-1) as TextSegment));
+  const last = segments.filter((segment) => segment.kind === 'sentence').at(-1) ?? (segments.at(-1) as TextSegment);
+  return cutOut(text, withPrecedingQuestion(text, segments, last));
+}
+
+/**
+ * When `last` does not ask, the last sentence that asks before it and every segment in between,
+ * provided they are all prose (a question and its notes); otherwise `last` alone. Returned as one
+ * segment covering that stretch of the text.
+ */
+function withPrecedingQuestion(text: string, segments: readonly TextSegment[], last: TextSegment): TextSegment {
+  if (last.kind !== 'sentence' || isQuestionSentence(last.text)) return last;
+  for (let index = segments.indexOf(last) - 1; index >= 0; index -= 1) {
+    const segment = segments[index] as TextSegment;
+    // A figure or a display between the question and the note: the note stands alone.
+    if (segment.kind !== 'sentence') return last;
+    if (isQuestionSentence(segment.text)) {
+      const start = segment.start;
+      return { text: text.slice(start, last.end), start, end: last.end, kind: 'sentence' };
+    }
+  }
+  return last;
 }
 
 /**
@@ -260,6 +293,7 @@ function isAbbreviationOrListMarker(text: string, periodOffset: number): boolean
   while (wordStart > 0 && /[\p{L}.]/u.test(text[wordStart - 1] as string)) wordStart -= 1;
   const word = text.slice(wordStart, periodOffset).replace(/^\.+/, '').toLowerCase();
   if (nonTerminalAbbreviations.has(word)) return true;
+  if (referenceAbbreviations.has(word) && /^\s*\(?\d/.test(text.slice(periodOffset + 1, periodOffset + 8))) return true;
 
   // "1." / "b." / "iv." opening a line is a list marker, not a sentence end.
   const lineStart = text.lastIndexOf('\n', periodOffset - 1) + 1;

@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureTemplates, writeDatasetFixtures } from '../dataset-fixtures-test-support.js';
 import { describeWithDatasets } from '../datasets-test-support.js';
+import { isQuestionSentence, splitSentences } from '../stateful-split.js';
 import { Scope } from './expression-evaluator.js';
 import { generateFromTemplates, generateGsmSymbolic, loadGsmSymbolicTemplates, type GsmSymbolicInstance } from './generator.js';
 import { isNumeric, toDouble, truthy, unwrapLabel } from './python-values.js';
@@ -39,11 +40,17 @@ function problemsWith(template: GsmSymbolicTemplate, instance: GsmSymbolicInstan
     problems.push(`${where}: answer ${instance.answer} but #answer on the bindings gives ${toDouble(recomputed)}`);
   }
   if (instance.query === '' || !instance.question.endsWith(instance.query)) {
-    problems.push(`${where}: query is not the question's last sentence: ${instance.query}`);
+    problems.push(`${where}: query is not the end of the question: ${instance.query}`);
   }
   if (instance.context !== instance.question.slice(0, instance.question.length - instance.query.length).trim()) {
     problems.push(`${where}: context is not the question before the query`);
   }
+  // The question is asked at test time, never seen at sleep time; a note after it goes with it.
+  if (!isQuestionSentence(splitSentences(instance.query)[0] ?? '')) {
+    problems.push(`${where}: the query does not open with the question: ${instance.query}`);
+  }
+  const asking = splitSentences(instance.context).find((sentence) => isQuestionSentence(sentence));
+  if (asking !== undefined) problems.push(`${where}: the context holds the question: ${asking}`);
   return problems;
 }
 
