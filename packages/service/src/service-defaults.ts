@@ -3,8 +3,8 @@
  * that loads nothing else (the CLI shows them in its help without loading the service).
  */
 export { defaultMaxBodyBytes, defaultRateLimit, defaultTenantQuota } from './server/service-defaults.js';
-export { defaultQuietPeriodMs } from './jobs/sleep-triggers.js';
 export {
+  defaultQuietPeriodMs,
   defaultJobTimeoutMs,
   defaultLeaseMs,
   defaultMaxSleepTokensPerTenantPerDay,

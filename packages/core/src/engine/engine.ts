@@ -9,6 +9,7 @@ import type { ContextQuota, ContextRecord } from '../store/types.js';
 import { withoutUndefined } from '../without-undefined.js';
 import { defaultMaxContextBytes } from './engine-defaults.js';
 import type { EngineDeps } from './engine-deps.js';
+import type * as EngineFlows from './engine-flows.js';
 import { storeCall } from './engine-errors.js';
 import { checkSleepTokens, sleepTokenUsage } from './sleep-tokens.js';
 import type { Engine, EngineOptions, LearnedContextVersion, PutContextInput } from './engine-types.js';
@@ -22,9 +23,9 @@ import {
   runsOptionsSchema,
 } from './option-schemas.js';
 
-let engineFlows: Promise<typeof import('./engine-flows.js')> | undefined;
+let engineFlows: Promise<typeof EngineFlows> | undefined;
 /** The model-calling flows, imported once: a dynamic import on every ask cost about 5% of its CPU. */
-function loadEngineFlows(): Promise<typeof import('./engine-flows.js')> {
+function loadEngineFlows(): Promise<typeof EngineFlows> {
   engineFlows ??= import('./engine-flows.js').catch((error: unknown) => {
     engineFlows = undefined;
     throw error;

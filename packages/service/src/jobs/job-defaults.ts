@@ -1,4 +1,6 @@
 /** Defaults of the sleep job runner. */
+/** A context is slept on once it has not been written for this long. */
+export const defaultQuietPeriodMs = 30_000;
 export const defaultLeaseMs = 60_000;
 export const defaultJobTimeoutMs = 15 * 60_000;
 export const defaultRetryBaseDelayMs = 1_000;

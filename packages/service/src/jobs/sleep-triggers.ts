@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { SleeptimeError, type JobRecord, type JobRepository, type TriggerCounterKind } from '@sleeptime/core';
 
-export const defaultQuietPeriodMs = 30_000;
+import { defaultQuietPeriodMs } from './job-defaults.js';
+
+export { defaultQuietPeriodMs };
 
 export interface SleepTriggerOptions {
   jobs: JobRepository;
