@@ -54,7 +54,7 @@ describe.skipIf(postgres.url === undefined)('graphile queue on postgres', () => 
     await location.remove();
   });
 
-  async function start(script: ScriptStep[], options: { workers?: number; onJobSettled?: (outcome: JobOutcome) => void; maxSleepTokensPerTenantPerDay?: number } = {}) {
+  async function start(script: ScriptStep[], options: { workers?: number; onJobSettled?: (outcome: JobOutcome) => void; maxSleepTokensPerTenantPerDay?: number; maxSleepsPerTenant?: number } = {}) {
     const engine = createEngine({ store, model: testModel(scriptedLanguageModel(script)) });
     const processing = await startSleepJobProcessing({
       store,
@@ -65,6 +65,7 @@ describe.skipIf(postgres.url === undefined)('graphile queue on postgres', () => 
       leaseMs: 2000,
       ...(options.onJobSettled === undefined ? {} : { onJobSettled: options.onJobSettled }),
       ...(options.maxSleepTokensPerTenantPerDay === undefined ? {} : { maxSleepTokensPerTenantPerDay: options.maxSleepTokensPerTenantPerDay }),
+      ...(options.maxSleepsPerTenant === undefined ? {} : { maxSleepsPerTenant: options.maxSleepsPerTenant }),
     });
     running.push(processing);
     return processing;
@@ -155,6 +156,41 @@ describe.skipIf(postgres.url === undefined)('graphile queue on postgres', () => 
     await waitFor('the second worker to finish the job', async () => (outcomes.length > 0 ? outcomes : undefined));
     expect(outcomes[0]).toMatchObject({ status: 'succeeded', job: { id: job.id, attempts: 2 } });
     expect(await store.learned.history('notes')).toHaveLength(1);
+  });
+
+  it("runs one sleep of a tenant at a time across workers (maxSleepsPerTenant 1): its next job waits while another tenant's runs, then is delivered", async () => {
+    // Every call names its context by the context's text; a tenant-1 call holds until released.
+    const seen: string[] = [];
+    const callsOf = new Map<string, number>();
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const step: ScriptStep = async (options) => {
+      const prompt = JSON.stringify(options.prompt);
+      const name = ['text of a', 'text of b', 'text of c'].find((text) => prompt.includes(text)) ?? 'unknown';
+      seen.push(name);
+      const calls = (callsOf.get(name) ?? 0) + 1;
+      callsOf.set(name, calls);
+      if (name !== 'text of c') await released;
+      return calls === 1 ? rethink(`memory of ${name}`, tokens) : finish(tokens);
+    };
+    const outcomes: JobOutcome[] = [];
+    const processing = await start(Array.from({ length: 12 }, () => step), { workers: 2, maxSleepsPerTenant: 1, onJobSettled: (outcome) => outcomes.push(outcome) });
+    const triggers = createSleepTriggers({ jobs: store.jobs, onEnqueued: (job) => processing.onEnqueued(job) });
+    for (const [id, text] of [['t1.a', 'text of a'], ['t1.b', 'text of b'], ['t2.c', 'text of c']] as const) await store.contexts.put({ id, text });
+    await triggers.onDemand('t1.a');
+    await waitFor('the first tenant-1 sleep to call the model', async () => (seen.includes('text of a') ? true : undefined));
+    await triggers.onDemand('t1.b');
+    await triggers.onDemand('t2.c');
+    // The second worker is free, but tenant 1 is at its cap: it takes tenant 2's job.
+    await waitFor("tenant 2's sleep to finish", async () => (outcomes.some((outcome) => outcome.job.contextId === 't2.c') ? true : undefined));
+    expect(seen).not.toContain('text of b');
+    expect((await store.jobs.list('t1.b'))[0]).toMatchObject({ status: 'pending', attempts: 0 });
+
+    release();
+    await waitFor('all three sleeps', async () => (outcomes.length >= 3 ? outcomes : undefined));
+    expect(outcomes.map((outcome) => `${outcome.job.contextId}:${outcome.status}`).sort()).toEqual(['t1.a:succeeded', 't1.b:succeeded', 't2.c:succeeded']);
+    // Tenant 1's second sleep called the model only after its first had finished.
+    expect(seen.indexOf('text of b')).toBeGreaterThan(seen.lastIndexOf('text of a'));
   });
 
   it('refuses the graphile queue without PostgreSQL, in one clear line', async () => {
