@@ -155,10 +155,24 @@ function buildProgram(output: CliOutput): Command {
         .choices(['auto', 'tools', 'text'])
         .default('auto'),
     )
+    .addOption(
+      new Option('--prompt-style <style>', 'the sleep-time instructions: default (questions will come), or aime (the context is the first part of a math problem whose rest comes later)')
+        .choices(['default', 'aime'])
+        .default('default'),
+    )
     .action(
       async (
         id: string,
-        options: { parallel: string; effort?: string; maxRewrites: string; maxTokens?: string; example?: string[]; examplesFile?: string; protocol: 'auto' | 'tools' | 'text' },
+        options: {
+          parallel: string;
+          effort?: string;
+          maxRewrites: string;
+          maxTokens?: string;
+          example?: string[];
+          examplesFile?: string;
+          protocol: 'auto' | 'tools' | 'text';
+          promptStyle: 'default' | 'aime';
+        },
         command: Command,
       ) => {
         const opts = globals(command);
@@ -169,6 +183,7 @@ function buildProgram(output: CliOutput): Command {
           maxOutputTokens: integerFlag(options.maxTokens, '--max-tokens', 1, 1_000_000),
           examples: await readExamples(options),
           protocol: options.protocol,
+          promptStyle: options.promptStyle,
         };
         const showProgress = !opts.json && process.stderr.isTTY === true;
         const result = await withRuntime(

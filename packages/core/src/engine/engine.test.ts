@@ -412,6 +412,14 @@ describe('sleep', () => {
     expect(await engine.learnedContext('c')).toBeUndefined();
   });
 
+  it('sleeps with the AIME instructions when promptStyle is aime, and records the choice on the run', async () => {
+    const { engine, model } = engineWith([rethink(learnedMemory, { input: 10, output: 10 }), finish({ input: 10, output: 1 })]);
+    await engine.putContext({ id: 'c', text: contextText });
+    const result = await engine.sleep('c', { promptStyle: 'aime' });
+    expect(systemMessage(model.languageModel.doGenerateCalls[0]?.prompt ?? [])).toMatch(/part of a competition math\s+problem \(AIME\)/);
+    expect((await engine.runs('c'))[0]).toMatchObject({ id: result.runId, status: 'succeeded', settings: { promptStyle: 'aime' } });
+  });
+
   it('rejects out-of-range budgets before starting a run', async () => {
     const { engine, model } = engineWith([]);
     await engine.putContext({ id: 'c', text: contextText });
@@ -430,6 +438,8 @@ describe('sleep', () => {
       expect(error.message).toContain(range);
     }
     await expectSleeptimeError(engine.sleep('c', { temperature: 5 }), 'invalid_option', 'user');
+    const style = await expectSleeptimeError(engine.sleep('c', { promptStyle: 'gsm' } as never), 'invalid_option', 'user');
+    expect(style.message).toBe('promptStyle must be one of default, aime');
     expect(await engine.runs('c')).toEqual([]);
     expect(model.languageModel.doGenerateCalls).toHaveLength(0);
     expect(model.budgets).toHaveLength(0);

@@ -69,9 +69,11 @@ export {
   concatenateLearnedContexts,
   learnedContextSystemMessage,
   sleepSystemPrompt,
+  sleepSystemPromptFor,
   verbosityInstructions,
   type AskPrompt,
   type AskPromptInput,
+  type SleepPromptStyle,
   type Verbosity,
 } from './prompts.js';
 export type { RecordedModelCall } from './recording-model.js';

@@ -91,6 +91,12 @@ export const sleepBudgetSchema = z.object({
   temperature: temperatureSchema.optional().describe('a number from 0 to 2'),
   /** How the agent talks to the model: tool calls, tagged text (no tool calling), or auto (tools, text after a refusal). */
   protocol: z.enum(['auto', 'tools', 'text']).optional().describe('one of auto, tools, text'),
+  /**
+   * The sleep-time instructions: `default` (questions about the context will come) or `aime` (the
+   * context is the first part of a math problem whose rest comes later: predict where it may go, as
+   * the paper's Stateful AIME runs do). Default `default`.
+   */
+  promptStyle: z.enum(['default', 'aime']).optional().describe('one of default, aime'),
 });
 
 /** The test-time budget and prompt choices of an ask. */

@@ -26,16 +26,57 @@ const sleepWorkInstructions = [
   '   derivations, and drop whatever turned out to be wrong or useless.',
 ];
 
-export const sleepSystemPrompt = [
-  ...sleepWorkInstructions,
+/**
+ * For a context that is the first part of a problem whose rest (with the question) comes later, as
+ * in Stateful AIME. After the paper's released code (letta-ai/sleep-time-compute,
+ * prompts/system/sleep_time_base_aime.txt, the sleep-time system prompt of run_stateful_aime.py):
+ * the model gets part of an AIME problem now and the rest later, makes as many inferences as it can
+ * about that part, predicts the ways the rest might go and computes what would reach the final
+ * answer faster. The words are ours; the released prompt's Letta-specific memory-block description
+ * is left out, as in the default prompt.
+ */
+const aimeSleepWorkInstructions = [
+  'You are a careful mathematician working ahead of time. You are given part of a competition math',
+  'problem (AIME) now; the rest of the problem, with its question, will be given to you later, when you',
+  'will have little time. Whatever you work out now must be written into your memory block, because the',
+  'memory block is all that carries over, and all of it will be at hand once the rest arrives.',
   '',
-  'Tools:',
-  `- ${rethinkMemoryToolName}(new_memory): replaces the whole memory block with new_memory. Each call is a`,
-  '  full rewrite, not an append: include everything worth keeping from the previous version.',
-  `- ${finishRethinkingToolName}(): call it once the memory is complete and checked.`,
-  '',
-  'Respond only with tool calls.',
-].join('\n');
+  'How to work:',
+  '1. Read the part you are given closely: every object, condition, quantity and relationship it sets up.',
+  '2. Make as many inferences about it as you can: derive its consequences, simplify what can be',
+  '   simplified, and compute the quantities it determines.',
+  '3. Predict the ways the rest of the problem might go (what it may add, what it may ask) and compute',
+  '   the results that would get you to the final answer faster in each case.',
+  '4. Double-check every derivation and calculation (redo it another way when possible) and fix mistakes.',
+  '5. Keep the memory organised and self-contained: restate the setup, show the key steps, and drop',
+  '   whatever turned out to be wrong or useless.',
+];
+
+/**
+ * Which sleep-time instructions the agent gets: `default` (a context about which questions will be
+ * asked) or `aime` (the first part of a math problem whose rest comes later; see above).
+ */
+export type SleepPromptStyle = 'default' | 'aime';
+
+const sleepWorkInstructionsByStyle: Readonly<Record<SleepPromptStyle, readonly string[]>> = {
+  default: sleepWorkInstructions,
+  aime: aimeSleepWorkInstructions,
+};
+
+function toolsSystemPrompt(workInstructions: readonly string[]): string {
+  return [
+    ...workInstructions,
+    '',
+    'Tools:',
+    `- ${rethinkMemoryToolName}(new_memory): replaces the whole memory block with new_memory. Each call is a`,
+    '  full rewrite, not an append: include everything worth keeping from the previous version.',
+    `- ${finishRethinkingToolName}(): call it once the memory is complete and checked.`,
+    '',
+    'Respond only with tool calls.',
+  ].join('\n');
+}
+
+export const sleepSystemPrompt = toolsSystemPrompt(sleepWorkInstructions);
 
 /** The word that ends a sleep run under the text protocol. */
 export const sleepTextFinishWord = 'FINISHED';
@@ -44,16 +85,26 @@ export const sleepTextFinishWord = 'FINISHED';
  * The same agent for models and servers without tool calling: each reply is a complete new memory
  * between <memory> tags, or the finish word.
  */
-export const sleepTextSystemPrompt = [
-  ...sleepWorkInstructions,
-  '',
-  'How to answer:',
-  '- To rewrite the memory block, reply with the complete new memory between <memory> and </memory>.',
-  '  Each reply is a full rewrite, not an append: include everything worth keeping.',
-  `- Once the memory is complete and checked, reply with the single word ${sleepTextFinishWord}.`,
-].join('\n');
+function textSystemPrompt(workInstructions: readonly string[]): string {
+  return [
+    ...workInstructions,
+    '',
+    'How to answer:',
+    '- To rewrite the memory block, reply with the complete new memory between <memory> and </memory>.',
+    '  Each reply is a full rewrite, not an append: include everything worth keeping.',
+    `- Once the memory is complete and checked, reply with the single word ${sleepTextFinishWord}.`,
+  ].join('\n');
+}
+
+export const sleepTextSystemPrompt = textSystemPrompt(sleepWorkInstructions);
 
 export type SleepProtocol = 'tools' | 'text';
+
+/** The sleep-time system prompt for a prompt style (default `default`) and a protocol. */
+export function sleepSystemPromptFor(style: SleepPromptStyle | undefined, protocol: SleepProtocol): string {
+  const work = sleepWorkInstructionsByStyle[style ?? 'default'];
+  return protocol === 'tools' ? toolsSystemPrompt(work) : textSystemPrompt(work);
+}
 
 export interface SleepTriggerInput {
   contextText: string;

@@ -59,6 +59,23 @@ describe('runSleepAgent', () => {
     expect(userMessageText(first?.prompt ?? [])).not.toContain('<examples>');
   });
 
+  it('gives the AIME instructions (part of a problem now, the rest later) when asked, under either protocol', async () => {
+    const systemOf = async (options: { promptStyle?: 'default' | 'aime'; protocol: 'tools' | 'text' }) => {
+      const languageModel = scriptedLanguageModel([options.protocol === 'tools' ? finish({ input: 1, output: 1 }) : textReply('<memory>Ana starts with 36 pencils and has 31 left.</memory>', { input: 1, output: 1 })]);
+      await runSleepAgent({ languageModel, contextText, maxRewrites: 1, ...options });
+      return systemMessage(languageModel.doGenerateCalls[0]?.prompt ?? []);
+    };
+    for (const protocol of ['tools', 'text'] as const) {
+      const aime = await systemOf({ promptStyle: 'aime', protocol });
+      expect(aime).toMatch(/part of a competition math\s+problem \(AIME\) now; the rest of the problem, with its question, will be given to you later/);
+      expect(aime).toMatch(/Predict the ways the rest of the problem might go/);
+      expect(aime).toContain(protocol === 'tools' ? 'rethink_memory(new_memory)' : '<memory>');
+      const standard = await systemOf({ protocol });
+      expect(standard).not.toContain('AIME');
+      expect(await systemOf({ promptStyle: 'default', protocol })).toBe(standard);
+    }
+  });
+
   it('puts example questions in their own block of the trigger message', async () => {
     const languageModel = scriptedLanguageModel([finish({ input: 1, output: 1 })]);
     await runSleepAgent({ languageModel, contextText, examples: ['How many pencils are left?', '  '] });

@@ -7,9 +7,9 @@ import {
   buildSleepTrigger,
   finishRethinkingToolName,
   rethinkMemoryToolName,
-  sleepSystemPrompt,
+  sleepSystemPromptFor,
   sleepTextFinishWord,
-  sleepTextSystemPrompt,
+  type SleepPromptStyle,
   type SleepProtocol,
 } from './prompts.js';
 import { defaultMaxRewrites } from './engine-defaults.js';
@@ -48,6 +48,8 @@ export interface SleepAgentOptions {
   temperature?: number;
   /** Default `auto`. */
   protocol?: SleepProtocolChoice;
+  /** Which sleep-time instructions (see `SleepPromptStyle`); default `default`. */
+  promptStyle?: SleepPromptStyle;
   signal?: AbortSignal;
   now?: () => number;
   /** Called (and awaited) after every model call, before its tool calls run. */
@@ -201,7 +203,7 @@ async function runWithTools(options: SleepAgentOptions, model: LanguageModelV3):
   try {
     const result = await generateText({
       model,
-      system: sleepSystemPrompt,
+      system: sleepSystemPromptFor(options.promptStyle, 'tools'),
       messages: [
         {
           role: 'user',
@@ -267,7 +269,7 @@ async function runWithText(options: SleepAgentOptions, model: LanguageModelV3): 
   for (let step = 0; step < maxSteps; step++) {
     const result = await generateText({
       model,
-      system: sleepTextSystemPrompt,
+      system: sleepSystemPromptFor(options.promptStyle, 'text'),
       messages,
       maxRetries: 0,
       maxOutputTokens: options.callSettings?.maxOutputTokens,

@@ -50,6 +50,7 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
         maxOutputTokens,
         temperature,
         protocol: parsed.protocol,
+        promptStyle: parsed.promptStyle,
       }),
       sourceVersion: context.version,
     }),
@@ -85,6 +86,7 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
       callSettings,
       temperature,
       ...(parsed.protocol === undefined ? {} : { protocol: parsed.protocol }),
+      ...(parsed.promptStyle === undefined ? {} : { promptStyle: parsed.promptStyle }),
       signal: branchSignal,
       now,
       onCall: async (call) => {
