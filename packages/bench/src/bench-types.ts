@@ -73,6 +73,12 @@ export interface BenchResultRow {
    * local model's time limit or repetition guard. Absent when nothing was cut (and in older rows).
    */
   truncatedBy?: TruncationLimit;
+  /**
+   * The item's context is empty (a one-sentence problem: five of Stateful AIME's), so there was
+   * nothing to sleep on: its sleep-time rows were answered as test-time only, without a sleep run
+   * (`sleepRunKey` and `sleepUsage` null). Set on every row of such an item; absent otherwise.
+   */
+  emptyContext?: true;
   /** A row whose model call failed after retries: counted as wrong, reported separately. */
   error?: { code: string; message: string };
   /**

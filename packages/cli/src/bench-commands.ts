@@ -153,6 +153,7 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
           skipped: result.skipped,
           correct,
           errors,
+          emptyContextItems: result.emptyContextItems,
           ...(result.provenance === undefined ? {} : { provenance: result.provenance }),
         };
         if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
@@ -160,6 +161,9 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
           output.stdout(
             `${result.rows.length} rows in ${resultsPath} (${result.written} new, ${result.skipped} already there): ` +
               `${correct} correct, ${errors} failed calls.` +
+              (result.emptyContextItems === 0
+                ? ''
+                : ` ${result.emptyContextItems} item(s) have an empty context: their sleep-time cells were answered without a sleep run.`) +
               (result.provenance === undefined ? '' : ` Recorded provenance: ${result.provenance.kind} (${result.provenance.source}).`) +
               `\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
           );

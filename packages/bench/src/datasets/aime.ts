@@ -9,7 +9,7 @@
  * the question, and in 2025 I 8 a note ("Here $i=\sqrt{-1}.$"): those stay in the context.
  * Figures (`<asy>`, TikZ) and standalone tables stay in the context even when they follow the
  * question (8 problems): they describe the situation. Five problems are a single sentence: their
- * context is empty and the whole problem is the query.
+ * context is empty and the whole problem is the query (the bench answers them without a sleep run).
  */
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';

@@ -9,9 +9,10 @@ import {
   buildSleepTrigger,
   concatenateLearnedContexts,
   sleepSystemPrompt,
+  sleepSystemPromptFor,
   verbosityInstructions,
 } from '@sleeptime/core';
-import type { Verbosity } from '@sleeptime/core';
+import type { SleepPromptStyle, Verbosity } from '@sleeptime/core';
 import { contentHash } from './canonical-json.js';
 
 export const contextOnlySystemPrompt = [
@@ -48,3 +49,11 @@ export const benchPromptsDigest: string = contentHash({
   contextOnlySystemPrompt,
   contextOnlyUser: buildContextOnlyPrompt({ contextText: '{context}', verbosity: 0 }).user,
 }).slice(0, 16);
+
+/**
+ * Changes whenever the sleep-time instructions of a prompt style change: part of the keys of sleep
+ * runs (and their rows) that use a style other than the default, which `benchPromptsDigest` covers.
+ */
+export function sleepPromptDigest(style: SleepPromptStyle): string {
+  return contentHash({ tools: sleepSystemPromptFor(style, 'tools'), text: sleepSystemPromptFor(style, 'text') }).slice(0, 16);
+}

@@ -8,14 +8,17 @@
  *
  * Each cell has a deterministic row key, so a resumed run can tell which cells are done, and sleep-
  * time cells name the shared sleep run they read (one per context group, sleep budget, seed, model).
+ * An item whose context is empty (five AIME problems are one sentence) has nothing to sleep on: its
+ * sleep-time cells read no sleep run and are answered as test-time only (`sleepRunKey: null`).
  */
 import { z } from 'zod';
 import { userError } from '@sleeptime/core';
 import { defaultParallelSleepTemperature } from '@sleeptime/core';
-import { defaultMaxRewrites } from '@sleeptime/core';
+import { defaultMaxRewrites, defaultVerbosity } from '@sleeptime/core';
 import type { BenchCondition, BenchItem, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
-import { benchPromptsDigest } from './bench-prompts.js';
+import { benchPromptsDigest, sleepPromptDigest } from './bench-prompts.js';
 import { contentHash, sha256Hex } from './canonical-json.js';
+import { answerVerbosityFor, sleepPromptStyleFor } from './dataset-prompts.js';
 
 export const benchConditions: readonly BenchCondition[] = ['test-time-only', 'sleep-time', 'context-only', 'pass-at-k'];
 export const defaultVerbosityLevels = [0, 1, 2, 3, 4] as const;
@@ -100,7 +103,10 @@ export const gridSpecSchema = z
     samplingTemperature: z.number().gt(0).max(2).optional(),
     /** Sleep-time temperature; default as the engine: 0 for k = 1, 0.7 for k > 1. */
     sleepTemperature: z.number().min(0).max(2).optional(),
-    /** Leave out items whose context is empty (some AIME problems are one sentence). Default false. */
+    /**
+     * Leave out items whose context is empty (five AIME problems are one sentence). Default false:
+     * they are kept, and their sleep-time cells are answered without a sleep run.
+     */
     skipEmptyContexts: z.boolean().optional(),
   })
   .transform((spec) => {
@@ -190,21 +196,39 @@ export function deriveSeed(seed: number, purpose: string): number {
   return Number.parseInt(sha256Hex(`${seed}:${purpose}`).slice(0, 8), 16) % 2 ** 31;
 }
 
-/** The settings besides the budgets that change what a cell's row says: part of its key. */
-function cellSettings(grid: GridSpec, condition: BenchCondition, sleepBudget: SleepTimeBudget | null): Record<string, unknown> {
+/** True for an item with nothing to sleep on: its sleep-time cells are answered without a sleep run. */
+export function hasEmptyContext(item: BenchItem): boolean {
+  return item.context.trim() === '';
+}
+
+/**
+ * The settings besides the budgets that change what a cell's row says: part of its key. Settings
+ * added since keys were first made appear only where they apply, so the keys of rows they do not
+ * change stay as they were (a resumed run does not redo them).
+ */
+function cellSettings(grid: GridSpec, item: BenchItem, condition: BenchCondition, testBudget: TestTimeBudget, sleepBudget: SleepTimeBudget | null): Record<string, unknown> {
   const settings: Record<string, unknown> = { prompts: benchPromptsDigest, testMaxOutputTokens: grid.testMaxOutputTokens };
   if (condition === 'pass-at-k') settings.samplingTemperature = grid.samplingTemperature;
   else settings.testTemperature = grid.testTemperature;
-  if (sleepBudget !== null) Object.assign(settings, sleepRunSettings(grid, sleepBudget));
+  // An AIME budget without a verbosity answers at 0, not at the engine's default (dataset-prompts.ts).
+  if (testBudget.verbosity === undefined && answerVerbosityFor(item, testBudget) !== defaultVerbosity) {
+    settings.answerVerbosity = answerVerbosityFor(item, testBudget);
+  }
+  if (sleepBudget !== null) {
+    if (hasEmptyContext(item)) settings.sleepRun = 'none: empty context';
+    else Object.assign(settings, sleepRunSettings(grid, sleepBudget, item));
+  }
   return settings;
 }
 
-function sleepRunSettings(grid: GridSpec, sleepBudget: SleepTimeBudget): Record<string, unknown> {
+function sleepRunSettings(grid: GridSpec, sleepBudget: SleepTimeBudget, item: BenchItem): Record<string, unknown> {
+  const promptStyle = sleepPromptStyleFor(item);
   return {
     prompts: benchPromptsDigest,
     maxRewrites: grid.maxRewrites,
     sleepMaxOutputTokens: grid.sleepMaxOutputTokens,
     sleepTemperature: sleepTemperatureFor(grid, sleepBudget.parallel),
+    ...(promptStyle === 'default' ? {} : { sleepPromptStyle: promptStyle, sleepPrompt: sleepPromptDigest(promptStyle) }),
   };
 }
 
@@ -240,7 +264,7 @@ export function benchRowKey(input: BenchRowKeyInput): string {
     samples: input.samples,
     seed: input.seed,
     model: input.model,
-    settings: cellSettings(input.grid, input.condition, input.sleepBudget),
+    settings: cellSettings(input.grid, input.item, input.condition, input.testBudget, input.sleepBudget),
   });
 }
 
@@ -255,7 +279,7 @@ export function sleepRunKey(input: { item: BenchItem; sleepBudget: SleepTimeBudg
     sleepBudget: input.sleepBudget,
     seed: input.seed,
     model: input.model,
-    settings: sleepRunSettings(input.grid, input.sleepBudget),
+    settings: sleepRunSettings(input.grid, input.sleepBudget, input.item),
   });
 }
 
@@ -270,7 +294,7 @@ export interface BenchCell {
   samples?: number;
   seed: number;
   model: string;
-  /** The shared sleep run a sleep-time cell reads; null otherwise. */
+  /** The shared sleep run a sleep-time cell reads; null otherwise, and for an item with an empty context. */
   sleepRunKey: string | null;
 }
 
@@ -308,7 +332,7 @@ export function validateItems(items: readonly BenchItem[]): void {
 export function expandGrid(items: readonly BenchItem[], gridInput: GridSpecInput | GridSpec, options: { model: string }): BenchCell[] {
   const grid = parseGridSpec(gridInput);
   validateItems(items);
-  const kept = grid.skipEmptyContexts ? items.filter((item) => item.context.trim() !== '') : items;
+  const kept = grid.skipEmptyContexts ? items.filter((item) => !hasEmptyContext(item)) : items;
 
   const groups = new Map<string, BenchItem[]>();
   for (const item of kept) {
@@ -331,7 +355,7 @@ export function expandGrid(items: readonly BenchItem[], gridInput: GridSpecInput
       ...(samples === undefined ? {} : { samples }),
       seed,
       model,
-      sleepRunKey: sleepBudget === null ? null : sleepRunKey({ item, sleepBudget, seed, model, grid }),
+      sleepRunKey: sleepBudget === null || hasEmptyContext(item) ? null : sleepRunKey({ item, sleepBudget, seed, model, grid }),
     });
   };
 

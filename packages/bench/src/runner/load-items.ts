@@ -9,7 +9,8 @@
  *   `multi-query`; the context group is `contextId`, so the queries on one context share its sleep run;
  * - Stateful AIME: the problems folder (`loadAime`) or its JSONL (`sleeptime data aime`) → dataset
  *   `aime`, grader `aime`, one context group per problem. One-sentence problems have an empty context;
- *   they are kept here (a grid may leave them out with `skipEmptyContexts`).
+ *   they are kept here (the runner answers them without a sleep run; a grid may leave them out with
+ *   `skipEmptyContexts`).
  *
  * A malformed row is a user error naming the file and line.
  */

@@ -46,6 +46,7 @@ export const benchResultRowSchema = z.looseObject({
   sleepRunKey: z.string().nullable(),
   sleepUsage: usageSchema.nullable(),
   latencyMs: z.number(),
+  emptyContext: z.literal(true).optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   provenance: modelProvenanceSchema.optional(),
   createdAt: z.string(),

@@ -2,8 +2,13 @@
  * Runs a benchmark grid (see grid.ts) and appends one `BenchResultRow` a cell to a JSONL file.
  *
  * - Prompts are the engine's: `runSleepAgent` at sleep time, `buildAskPrompt` at test time; the
- *   context-only ablation's prompt is in bench-prompts.ts. Answers are graded with the dataset's
- *   grader (`gradeGsm`, `gradeAime`); `final` is the number that grader read.
+ *   context-only ablation's prompt is in bench-prompts.ts. As in the paper's released runs, Stateful
+ *   AIME sleeps with the AIME instructions and answers at verbosity 0 when its budget sets none
+ *   (dataset-prompts.ts). Answers are graded with the dataset's grader (`gradeGsm`, `gradeAime`);
+ *   `final` is the number that grader read.
+ * - An item whose context is empty has nothing to sleep on: its sleep-time cells are answered as
+ *   test-time only, with no sleep run (`sleepRunKey` and `sleepUsage` null), and all its rows say
+ *   `emptyContext: true`; `RunBenchResult.emptyContextItems` counts such items.
  * - Sleep runs are shared: one per (context group, sleep budget, seed, model), started by the first
  *   sleep-time cell that needs it and reused by every other cell on that context (the amortization
  *   the paper measures). Every row that used it carries its `sleepRunKey` and its usage.
@@ -23,7 +28,7 @@ import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { AISDKError } from '@ai-sdk/provider';
 import { generateText } from 'ai';
 import { SleeptimeError, STATED_PROVENANCE_KINDS, systemError, userError, errorMessage } from '@sleeptime/core';
-import { defaultAskMaxOutputTokens, defaultOutputLimit, defaultSleepCallMaxOutputTokens, defaultVerbosity, truncationLimit, type TruncationLimit } from '@sleeptime/core';
+import { defaultAskMaxOutputTokens, defaultOutputLimit, defaultSleepCallMaxOutputTokens, truncationLimit, type TruncationLimit } from '@sleeptime/core';
 import { buildAskPrompt, type Verbosity } from '@sleeptime/core';
 import type { CallSettings, ModelProvenance, SleeptimeModel, StatedProvenanceKind } from '@sleeptime/core';
 import { addUsage, sumUsage, zeroUsage, type Usage } from '@sleeptime/core';
@@ -32,7 +37,8 @@ import { extractAimeAnswer, extractGsmAnswer, gradeAime, gradeGsm } from '../dat
 import { buildContextOnlyPrompt } from './bench-prompts.js';
 import { contentHash } from './canonical-json.js';
 import { createConcurrencyLimiter, withConcurrencyLimit } from './concurrency-limiter.js';
-import { deriveSeed, expandGrid, parseGridSpec, sleepTemperatureFor, type BenchCell, type GridSpec, type GridSpecInput } from './grid.js';
+import { answerVerbosityFor, sleepPromptStyleFor } from './dataset-prompts.js';
+import { deriveSeed, expandGrid, hasEmptyContext, parseGridSpec, sleepTemperatureFor, type BenchCell, type GridSpec, type GridSpecInput } from './grid.js';
 import { createModelCallCache, type ModelCallEvent } from './model-call-cache.js';
 import { openResultsAppender, prepareResultsFile } from './results-file.js';
 import { runSharedSleep, withSeed } from './shared-sleep-run.js';
@@ -95,6 +101,8 @@ export interface RunBenchResult {
   skipped: number;
   /** What this run recorded on its rows; undefined when it had no cell to run. */
   provenance: ModelProvenance | undefined;
+  /** Items of the grid whose context is empty, answered without a sleep run (none when the grid skips them). */
+  emptyContextItems: number;
 }
 
 interface SleepOutcome {
@@ -154,17 +162,18 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
   const cells = expandGrid(options.items, grid, { model: modelIdentity });
 
   // Every budget is mapped before the first call: a knob this provider lacks stops the run now,
-  // not after hours of calls.
+  // not after hours of calls. Test-time settings depend on the verbosity the item answers at.
   const testSettings = new Map<string, CallSettings>();
+  const testSettingsKey = (item: BenchItem, testBudget: TestTimeBudget) => contentHash({ ...testBudget, verbosity: answerVerbosityFor(item, testBudget) });
   const sleepSettings = new Map<string, CallSettings>();
   for (const cell of cells) {
-    const testKey = contentHash(cell.testBudget);
+    const testKey = testSettingsKey(cell.item, cell.testBudget);
     if (!testSettings.has(testKey)) {
       const { effort, thinkingBudget } = cell.testBudget;
       // Never unbounded: the engine's defaults for an ask at this verbosity, unless the grid sets a limit.
       const maxOutputTokens =
         grid.testMaxOutputTokens ??
-        defaultOutputLimit(defaultAskMaxOutputTokens[(cell.testBudget.verbosity ?? defaultVerbosity) as Verbosity], { effort, thinkingBudget }, model.provider);
+        defaultOutputLimit(defaultAskMaxOutputTokens[answerVerbosityFor(cell.item, cell.testBudget)], { effort, thinkingBudget }, model.provider);
       testSettings.set(testKey, model.callSettings(definedOnly({ maxOutputTokens, effort, thinkingBudget })));
     }
     if (cell.sleepBudget !== null && !sleepSettings.has(contentHash(cell.sleepBudget))) {
@@ -267,6 +276,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
         maxRewrites: grid.maxRewrites,
         callSettings: sleepSettings.get(contentHash(sleepBudget)) ?? {},
         temperature: sleepTemperatureFor(grid, sleepBudget.parallel),
+        promptStyle: sleepPromptStyleFor(item),
         signal: runSignal,
       });
       return { learned, usage, error: undefined };
@@ -298,11 +308,11 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
 
   const ask = async (
     prompt: { system: string; user: string },
-    testBudget: TestTimeBudget,
+    cell: BenchCell,
     settings: { temperature: number; seed: number },
   ): Promise<{ text: string; meter: CellMeter; error: unknown }> => {
     const meter = new CellMeter();
-    const callSettings = testSettings.get(contentHash(testBudget)) ?? {};
+    const callSettings = testSettings.get(testSettingsKey(cell.item, cell.testBudget)) ?? {};
     try {
       const result = await generateText({
         model: cachedModel((event) => meter.add(event)),
@@ -334,6 +344,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     seed: cell.seed,
     model: cell.model,
     expected: cell.item.answer,
+    ...(hasEmptyContext(cell.item) ? { emptyContext: true as const } : {}),
     ...(provenance === undefined ? {} : { provenance }),
   });
 
@@ -353,8 +364,8 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
   };
 
   const runCell = async (cell: BenchCell): Promise<BenchResultRow> => {
-    const verbosity = (cell.testBudget.verbosity ?? defaultVerbosity) as Verbosity;
     const { item } = cell;
+    const verbosity: Verbosity = answerVerbosityFor(item, cell.testBudget);
     const createdAt = () => new Date().toISOString();
 
     if (cell.condition === 'pass-at-k') {
@@ -362,7 +373,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
       const prompt = buildAskPrompt({ question: item.query, verbosity, contextText: item.context });
       const answers = await Promise.all(
         Array.from({ length: samples }, (_, sample) =>
-          ask(prompt, cell.testBudget, { temperature: grid.samplingTemperature, seed: deriveSeed(cell.seed, `pass-at-k-sample-${sample}`) }),
+          ask(prompt, cell, { temperature: grid.samplingTemperature, seed: deriveSeed(cell.seed, `pass-at-k-sample-${sample}`) }),
         ),
       );
       const testUsage = sumUsage(answers.map((answer) => answer.meter.usage));
@@ -412,10 +423,11 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     } else if (cell.condition === 'context-only') {
       prompt = buildContextOnlyPrompt({ contextText: item.context, verbosity });
     } else {
+      // Test-time only, and sleep-time on an empty context (nothing to sleep on): the same prompt.
       prompt = buildAskPrompt({ question: item.query, verbosity, contextText: item.context });
     }
 
-    const answer = await ask(prompt, cell.testBudget, { temperature: grid.testTemperature, seed: cell.seed });
+    const answer = await ask(prompt, cell, { temperature: grid.testTemperature, seed: cell.seed });
     const common = {
       testUsage: answer.meter.usage,
       sleepRunKey,
@@ -486,5 +498,6 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     const row = finished.get(cell.key);
     return row === undefined ? [] : [row];
   });
-  return { rows, written: progress.done - skipped, skipped, provenance };
+  const emptyContextItems = new Set(cells.filter((cell) => hasEmptyContext(cell.item)).map((cell) => `${cell.item.dataset}\u0000${cell.item.id}`)).size;
+  return { rows, written: progress.done - skipped, skipped, provenance, emptyContextItems };
 }

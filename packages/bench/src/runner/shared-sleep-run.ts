@@ -11,7 +11,7 @@ import { wrapLanguageModel } from 'ai';
 import { upstreamError } from '@sleeptime/core';
 import { concatenateLearnedContexts } from '@sleeptime/core';
 import { runSleepAgent } from '@sleeptime/core/internal';
-import type { CallSettings } from '@sleeptime/core';
+import type { CallSettings, SleepPromptStyle } from '@sleeptime/core';
 
 export interface SharedSleepRunInput {
   contextText: string;
@@ -21,6 +21,8 @@ export interface SharedSleepRunInput {
   maxRewrites: number;
   callSettings: CallSettings;
   temperature: number;
+  /** The sleep-time instructions (the engine's prompt styles); default `default`. */
+  promptStyle?: SleepPromptStyle;
   signal: AbortSignal;
 }
 
@@ -40,6 +42,7 @@ export async function runSharedSleep(input: SharedSleepRunInput): Promise<string
           maxRewrites: input.maxRewrites,
           callSettings: input.callSettings,
           temperature: input.temperature,
+          ...(input.promptStyle === undefined ? {} : { promptStyle: input.promptStyle }),
           signal,
         });
       } catch (error) {
