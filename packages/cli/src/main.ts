@@ -160,6 +160,7 @@ function buildProgram(output: CliOutput): Command {
         .choices(['default', 'aime'])
         .default('default'),
     )
+    .option('--max-memory-characters <n>', 'most characters each run\'s memory may hold (100-1000000; a longer rewrite is refused and the model told the limit; default: none)')
     .action(
       async (
         id: string,
@@ -172,6 +173,7 @@ function buildProgram(output: CliOutput): Command {
           examplesFile?: string;
           protocol: 'auto' | 'tools' | 'text';
           promptStyle: 'default' | 'aime';
+          maxMemoryCharacters?: string;
         },
         command: Command,
       ) => {
@@ -184,6 +186,7 @@ function buildProgram(output: CliOutput): Command {
           examples: await readExamples(options),
           protocol: options.protocol,
           promptStyle: options.promptStyle,
+          maxMemoryCharacters: integerFlag(options.maxMemoryCharacters, '--max-memory-characters', 100, 1_000_000),
         };
         const showProgress = !opts.json && process.stderr.isTTY === true;
         const result = await withRuntime(

@@ -420,6 +420,18 @@ describe('sleep', () => {
     expect((await engine.runs('c'))[0]).toMatchObject({ id: result.runId, status: 'succeeded', settings: { promptStyle: 'aime' } });
   });
 
+  it('caps each branch memory at maxMemoryCharacters: a longer rewrite is refused, the shorter one published, the cap recorded on the run', async () => {
+    const tooLong = `${learnedMemory} ${'Ben could also ask how many boxes are left. '.repeat(4)}`;
+    expect(tooLong.length).toBeGreaterThan(120);
+    const { engine, model } = engineWith([rethink(tooLong, { input: 10, output: 40 }), rethink(learnedMemory, { input: 10, output: 10 }), finish({ input: 10, output: 1 })]);
+    await engine.putContext({ id: 'c', text: contextText });
+    const result = await engine.sleep('c', { maxMemoryCharacters: 120 });
+    expect(userMessageText(model.languageModel.doGenerateCalls[0]?.prompt ?? [])).toContain('holds at most 120 characters');
+    expect(result.branches[0]).toMatchObject({ rewrites: 1, refusals: [`the memory has ${tooLong.length} characters, more than the memory block's limit of 120`] });
+    expect((await engine.learnedContext('c'))?.record.text).toBe(learnedMemory);
+    expect((await engine.runs('c'))[0]).toMatchObject({ id: result.runId, status: 'succeeded', settings: { maxMemoryCharacters: 120 } });
+  });
+
   it('rejects out-of-range budgets before starting a run', async () => {
     const { engine, model } = engineWith([]);
     await engine.putContext({ id: 'c', text: contextText });
@@ -431,6 +443,8 @@ describe('sleep', () => {
       [{ maxRewrites: 0 }, 'maxRewrites', '1 to 50'],
       [{ effort: 'extreme' }, 'effort', 'low, medium, high'],
       [{ maxOutputTokens: 0 }, 'maxOutputTokens', 'positive integer'],
+      [{ maxMemoryCharacters: 99 }, 'maxMemoryCharacters', '100 to 1000000'],
+      [{ maxMemoryCharacters: 5000.5 }, 'maxMemoryCharacters', '100 to 1000000'],
     ];
     for (const [options, field, range] of cases) {
       const error = await expectSleeptimeError(engine.sleep('c', options), 'invalid_budget', 'user');

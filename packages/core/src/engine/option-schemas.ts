@@ -97,6 +97,12 @@ export const sleepBudgetSchema = z.object({
    * the paper's Stateful AIME runs do). Default `default`.
    */
   promptStyle: z.enum(['default', 'aime']).optional().describe('one of default, aime'),
+  /**
+   * The most characters (Unicode code points) a branch's memory block may hold, as the paper's
+   * released runs cap theirs at 5,000: the agent is told the limit, and a longer rewrite is refused
+   * with a message naming it, so the model writes a shorter one. Default: no limit.
+   */
+  maxMemoryCharacters: z.number().int().min(100).max(1_000_000).optional().describe('an integer from 100 to 1000000'),
 });
 
 /** The test-time budget and prompt choices of an ask. */
@@ -138,7 +144,7 @@ export type RunsOptions = z.input<typeof runsOptionsSchema>;
 export type LearnedDiffOptions = z.input<typeof learnedDiffOptionsSchema>;
 
 /** Options that are budgets (how much to think or write): their errors are `invalid_budget`, the others' `invalid_option`. */
-const budgetOptions = new Set(['parallel', 'maxRewrites', 'effort', 'verbosity', 'maxOutputTokens', 'thinkingBudget']);
+const budgetOptions = new Set(['parallel', 'maxRewrites', 'effort', 'verbosity', 'maxOutputTokens', 'thinkingBudget', 'maxMemoryCharacters']);
 
 /**
  * Parses the options of an engine call. Unknown keys are ignored (callers pass their own extra

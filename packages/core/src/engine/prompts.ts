@@ -112,6 +112,8 @@ export interface SleepTriggerInput {
   maxRewrites: number;
   /** Default `tools`. */
   protocol?: SleepProtocol;
+  /** The memory block's size limit in characters, stated to the model when there is one. */
+  maxMemoryCharacters?: number | undefined;
 }
 
 /** The first user message of a sleep run: the new situation, optional example questions, the rules. */
@@ -127,16 +129,21 @@ export function buildSleepTrigger(input: SleepTriggerInput): string {
       '</examples>',
     );
   }
+  // As the paper's runs showed the agent its block's limit beside its content (Letta's chars_limit).
+  const empty =
+    input.maxMemoryCharacters === undefined
+      ? 'Your memory block is empty.'
+      : `Your memory block is empty and holds at most ${input.maxMemoryCharacters} characters.`;
   if (input.protocol === 'text') {
     parts.push(
       '',
-      `Your memory block is empty. You may rewrite it at most ${input.maxRewrites} time(s): reply now with the complete memory`,
+      `${empty} You may rewrite it at most ${input.maxRewrites} time(s): reply now with the complete memory`,
       'between <memory> and </memory>.',
     );
   } else {
     parts.push(
       '',
-      `Your memory block is empty. You may rewrite it at most ${input.maxRewrites} time(s) with ${rethinkMemoryToolName},`,
+      `${empty} You may rewrite it at most ${input.maxRewrites} time(s) with ${rethinkMemoryToolName},`,
       `then call ${finishRethinkingToolName}.`,
     );
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { APICallError } from 'ai';
 import { parseTextReply, runSleepAgent } from './sleep-agent.js';
-import { minimumMemoryCharacters, unusableMemoryReason } from './sleep-memory.js';
+import { memoryCharacters, minimumMemoryCharacters, oversizedMemoryReason, unusableMemoryReason } from './sleep-memory.js';
 import {
   finish,
   markerProviderOptions,
@@ -238,6 +238,68 @@ describe('runSleepAgent', () => {
       'the memory is only the name "new_memory", not its content',
     ]);
     expect(promptText(languageModel.doGenerateCalls[1]?.prompt.slice(-1) ?? [])).toContain('Not applied: the memory has 2 characters');
+  });
+
+  describe('a memory block with a size limit (maxMemoryCharacters, the released runs\' 5,000-character block)', () => {
+    const fits = 'Ana: 3 boxes x 12 = 36 pencils; 36 - 5 = 31 left. Ben has 5.';
+    const tooLong = `${fits} ${'Possible question: how many pencils in all? 36. '.repeat(3)}`;
+
+    it('states the limit, refuses a longer rewrite with a message naming it, keeps the memory, and lets the model write a shorter one', async () => {
+      const languageModel = scriptedLanguageModel([
+        rethink(tooLong, { input: 1, output: 1 }),
+        rethink(fits, { input: 1, output: 1 }),
+        rethink(`${tooLong} more`, { input: 1, output: 1 }),
+        finish({ input: 1, output: 1 }),
+      ]);
+      const result = await runSleepAgent({ languageModel, contextText, maxMemoryCharacters: 100 });
+      expect(result).toMatchObject({ memory: fits, rewrites: 1, stopReason: 'finished' });
+      expect(result.refusals).toEqual([
+        `the memory has ${tooLong.length} characters, more than the memory block's limit of 100`,
+        `the memory has ${tooLong.length + 5} characters, more than the memory block's limit of 100`,
+      ]);
+      expect(userMessageText(languageModel.doGenerateCalls[0]?.prompt ?? [])).toContain('Your memory block is empty and holds at most 100 characters.');
+      const told = (call: number) => promptText(languageModel.doGenerateCalls[call]?.prompt.slice(-1) ?? []);
+      expect(told(1)).toContain(`Not applied: the memory has ${tooLong.length} characters, more than the memory block's limit of 100. The memory block is still empty. Rewrite it in at most 100 characters`);
+      expect(told(2)).toContain(`Memory rewritten (${fits.length} of at most 100 characters).`);
+      expect(told(3)).toContain('The memory block keeps its previous version. Rewrite it in at most 100 characters');
+    });
+
+    it('takes a memory of exactly the limit, counting characters as code points, not UTF-16 units', () => {
+      expect(oversizedMemoryReason('x'.repeat(100), 100)).toBeUndefined();
+      expect(oversizedMemoryReason('x'.repeat(101), 100)).toBe("the memory has 101 characters, more than the memory block's limit of 100");
+      const astral = '\u{1D465}'.repeat(100);
+      expect(astral.length).toBe(200);
+      expect(memoryCharacters(astral)).toBe(100);
+      expect(oversizedMemoryReason(astral, 100)).toBeUndefined();
+      expect(oversizedMemoryReason('x'.repeat(1_000_000), undefined)).toBeUndefined();
+    });
+
+    it('refuses the same way under the text protocol', async () => {
+      const languageModel = scriptedLanguageModel([
+        textReply(`<memory>${tooLong}</memory>`, { input: 1, output: 1 }),
+        textReply(`<memory>${fits}</memory>\nFINISHED`, { input: 1, output: 1 }),
+      ]);
+      const result = await runSleepAgent({ languageModel, contextText, protocol: 'text', maxMemoryCharacters: 100 });
+      expect(result).toMatchObject({ memory: fits, rewrites: 1, stopReason: 'finished', refusals: [`the memory has ${tooLong.length} characters, more than the memory block's limit of 100`] });
+      expect(userMessageText(languageModel.doGenerateCalls[0]?.prompt ?? [])).toContain('holds at most 100 characters');
+      expect(promptText(languageModel.doGenerateCalls[1]?.prompt.slice(-1) ?? [])).toContain("more than the memory block's limit of 100");
+    });
+
+    it('ends with no memory at the step cap when every rewrite is too long', async () => {
+      const languageModel = scriptedLanguageModel(Array.from({ length: 4 }, () => rethink(tooLong, { input: 1, output: 1 })));
+      const result = await runSleepAgent({ languageModel, contextText, maxRewrites: 1, maxSteps: 4, maxMemoryCharacters: 100 });
+      expect(result).toMatchObject({ memory: '', rewrites: 0, stopReason: 'step-limit' });
+      expect(result.refusals).toHaveLength(4);
+    });
+
+    it('has no limit by default: the trigger says nothing of one and a long memory is kept', async () => {
+      const long = `${fits} ${'More notes on the pencils. '.repeat(400)}`;
+      const languageModel = scriptedLanguageModel([rethink(long, { input: 1, output: 1 }), finish({ input: 1, output: 1 })]);
+      const result = await runSleepAgent({ languageModel, contextText });
+      expect(result).toMatchObject({ memory: long, rewrites: 1, refusals: [] });
+      expect(userMessageText(languageModel.doGenerateCalls[0]?.prompt ?? [])).toContain('Your memory block is empty. You may rewrite it');
+      expect(promptText(languageModel.doGenerateCalls[1]?.prompt.slice(-1) ?? [])).toContain(`Memory rewritten (${long.length} characters).`);
+    });
   });
 
   it('judges memories by the length of their context', () => {

@@ -14,7 +14,7 @@ import {
 } from './prompts.js';
 import { defaultMaxRewrites } from './engine-defaults.js';
 import { withCallRecording, type RecordedModelCall } from './recording-model.js';
-import { sameMemory, unusableMemoryReason } from './sleep-memory.js';
+import { memoryCharacters, oversizedMemoryReason, sameMemory, unusableMemoryReason } from './sleep-memory.js';
 
 /** Steps allowed beyond `maxRewrites` for the finish call and a few malformed calls, never more. */
 export const extraStepsAllowed = 5;
@@ -50,6 +50,12 @@ export interface SleepAgentOptions {
   protocol?: SleepProtocolChoice;
   /** Which sleep-time instructions (see `SleepPromptStyle`); default `default`. */
   promptStyle?: SleepPromptStyle;
+  /**
+   * The most characters the memory block may hold (default: no limit). The trigger states it; a
+   * longer rewrite is refused with a message naming the limit, the memory stays as it was, and the
+   * model may write a shorter one (the refusal counts as a step, not a rewrite).
+   */
+  maxMemoryCharacters?: number;
   signal?: AbortSignal;
   now?: () => number;
   /** Called (and awaited) after every model call, before its tool calls run. */
@@ -65,7 +71,7 @@ export interface SleepAgentResult {
   stopReason: SleepStopReason;
   /** The protocol the run used in the end. */
   protocol: SleepProtocol;
-  /** Why rewrites were refused (empty, too short, a parameter name...), in order. */
+  /** Why rewrites were refused (empty, too short, a parameter name, over the size limit...), in order. */
   refusals: string[];
   calls: RecordedModelCall[];
   durationMs: number;
@@ -94,6 +100,7 @@ class MemoryBlock {
   constructor(
     private readonly contextText: string,
     private readonly maxRewrites: number,
+    private readonly maxCharacters: number | undefined,
     private readonly onRewrite: ((rewrites: number) => void) | undefined,
   ) {}
 
@@ -110,6 +117,12 @@ class MemoryBlock {
       this.refusals.push(problem);
       return `Not applied: ${problem}. Write the memory itself: the facts, the quantities you computed, and likely questions with their answers.`;
     }
+    const oversized = oversizedMemoryReason(newMemory, this.maxCharacters);
+    if (oversized !== undefined) {
+      this.refusals.push(oversized);
+      const kept = this.rewrites === 0 ? 'The memory block is still empty' : 'The memory block keeps its previous version';
+      return `Not applied: ${oversized}. ${kept}. Rewrite it in at most ${this.maxCharacters} characters: keep what the questions will need most, shorten the rest or drop it.`;
+    }
     if (this.rewrites > 0 && sameMemory(newMemory, this.memory)) {
       this.unchanged = true;
       return 'The memory is unchanged, so the session ends.';
@@ -118,7 +131,8 @@ class MemoryBlock {
     this.rewrites += 1;
     this.onRewrite?.(this.rewrites);
     const left = this.maxRewrites - this.rewrites;
-    return `Memory rewritten (${newMemory.length} characters). ${left} rewrite(s) left.${left === 0 ? ` ${finishHint}` : ''}`;
+    const size = this.maxCharacters === undefined ? `${memoryCharacters(newMemory)} characters` : `${memoryCharacters(newMemory)} of at most ${this.maxCharacters} characters`;
+    return `Memory rewritten (${size}). ${left} rewrite(s) left.${left === 0 ? ` ${finishHint}` : ''}`;
   }
 }
 
@@ -170,7 +184,7 @@ function limitsOf(options: SleepAgentOptions): { maxRewrites: number; maxSteps: 
 
 async function runWithTools(options: SleepAgentOptions, model: LanguageModelV3): Promise<{ block: MemoryBlock; stopReason: SleepStopReason }> {
   const { maxRewrites, maxSteps } = limitsOf(options);
-  const block = new MemoryBlock(options.contextText, maxRewrites, options.onRewrite);
+  const block = new MemoryBlock(options.contextText, maxRewrites, options.maxMemoryCharacters, options.onRewrite);
   let finished = false;
   const finishHint = `Call ${finishRethinkingToolName}.`;
 
@@ -207,7 +221,7 @@ async function runWithTools(options: SleepAgentOptions, model: LanguageModelV3):
       messages: [
         {
           role: 'user',
-          content: buildSleepTrigger({ contextText: options.contextText, examples: options.examples, maxRewrites, protocol: 'tools' }),
+          content: buildSleepTrigger({ contextText: options.contextText, examples: options.examples, maxRewrites, protocol: 'tools', maxMemoryCharacters: options.maxMemoryCharacters }),
         },
       ],
       tools,
@@ -261,10 +275,13 @@ export function parseTextReply(reply: string): { memory?: string; finish: boolea
 
 async function runWithText(options: SleepAgentOptions, model: LanguageModelV3): Promise<{ block: MemoryBlock; stopReason: SleepStopReason }> {
   const { maxRewrites, maxSteps } = limitsOf(options);
-  const block = new MemoryBlock(options.contextText, maxRewrites, options.onRewrite);
+  const block = new MemoryBlock(options.contextText, maxRewrites, options.maxMemoryCharacters, options.onRewrite);
   const finishHint = `Reply with ${sleepTextFinishWord}.`;
   const messages: ModelMessage[] = [
-    { role: 'user', content: buildSleepTrigger({ contextText: options.contextText, examples: options.examples, maxRewrites, protocol: 'text' }) },
+    {
+      role: 'user',
+      content: buildSleepTrigger({ contextText: options.contextText, examples: options.examples, maxRewrites, protocol: 'text', maxMemoryCharacters: options.maxMemoryCharacters }),
+    },
   ];
   for (let step = 0; step < maxSteps; step++) {
     const result = await generateText({

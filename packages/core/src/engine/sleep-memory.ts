@@ -28,6 +28,26 @@ export function unusableMemoryReason(memory: string, contextText: string): strin
   return undefined;
 }
 
+/**
+ * A memory's length as a block limit counts it: in Unicode code points, as Python's `len` does in
+ * the paper's released code (Letta's block limit), not in UTF-16 units.
+ */
+export function memoryCharacters(memory: string): number {
+  return Array.from(memory).length;
+}
+
+/**
+ * Why this memory does not fit a block of `maxCharacters`, or undefined when it does (or there is
+ * no limit). Letta, which the paper's runs used, refuses such an edit ("Edit failed: Exceeds 5000
+ * character limit") and keeps the block as it was; so does the agent here.
+ */
+export function oversizedMemoryReason(memory: string, maxCharacters: number | undefined): string | undefined {
+  if (maxCharacters === undefined) return undefined;
+  const characters = memoryCharacters(memory);
+  if (characters <= maxCharacters) return undefined;
+  return `the memory has ${characters} characters, more than the memory block's limit of ${maxCharacters}`;
+}
+
 /** The same memory, as far as a rewrite goes: only whitespace differs. */
 export function sameMemory(first: string, second: string): boolean {
   return first.replace(/\s+/g, ' ').trim() === second.replace(/\s+/g, ' ').trim();

@@ -51,6 +51,7 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
         temperature,
         protocol: parsed.protocol,
         promptStyle: parsed.promptStyle,
+        maxMemoryCharacters: parsed.maxMemoryCharacters,
       }),
       sourceVersion: context.version,
     }),
@@ -87,6 +88,7 @@ export async function runSleep(deps: EngineDeps, contextId: string, sleepOptions
       temperature,
       ...(parsed.protocol === undefined ? {} : { protocol: parsed.protocol }),
       ...(parsed.promptStyle === undefined ? {} : { promptStyle: parsed.promptStyle }),
+      ...(parsed.maxMemoryCharacters === undefined ? {} : { maxMemoryCharacters: parsed.maxMemoryCharacters }),
       signal: branchSignal,
       now,
       onCall: async (call) => {
