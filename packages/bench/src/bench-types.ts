@@ -25,11 +25,18 @@ export interface BenchItem {
  * - `test-time-only`: context + query, no learned context (the baseline);
  * - `sleep-time`: learned context made at sleep time, then the query (with the raw context, as the
  *   paper's code does);
- * - `context-only`: the ablation where the model sees only the context and must guess the question
- *   and answer it; graded against the real answer;
+ * - `context-only`: the ablation as the paper describes it (SPEC section 2): no sleep run and no
+ *   learned context; the model sees only the raw context, is told the question was withheld, and
+ *   must guess it and answer it. Graded against the real answer;
+ * - `sleep-time-no-question`: the ablation as the paper's released code runs it
+ *   (run_stateful_gsm_symbolic.py --ablate_question): the `sleep-time` cell with the question left
+ *   out and nothing else changed: the same sleep run (learned context), the same answering
+ *   instructions and raw context, the same budgets; graded against the real answer;
  * - `pass-at-k`: k samples at the lowest test-time budget, correct if any is (an oracle verifier).
+ *
+ * Both ablations leave out items whose context is empty (there is nothing to answer from).
  */
-export type BenchCondition = 'test-time-only' | 'sleep-time' | 'context-only' | 'pass-at-k';
+export type BenchCondition = 'test-time-only' | 'sleep-time' | 'context-only' | 'sleep-time-no-question' | 'pass-at-k';
 
 export interface TestTimeBudget {
   verbosity?: 0 | 1 | 2 | 3 | 4;
@@ -51,7 +58,7 @@ export interface BenchResultRow {
   contextGroup: string;
   condition: BenchCondition;
   testBudget: TestTimeBudget;
-  /** null for conditions without a sleep-time phase. */
+  /** null for conditions without a sleep-time phase (`sleep-time` and `sleep-time-no-question` have one). */
   sleepBudget: SleepTimeBudget | null;
   /** pass-at-k only: the number of samples. */
   samples?: number;
@@ -67,6 +74,12 @@ export interface BenchResultRow {
   sleepRunKey: string | null;
   /** Usage of that sleep-time run (repeated on every row that used it). */
   sleepUsage: Usage | null;
+  /**
+   * The memory size limit that sleep run's agents worked under (the grid's `maxMemoryCharacters`;
+   * the paper's runs used 5,000): set on rows that read a sleep run made with a limit, absent
+   * otherwise (no limit, or no sleep run).
+   */
+  maxMemoryCharacters?: number;
   latencyMs: number;
   /**
    * A limit cut the test-time answer short (pass-at-k: any sample): the output token limit, or the

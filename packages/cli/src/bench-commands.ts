@@ -8,7 +8,7 @@ import { createModel, defaultModelCacheDir, resolveModelSpec } from '@sleeptime/
 import { integerFlag, modelOptionsFrom, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
 
-const conditionNames = ['test-time-only', 'sleep-time', 'context-only', 'pass-at-k'] as const;
+const conditionNames = ['test-time-only', 'sleep-time', 'context-only', 'sleep-time-no-question', 'pass-at-k'] as const;
 
 function listFlag<T>(value: string | undefined, flag: string, item: z.ZodType<T>, expected: string): T[] | undefined {
   if (value === undefined) return undefined;
@@ -49,6 +49,7 @@ interface BenchFlags {
   sleepEffort?: string;
   passAtK?: string;
   seeds?: string;
+  maxMemoryCharacters?: string;
   limit?: string;
   concurrency: string;
   cacheDir?: string;
@@ -85,6 +86,8 @@ async function gridFromFlags(flags: BenchFlags): Promise<GridSpecInput> {
   if (passAtK) grid.passAtK = passAtK;
   const seeds = listFlag(flags.seeds, '--seeds', integerItem, 'integers, comma-separated');
   if (seeds) grid.seeds = seeds;
+  const maxMemoryCharacters = integerFlag(flags.maxMemoryCharacters, '--max-memory-characters', 100, 1_000_000);
+  if (maxMemoryCharacters !== undefined) grid.maxMemoryCharacters = maxMemoryCharacters;
   return grid;
 }
 
@@ -98,7 +101,10 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
     .requiredOption('-d, --data <file>', 'dataset JSONL: gsm-symbolic, multi-query or aime rows')
     .option('-r, --results <file>', 'results JSONL, appended and resumed (default: bench-results/<data>.results.jsonl)')
     .option('--grid <file>', 'grid as JSON (conditions, testBudgets, sleepBudgets, passAtK, seeds, ...)')
-    .option('--conditions <list>', 'test-time-only,sleep-time,context-only,pass-at-k')
+    .option(
+      '--conditions <list>',
+      'of test-time-only, sleep-time, context-only (raw context, question withheld, no sleep), sleep-time-no-question (the released ablation: the sleep-time ask without its question), pass-at-k (default: all but sleep-time-no-question)',
+    )
     .option('--verbosity <list>', 'test-time verbosity levels, e.g. 0,1,2,3,4')
     .option('--effort <list>', 'test-time reasoning efforts, e.g. low,medium,high')
     .option('--thinking-budget <list>', 'test-time thinking budgets in tokens, e.g. 1024,4096')
@@ -106,6 +112,7 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
     .option('--sleep-effort <list>', 'sleep-time reasoning efforts (reasoning models), e.g. low,medium,high')
     .option('--pass-at-k <list>', 'pass@k sample counts (default: the k values)')
     .option('--seeds <list>', 'seeds, e.g. 0,1,2')
+    .option('--max-memory-characters <n>', 'most characters each sleep-time memory may hold, e.g. 5000 as in the paper\'s runs (default: no limit)')
     .option('--limit <n>', 'only the first n items')
     .option('--concurrency <n>', 'model calls in flight at once (mind the provider rate limits)', '4')
     .option('--cache-dir <dir>', 'content-addressed cache of model calls (default ~/.cache/sleeptime/calls)')
@@ -154,6 +161,7 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
           correct,
           errors,
           emptyContextItems: result.emptyContextItems,
+          skippedAblationCells: result.skippedAblationCells,
           ...(result.provenance === undefined ? {} : { provenance: result.provenance }),
         };
         if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
@@ -163,7 +171,8 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
               `${correct} correct, ${errors} failed calls.` +
               (result.emptyContextItems === 0
                 ? ''
-                : ` ${result.emptyContextItems} item(s) have an empty context: their sleep-time cells were answered without a sleep run.`) +
+                : ` ${result.emptyContextItems} item(s) have an empty context: their sleep-time cells were answered without a sleep run` +
+                  (result.skippedAblationCells === 0 ? '.' : `, and ${result.skippedAblationCells} ablation cell(s) were left out.`)) +
               (result.provenance === undefined ? '' : ` Recorded provenance: ${result.provenance.kind} (${result.provenance.source}).`) +
               `\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
           );

@@ -1,11 +1,21 @@
 /**
- * The one prompt the runner adds to the engine's: the context-only ablation (SPEC section 2,
- * baselines). The model sees the context, never the query, and must guess what will be asked and
- * answer it; it is graded against the real answer. Test-time-only and sleep-time asks use the
- * engine's own prompts (`buildAskPrompt`), so the benchmark measures what the library does.
+ * The prompts the runner adds to the engine's, for the two context-only ablations:
+ *
+ * - `context-only` (SPEC section 2, baselines): the model sees the context, never the query, and
+ *   must guess what will be asked and answer it; no learned context.
+ * - `sleep-time-no-question`, the paper's released ablation (letta-ai/sleep-time-compute,
+ *   run_stateful_gsm_symbolic.py with --ablate_question): the sleep-time agent runs as usual, then
+ *   the test-time agent, with the learned context in its memory and its usual answering
+ *   instructions, gets the context alone as its message. Only the question is withheld; the model
+ *   is not told so. Here: the engine's sleep-time ask prompt (instructions, learned context, raw
+ *   context) with the question left out of the user message, which keeps the answering style.
+ *
+ * Both are graded against the real answer. Test-time-only and sleep-time asks use the engine's own
+ * prompts (`buildAskPrompt`), so the benchmark measures what the library does.
  */
 import {
   buildAskPrompt,
+  buildAskSystemPrompt,
   buildSleepTrigger,
   concatenateLearnedContexts,
   sleepSystemPrompt,
@@ -32,6 +42,32 @@ export function buildContextOnlyPrompt(input: { contextText: string; verbosity: 
     system: contextOnlySystemPrompt,
     user: `<context>\n${input.contextText}\n</context>\n\n${verbosityInstructions[input.verbosity]}`,
   };
+}
+
+/** The `sleep-time-no-question` ablation's prompt: the sleep-time ask without its question (see the file header). */
+export function buildQuestionWithheldPrompt(input: { learnedContext: string; contextText: string; verbosity: Verbosity }): ContextOnlyPrompt {
+  return {
+    system: buildAskSystemPrompt({ learnedContext: input.learnedContext, contextText: input.contextText }),
+    user: verbosityInstructions[input.verbosity],
+  };
+}
+
+/**
+ * Changes whenever the `sleep-time-no-question` prompt changes: part of that condition's row keys
+ * only (it came after `benchPromptsDigest`, whose change would have renewed every key).
+ */
+export const questionWithheldPromptDigest: string = contentHash(
+  ([0, 1, 2, 3, 4] as const).map((verbosity) => buildQuestionWithheldPrompt({ learnedContext: '{learned}', contextText: '{context}', verbosity })),
+).slice(0, 16);
+
+/**
+ * The sleep-time trigger under a memory size limit (it states the limit): part of the keys of sleep
+ * runs made with one, as `benchPromptsDigest` covers the trigger without it.
+ */
+export function memoryLimitPromptDigest(maxMemoryCharacters: number): string {
+  return contentHash(
+    (['tools', 'text'] as const).map((protocol) => buildSleepTrigger({ contextText: '{context}', examples: ['{example}'], maxRewrites: 1, protocol, maxMemoryCharacters })),
+  ).slice(0, 16);
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BenchItem } from '../bench-types.js';
 import { benchPromptsDigest } from './bench-prompts.js';
 import { contentHash } from './canonical-json.js';
-import { benchRowKey, compareTestBudgets, deriveSeed, expandGrid, lowestTestBudget, parseGridSpec, type BenchCell } from './grid.js';
+import { benchRowKey, compareTestBudgets, deriveSeed, expandGrid, lowestTestBudget, parseGridSpec, planGrid, type BenchCell } from './grid.js';
 import { benchTestItems } from './runner-test-support.js';
 import { sleeptimeErrorThrownBy } from '@sleeptime/core/testing';
 
@@ -55,6 +55,8 @@ describe('parseGridSpec', () => {
     [{ seeds: [1.5] }, 'seeds.0'],
     [{ samplingTemperature: 0 }, 'samplingTemperature'],
     [{ pasAtK: [1] }, 'grid'],
+    [{ maxMemoryCharacters: 99 }, 'maxMemoryCharacters'],
+    [{ maxMemoryCharacters: 5000.5 }, 'maxMemoryCharacters'],
   ])('rejects %j naming %s', (input, field) => {
     const error = sleeptimeErrorThrownBy(() => parseGridSpec(input));
     expect(error.code).toBe('invalid_grid');
@@ -144,6 +146,48 @@ describe('expandGrid', () => {
     // The cells of one group come together, so its sleep run can be freed early.
     const groups = cells.filter((cell) => cell.seed === 0).map((cell) => cell.item.contextGroup);
     expect(groups.indexOf('pens')).toBe(groups.lastIndexOf('apples') + 1);
+  });
+
+  it('runs the released ablation (sleep-time-no-question) only when named, on every test x sleep budget, reading the sleep-time cells\' runs', () => {
+    expect(parseGridSpec({}).conditions).not.toContain('sleep-time-no-question');
+    const cells = expandGrid(benchTestItems, { conditions: ['sleep-time', 'sleep-time-no-question', 'context-only'], testBudgets: { verbosity: [0, 2] }, sleepBudgets: { parallel: [1, 5] } }, { model });
+    expect(countBy(cells, (cell) => cell.condition)).toEqual({ 'sleep-time': 12, 'sleep-time-no-question': 12, 'context-only': 6 });
+    const withheld = cells.filter((cell) => cell.condition === 'sleep-time-no-question');
+    for (const cell of withheld) {
+      const twin = cells.find((other) => other.condition === 'sleep-time' && other.item.id === cell.item.id && contentHash(other.testBudget) === contentHash(cell.testBudget) && other.sleepBudget?.parallel === cell.sleepBudget?.parallel);
+      expect(cell.sleepRunKey).not.toBeNull();
+      expect(cell.sleepRunKey).toBe(twin?.sleepRunKey);
+      expect(cell.key).not.toBe(twin?.key);
+    }
+    // Adding it leaves the other conditions' keys as they were.
+    const without = expandGrid(benchTestItems, { conditions: ['sleep-time', 'context-only'], testBudgets: { verbosity: [0, 2] }, sleepBudgets: { parallel: [1, 5] } }, { model });
+    expect(cells.filter((cell) => cell.condition !== 'sleep-time-no-question').map((cell) => cell.key).sort()).toEqual(without.map((cell) => cell.key).sort());
+  });
+
+  it('leaves both ablations out on an item with an empty context, and counts the cells', () => {
+    const items: BenchItem[] = [...benchTestItems, { id: 'aime-x', dataset: 'aime', contextGroup: 'aime-x', context: '', query: 'Find x.', answer: 7, grader: 'aime' }];
+    const plan = planGrid(items, { testBudgets: { verbosity: [0, 1] }, sleepBudgets: { parallel: [1, 2, 5] }, conditions: ['test-time-only', 'sleep-time', 'context-only', 'sleep-time-no-question'], seeds: [0, 1] }, { model });
+    expect(countBy(plan.cells.filter((cell) => cell.item.id === 'aime-x'), (cell) => cell.condition)).toEqual({ 'test-time-only': 4, 'sleep-time': 12 });
+    // Per seed: context-only 2 + sleep-time-no-question 2 x 3.
+    expect(plan.skippedAblationCells).toBe(2 * (2 + 6));
+    expect(planGrid(items, { conditions: ['context-only'], skipEmptyContexts: true }, { model }).skippedAblationCells).toBe(0);
+    expect(planGrid(benchTestItems, {}, { model }).skippedAblationCells).toBe(0);
+  });
+
+  it('puts a memory size limit in the keys of the cells that read a sleep run, and of their runs, only', () => {
+    const keys = (maxMemoryCharacters?: number) =>
+      expandGrid(benchTestItems.slice(0, 1), { conditions: ['test-time-only', 'sleep-time', 'sleep-time-no-question', 'context-only', 'pass-at-k'], testBudgets: [{ verbosity: 0 }], sleepBudgets: [{ parallel: 1 }], passAtK: [2], ...(maxMemoryCharacters === undefined ? {} : { maxMemoryCharacters }) }, { model });
+    const none = keys();
+    const paper = keys(5000);
+    const other = keys(2000);
+    for (const [index, cell] of none.entries()) {
+      const reads = cell.sleepRunKey !== null;
+      expect(paper[index]?.key !== cell.key, cell.condition).toBe(reads);
+      expect(paper[index]?.sleepRunKey !== cell.sleepRunKey, cell.condition).toBe(reads);
+      expect(other[index]?.key !== paper[index]?.key, cell.condition).toBe(reads);
+    }
+    expect(parseGridSpec({ maxMemoryCharacters: 5000 }).maxMemoryCharacters).toBe(5000);
+    expect(parseGridSpec({}).maxMemoryCharacters).toBeUndefined();
   });
 
   it('keeps items with an empty context unless the grid says to skip them', () => {

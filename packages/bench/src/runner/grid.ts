@@ -3,24 +3,29 @@
  * budget, one sleep-time budget (sleep-time cells only), one sample count (pass@k only) and one seed:
  *
  * - `test-time-only`, `context-only`: every test-time budget;
- * - `sleep-time`: every test-time budget x every sleep-time budget;
+ * - `sleep-time`, `sleep-time-no-question`: every test-time budget x every sleep-time budget (the
+ *   two read the same sleep runs);
  * - `pass-at-k`: the lowest test-time budget only, once per k in `passAtK` (SPEC section 2).
  *
  * Each cell has a deterministic row key, so a resumed run can tell which cells are done, and sleep-
  * time cells name the shared sleep run they read (one per context group, sleep budget, seed, model).
  * An item whose context is empty (five AIME problems are one sentence) has nothing to sleep on: its
- * sleep-time cells read no sleep run and are answered as test-time only (`sleepRunKey: null`).
+ * sleep-time cells read no sleep run and are answered as test-time only (`sleepRunKey: null`), and
+ * the two ablations, which would have nothing to answer from, leave it out (counted as skipped).
  */
 import { z } from 'zod';
 import { userError } from '@sleeptime/core';
 import { defaultParallelSleepTemperature } from '@sleeptime/core';
 import { defaultMaxRewrites, defaultVerbosity } from '@sleeptime/core';
 import type { BenchCondition, BenchItem, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
-import { benchPromptsDigest, sleepPromptDigest } from './bench-prompts.js';
+import { benchPromptsDigest, memoryLimitPromptDigest, questionWithheldPromptDigest, sleepPromptDigest } from './bench-prompts.js';
 import { contentHash, sha256Hex } from './canonical-json.js';
 import { answerVerbosityFor, sleepPromptStyleFor } from './dataset-prompts.js';
 
-export const benchConditions: readonly BenchCondition[] = ['test-time-only', 'sleep-time', 'context-only', 'pass-at-k'];
+/** Every condition a grid may name. */
+export const benchConditions: readonly BenchCondition[] = ['test-time-only', 'sleep-time', 'context-only', 'sleep-time-no-question', 'pass-at-k'];
+/** The conditions of a grid that names none: all but the released ablation, which is asked for by name. */
+export const defaultBenchConditions: readonly BenchCondition[] = ['test-time-only', 'sleep-time', 'context-only', 'pass-at-k'];
 export const defaultVerbosityLevels = [0, 1, 2, 3, 4] as const;
 export const defaultParallelSleepRuns = [1, 2, 5, 10] as const;
 /** pass@k samples need diversity; temperature 0 would draw the same answer k times. */
@@ -80,7 +85,10 @@ function distinct<Value>(values: readonly Value[]): Value[] {
 
 export const gridSpecSchema = z
   .strictObject({
-    /** Default: all four. */
+    /**
+     * Default: test-time-only, sleep-time, context-only, pass-at-k. `sleep-time-no-question` (the
+     * released code's ablation) only when named.
+     */
     conditions: z.array(z.enum(benchConditions as [BenchCondition, ...BenchCondition[]])).min(1).optional(),
     /**
      * A list of budgets (`[{ verbosity: 0 }, { effort: 'low' }]`) or axes whose combinations are
@@ -95,6 +103,12 @@ export const gridSpecSchema = z
     seeds: z.array(seedSchema).min(1).optional(),
     /** Rewrites allowed per sleep-time agent run (default: the engine's, 10). */
     maxRewrites: z.number().int().min(1).max(50).optional(),
+    /**
+     * The most characters each sleep-time agent's memory may hold (the engine's
+     * `maxMemoryCharacters`: a longer rewrite is refused and the model told the limit). The paper's
+     * released runs used 5,000. Default: no limit.
+     */
+    maxMemoryCharacters: z.number().int().min(100).max(1_000_000).optional(),
     testMaxOutputTokens: positiveInteger.optional(),
     sleepMaxOutputTokens: positiveInteger.optional(),
     /** Temperature of test-time-only, sleep-time and context-only asks (default 0, as in the paper). */
@@ -126,12 +140,13 @@ export const gridSpecSchema = z
     );
     const parallelCounts = [...new Set(sleepBudgets.map((budget) => budget.parallel))].sort((left, right) => left - right);
     return {
-      conditions: distinct(spec.conditions ?? [...benchConditions]),
+      conditions: distinct(spec.conditions ?? [...defaultBenchConditions]),
       testBudgets,
       sleepBudgets,
       passAtK: distinct(spec.passAtK ?? parallelCounts),
       seeds: distinct(spec.seeds ?? [0]),
       maxRewrites: spec.maxRewrites ?? defaultMaxRewrites,
+      maxMemoryCharacters: spec.maxMemoryCharacters,
       testMaxOutputTokens: spec.testMaxOutputTokens,
       sleepMaxOutputTokens: spec.sleepMaxOutputTokens,
       testTemperature: spec.testTemperature ?? 0,
@@ -210,6 +225,7 @@ function cellSettings(grid: GridSpec, item: BenchItem, condition: BenchCondition
   const settings: Record<string, unknown> = { prompts: benchPromptsDigest, testMaxOutputTokens: grid.testMaxOutputTokens };
   if (condition === 'pass-at-k') settings.samplingTemperature = grid.samplingTemperature;
   else settings.testTemperature = grid.testTemperature;
+  if (condition === 'sleep-time-no-question') settings.questionWithheldPrompt = questionWithheldPromptDigest;
   // An AIME budget without a verbosity answers at 0, not at the engine's default (dataset-prompts.ts).
   if (testBudget.verbosity === undefined && answerVerbosityFor(item, testBudget) !== defaultVerbosity) {
     settings.answerVerbosity = answerVerbosityFor(item, testBudget);
@@ -229,7 +245,23 @@ function sleepRunSettings(grid: GridSpec, sleepBudget: SleepTimeBudget, item: Be
     sleepMaxOutputTokens: grid.sleepMaxOutputTokens,
     sleepTemperature: sleepTemperatureFor(grid, sleepBudget.parallel),
     ...(promptStyle === 'default' ? {} : { sleepPromptStyle: promptStyle, sleepPrompt: sleepPromptDigest(promptStyle) }),
+    ...(grid.maxMemoryCharacters === undefined
+      ? {}
+      : { maxMemoryCharacters: grid.maxMemoryCharacters, memoryLimitPrompt: memoryLimitPromptDigest(grid.maxMemoryCharacters) }),
   };
+}
+
+/** Conditions whose cells read a sleep run (none for an item with an empty context). */
+export function readsSleepRun(condition: BenchCondition): boolean {
+  return condition === 'sleep-time' || condition === 'sleep-time-no-question';
+}
+
+/**
+ * The ablations, which answer from the context without the question: an item with an empty context
+ * gives them nothing to answer from, so their cells for it are left out (and counted).
+ */
+function isAblation(condition: BenchCondition): boolean {
+  return condition === 'context-only' || condition === 'sleep-time-no-question';
 }
 
 function itemDigest(item: BenchItem): string {
@@ -288,7 +320,7 @@ export interface BenchCell {
   item: BenchItem;
   condition: BenchCondition;
   testBudget: TestTimeBudget;
-  /** Set for sleep-time cells only. */
+  /** Set for the cells of conditions that read a sleep run (sleep-time, sleep-time-no-question) only. */
   sleepBudget: SleepTimeBudget | null;
   /** pass-at-k only. */
   samples?: number;
@@ -325,11 +357,22 @@ export function validateItems(items: readonly BenchItem[]): void {
   }
 }
 
+export interface GridPlan {
+  cells: BenchCell[];
+  /** Cells of the ablations left out because their item's context is empty (see the file header). */
+  skippedAblationCells: number;
+}
+
 /**
  * Every cell of the grid over the items, in an order that keeps the cells of one context group
  * together (per seed), so a shared sleep run is used soon after it is made and can then be freed.
  */
 export function expandGrid(items: readonly BenchItem[], gridInput: GridSpecInput | GridSpec, options: { model: string }): BenchCell[] {
+  return planGrid(items, gridInput, options).cells;
+}
+
+/** `expandGrid`, with the number of cells left out. */
+export function planGrid(items: readonly BenchItem[], gridInput: GridSpecInput | GridSpec, options: { model: string }): GridPlan {
   const grid = parseGridSpec(gridInput);
   validateItems(items);
   const kept = grid.skipEmptyContexts ? items.filter((item) => !hasEmptyContext(item)) : items;
@@ -345,7 +388,12 @@ export function expandGrid(items: readonly BenchItem[], gridInput: GridSpecInput
   const lowest = lowestTestBudget(grid.testBudgets);
   const model = options.model;
   const cells: BenchCell[] = [];
+  let skippedAblationCells = 0;
   const add = (item: BenchItem, condition: BenchCondition, testBudget: TestTimeBudget, sleepBudget: SleepTimeBudget | null, samples: number | undefined, seed: number) => {
+    if (isAblation(condition) && hasEmptyContext(item)) {
+      skippedAblationCells += 1;
+      return;
+    }
     cells.push({
       key: benchRowKey({ item, condition, testBudget, sleepBudget, samples, seed, model, grid }),
       item,
@@ -365,7 +413,7 @@ export function expandGrid(items: readonly BenchItem[], gridInput: GridSpecInput
         for (const condition of grid.conditions) {
           if (condition === 'pass-at-k') {
             for (const samples of grid.passAtK) add(item, condition, lowest, null, samples, seed);
-          } else if (condition === 'sleep-time') {
+          } else if (readsSleepRun(condition)) {
             for (const sleepBudget of grid.sleepBudgets) {
               for (const testBudget of grid.testBudgets) add(item, condition, testBudget, sleepBudget, undefined, seed);
             }
@@ -376,5 +424,5 @@ export function expandGrid(items: readonly BenchItem[], gridInput: GridSpecInput
       }
     }
   }
-  return cells;
+  return { cells, skippedAblationCells };
 }

@@ -1,10 +1,18 @@
 /** The benchmark runner: grids, the run itself with resume and a call cache, items from files, progress. */
-export { buildContextOnlyPrompt, contextOnlySystemPrompt, benchPromptsDigest } from './bench-prompts.js';
+export {
+  buildContextOnlyPrompt,
+  buildQuestionWithheldPrompt,
+  contextOnlySystemPrompt,
+  benchPromptsDigest,
+  memoryLimitPromptDigest,
+  questionWithheldPromptDigest,
+} from './bench-prompts.js';
 export { canonicalJson, contentHash, sha256Hex } from './canonical-json.js';
 export { createConcurrencyLimiter, withConcurrencyLimit, type ConcurrencyLimiter } from './concurrency-limiter.js';
 export {
   benchConditions,
   benchRowKey,
+  defaultBenchConditions,
   defaultParallelSleepRuns,
   defaultSamplingTemperature,
   defaultVerbosityLevels,
@@ -13,12 +21,15 @@ export {
   gridSpecSchema,
   lowestTestBudget,
   parseGridSpec,
+  planGrid,
+  readsSleepRun,
   sleepRunKey,
   sleepTemperatureFor,
   validateItems,
   type BenchCell,
   type BenchRowKeyInput,
   type GridSpec,
+  type GridPlan,
   type GridSpecInput,
 } from './grid.js';
 export {

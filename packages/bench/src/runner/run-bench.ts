@@ -2,16 +2,19 @@
  * Runs a benchmark grid (see grid.ts) and appends one `BenchResultRow` a cell to a JSONL file.
  *
  * - Prompts are the engine's: `runSleepAgent` at sleep time, `buildAskPrompt` at test time; the
- *   context-only ablation's prompt is in bench-prompts.ts. As in the paper's released runs, Stateful
+ *   prompts of the two ablations (`context-only`, `sleep-time-no-question`) are in bench-prompts.ts.
+ *   As in the paper's released runs, Stateful
  *   AIME sleeps with the AIME instructions and answers at verbosity 0 when its budget sets none
  *   (dataset-prompts.ts). Answers are graded with the dataset's grader (`gradeGsm`, `gradeAime`);
  *   `final` is the number that grader read.
  * - An item whose context is empty has nothing to sleep on: its sleep-time cells are answered as
  *   test-time only, with no sleep run (`sleepRunKey` and `sleepUsage` null), and all its rows say
- *   `emptyContext: true`; `RunBenchResult.emptyContextItems` counts such items.
+ *   `emptyContext: true`; `RunBenchResult.emptyContextItems` counts such items. The two ablations
+ *   have no cells for such items (`RunBenchResult.skippedAblationCells` counts them).
  * - Sleep runs are shared: one per (context group, sleep budget, seed, model), started by the first
- *   sleep-time cell that needs it and reused by every other cell on that context (the amortization
- *   the paper measures). Every row that used it carries its `sleepRunKey` and its usage.
+ *   cell that needs it (sleep-time or sleep-time-no-question) and reused by every other cell on that
+ *   context (the amortization the paper measures). Every row that used it carries its
+ *   `sleepRunKey`, its usage and the grid's `maxMemoryCharacters`, when set.
  * - Model calls: at most `concurrency` in flight; every call goes through the content-addressed
  *   cache (model-call-cache.ts), so a resumed or repeated run repeats no call it has a result for.
  * - Resume: rows already in the results file (by key) are skipped; failed rows are run again
@@ -34,11 +37,11 @@ import type { CallSettings, ModelProvenance, SleeptimeModel, StatedProvenanceKin
 import { addUsage, sumUsage, zeroUsage, type Usage } from '@sleeptime/core';
 import type { BenchItem, BenchResultRow, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
 import { extractAimeAnswer, extractGsmAnswer, gradeAime, gradeGsm } from '../datasets/grading.js';
-import { buildContextOnlyPrompt } from './bench-prompts.js';
+import { buildContextOnlyPrompt, buildQuestionWithheldPrompt } from './bench-prompts.js';
 import { contentHash } from './canonical-json.js';
 import { createConcurrencyLimiter, withConcurrencyLimit } from './concurrency-limiter.js';
 import { answerVerbosityFor, sleepPromptStyleFor } from './dataset-prompts.js';
-import { deriveSeed, expandGrid, hasEmptyContext, parseGridSpec, sleepTemperatureFor, type BenchCell, type GridSpec, type GridSpecInput } from './grid.js';
+import { deriveSeed, hasEmptyContext, parseGridSpec, planGrid, readsSleepRun, sleepTemperatureFor, type BenchCell, type GridSpec, type GridSpecInput } from './grid.js';
 import { createModelCallCache, type ModelCallEvent } from './model-call-cache.js';
 import { openResultsAppender, prepareResultsFile } from './results-file.js';
 import { runSharedSleep, withSeed } from './shared-sleep-run.js';
@@ -103,6 +106,8 @@ export interface RunBenchResult {
   provenance: ModelProvenance | undefined;
   /** Items of the grid whose context is empty, answered without a sleep run (none when the grid skips them). */
   emptyContextItems: number;
+  /** Cells of the ablations (context-only, sleep-time-no-question) left out because their item's context is empty. */
+  skippedAblationCells: number;
 }
 
 interface SleepOutcome {
@@ -159,7 +164,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
   const now = options.now ?? Date.now;
   const { model } = options;
   const modelIdentity = options.modelIdentity ?? model.spec;
-  const cells = expandGrid(options.items, grid, { model: modelIdentity });
+  const { cells, skippedAblationCells } = planGrid(options.items, grid, { model: modelIdentity });
 
   // Every budget is mapped before the first call: a knob this provider lacks stops the run now,
   // not after hours of calls. Test-time settings depend on the verbosity the item answers at.
@@ -277,6 +282,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
         callSettings: sleepSettings.get(contentHash(sleepBudget)) ?? {},
         temperature: sleepTemperatureFor(grid, sleepBudget.parallel),
         promptStyle: sleepPromptStyleFor(item),
+        ...(grid.maxMemoryCharacters === undefined ? {} : { maxMemoryCharacters: grid.maxMemoryCharacters }),
         signal: runSignal,
       });
       return { learned, usage, error: undefined };
@@ -345,6 +351,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     model: cell.model,
     expected: cell.item.answer,
     ...(hasEmptyContext(cell.item) ? { emptyContext: true as const } : {}),
+    ...(cell.sleepRunKey !== null && grid.maxMemoryCharacters !== undefined ? { maxMemoryCharacters: grid.maxMemoryCharacters } : {}),
     ...(provenance === undefined ? {} : { provenance }),
   });
 
@@ -402,7 +409,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     let prompt: { system: string; user: string };
     let sleepRunKey: string | null = null;
     let sleepUsage: Usage | null = null;
-    if (cell.condition === 'sleep-time' && cell.sleepRunKey !== null && cell.sleepBudget !== null) {
+    if (readsSleepRun(cell.condition) && cell.sleepRunKey !== null && cell.sleepBudget !== null) {
       sleepRunKey = cell.sleepRunKey;
       const sleep = await sleepRunFor({ ...cell, sleepRunKey: cell.sleepRunKey, sleepBudget: cell.sleepBudget });
       sleepUsage = sleep.usage;
@@ -419,7 +426,10 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
           createdAt: createdAt(),
         };
       }
-      prompt = buildAskPrompt({ question: item.query, verbosity, learnedContext: sleep.learned, contextText: item.context });
+      prompt =
+        cell.condition === 'sleep-time-no-question'
+          ? buildQuestionWithheldPrompt({ learnedContext: sleep.learned, contextText: item.context, verbosity })
+          : buildAskPrompt({ question: item.query, verbosity, learnedContext: sleep.learned, contextText: item.context });
     } else if (cell.condition === 'context-only') {
       prompt = buildContextOnlyPrompt({ contextText: item.context, verbosity });
     } else {
@@ -499,5 +509,5 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
     return row === undefined ? [] : [row];
   });
   const emptyContextItems = new Set(cells.filter((cell) => hasEmptyContext(cell.item)).map((cell) => `${cell.item.dataset}\u0000${cell.item.id}`)).size;
-  return { rows, written: progress.done - skipped, skipped, provenance, emptyContextItems };
+  return { rows, written: progress.done - skipped, skipped, provenance, emptyContextItems, skippedAblationCells };
 }

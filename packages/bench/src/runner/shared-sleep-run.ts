@@ -23,6 +23,8 @@ export interface SharedSleepRunInput {
   temperature: number;
   /** The sleep-time instructions (the engine's prompt styles); default `default`. */
   promptStyle?: SleepPromptStyle;
+  /** The most characters each branch's memory may hold (the engine's limit); default none. */
+  maxMemoryCharacters?: number;
   signal: AbortSignal;
 }
 
@@ -43,6 +45,7 @@ export async function runSharedSleep(input: SharedSleepRunInput): Promise<string
           callSettings: input.callSettings,
           temperature: input.temperature,
           ...(input.promptStyle === undefined ? {} : { promptStyle: input.promptStyle }),
+          ...(input.maxMemoryCharacters === undefined ? {} : { maxMemoryCharacters: input.maxMemoryCharacters }),
           signal,
         });
       } catch (error) {
