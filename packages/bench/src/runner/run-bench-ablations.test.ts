@@ -61,10 +61,12 @@ function ablationScript(): { script: ScriptedOpenAIServerScript; log: BenchServe
     return standardBenchAnswer(info);
   };
   const bench = createBenchScript({ answer });
+  const forward = bench.script;
+  if (typeof forward !== 'function') throw new Error('createBenchScript gives a script function');
   const sleeps: RecordedRequest[] = [];
-  const script: ScriptedOpenAIServerScript = async (request) => {
+  const script: ScriptedOpenAIServerScript = async (request, index) => {
     const info = describeBenchRequest(request);
-    if (info.kind !== 'sleep') return bench.script(request);
+    if (info.kind !== 'sleep') return forward(request, index);
     sleeps.push(request);
     const usage = { prompt_tokens: 100, completion_tokens: 20 };
     const toolResults = (request.body.messages ?? []).filter((message) => message.role === 'tool');
