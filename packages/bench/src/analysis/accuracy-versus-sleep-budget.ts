@@ -4,6 +4,7 @@
  * "no sleep" point at the start of each series, so the gain of the first sleep-time budget shows.
  */
 import type { BenchResultRow, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
+import { accuracyIntervals, type AccuracyInterval, type AccuracyIntervals } from './accuracy-intervals.js';
 import { compareSleepBudgets, compareTestBudgets, sleepBudgetKey, sleepBudgetLabel, testBudgetKey, testBudgetLabel } from './budgets.js';
 import { groupBy, rowStatistics, type RowStatistics } from './row-statistics.js';
 
@@ -11,6 +12,8 @@ export interface SleepBudgetPoint extends RowStatistics {
   /** null: the test-time-only baseline. */
   sleepBudget: SleepTimeBudget | null;
   sleepBudgetLabel: string;
+  /** Bootstrap interval of `accuracy` over the point's contexts. */
+  accuracyInterval: AccuracyInterval;
 }
 
 export interface SleepBudgetSeries {
@@ -21,7 +24,7 @@ export interface SleepBudgetSeries {
 }
 
 /** Series only for test-time budgets that have sleep-time rows. */
-export function accuracyVersusSleepBudget(rows: readonly BenchResultRow[]): SleepBudgetSeries[] {
+export function accuracyVersusSleepBudget(rows: readonly BenchResultRow[], intervals: AccuracyIntervals = accuracyIntervals()): SleepBudgetSeries[] {
   const relevant = rows.filter((row) => row.condition === 'sleep-time' || row.condition === 'test-time-only');
   const byTestBudget = groupBy(relevant, (row) => testBudgetKey(row.testBudget));
   const series: SleepBudgetSeries[] = [];
@@ -32,7 +35,12 @@ export function accuracyVersusSleepBudget(rows: readonly BenchResultRow[]): Slee
     const points = [...bySleepBudget.values()].map((pointRows): SleepBudgetPoint => {
       const first = pointRows[0] as BenchResultRow;
       const sleepBudget = first.condition === 'test-time-only' ? null : first.sleepBudget;
-      return { ...rowStatistics(pointRows), sleepBudget, sleepBudgetLabel: sleepBudgetLabel(sleepBudget) };
+      return {
+        ...rowStatistics(pointRows),
+        sleepBudget,
+        sleepBudgetLabel: sleepBudgetLabel(sleepBudget),
+        accuracyInterval: intervals.of(pointRows),
+      };
     });
     points.sort((a, b) => compareSleepBudgets(a.sleepBudget, b.sleepBudget));
     series.push({ testBudget, testBudgetLabel: testBudgetLabel(testBudget), points });

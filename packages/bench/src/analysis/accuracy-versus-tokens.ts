@@ -4,20 +4,27 @@
  * pass@k), with each condition's Pareto front.
  */
 import type { BenchCondition, BenchResultRow, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
+import { accuracyIntervals, type AccuracyInterval, type AccuracyIntervals } from './accuracy-intervals.js';
 import { compareSleepBudgets, compareTestBudgets, sleepBudgetKey, sleepBudgetLabel, testBudgetKey, testBudgetLabel } from './budgets.js';
 import { paretoFront } from './pareto.js';
 import { groupBy, rowStatistics, type RowStatistics } from './row-statistics.js';
 
-export const CONDITION_ORDER: readonly BenchCondition[] = ['test-time-only', 'sleep-time', 'context-only', 'pass-at-k'];
+/** The order of conditions in tables, series and legends. */
+export const CONDITION_ORDER: readonly BenchCondition[] = ['test-time-only', 'sleep-time', 'context-only', 'sleep-time-no-question', 'pass-at-k'];
 
 export const CONDITION_LABELS: Readonly<Record<BenchCondition, string>> = {
   'test-time-only': 'test-time only',
   'sleep-time': 'sleep-time',
   'context-only': 'context only',
+  'sleep-time-no-question': 'sleep-time, no question',
   'pass-at-k': 'pass@k',
 };
 
 export interface SeriesPoint extends RowStatistics {
+  /** The grid cell of the point's rows (`cellKey` of each of them). */
+  cellKey: string;
+  /** Bootstrap interval of `accuracy` over the cell's contexts (see accuracy-intervals.ts). */
+  accuracyInterval: AccuracyInterval;
   testBudget: TestTimeBudget;
   testBudgetLabel: string;
   /** pass-at-k: the number of samples. */
@@ -57,8 +64,13 @@ export function seriesLabel(condition: BenchCondition, sleepBudget: SleepTimeBud
   return sleepBudget === null ? CONDITION_LABELS[condition] : `${CONDITION_LABELS[condition]} (${sleepBudgetLabel(sleepBudget)})`;
 }
 
-export function accuracyVersusTokens(rows: readonly BenchResultRow[]): AccuracyVersusTokens {
-  const series = conditionSeries(rows);
+/** The grid cell a row belongs to: condition, sleep-time budget, test-time budget, pass@k samples. */
+export function cellKey(row: BenchResultRow): string {
+  return JSON.stringify([seriesKey(row.condition, row.sleepBudget), testBudgetKey(row.testBudget), row.samples ?? null]);
+}
+
+export function accuracyVersusTokens(rows: readonly BenchResultRow[], intervals: AccuracyIntervals = accuracyIntervals()): AccuracyVersusTokens {
+  const series = conditionSeries(rows, intervals);
   const fronts: ConditionFront[] = [];
   for (const condition of CONDITION_ORDER) {
     const points = series.filter((one) => one.condition === condition).flatMap((one) => one.points);
@@ -68,13 +80,13 @@ export function accuracyVersusTokens(rows: readonly BenchResultRow[]): AccuracyV
 }
 
 /** Every (condition, sleep-time budget) series, in condition order then cheapest sleep budget first. */
-export function conditionSeries(rows: readonly BenchResultRow[]): ConditionSeries[] {
+export function conditionSeries(rows: readonly BenchResultRow[], intervals: AccuracyIntervals = accuracyIntervals()): ConditionSeries[] {
   const bySeries = groupBy(rows, (row) => seriesKey(row.condition, row.sleepBudget));
   const series: ConditionSeries[] = [];
   for (const [key, seriesRows] of bySeries) {
     const first = seriesRows[0] as BenchResultRow;
-    const byPoint = groupBy(seriesRows, (row) => `${testBudgetKey(row.testBudget)}|${row.samples ?? ''}`);
-    const points = [...byPoint.values()].map((pointRows) => seriesPoint(pointRows));
+    const byPoint = groupBy(seriesRows, cellKey);
+    const points = [...byPoint.values()].map((pointRows) => seriesPoint(pointRows, intervals));
     points.sort((a, b) => compareTestBudgets(a.testBudget, b.testBudget) || (a.samples ?? 0) - (b.samples ?? 0));
     series.push({
       key,
@@ -89,12 +101,14 @@ export function conditionSeries(rows: readonly BenchResultRow[]): ConditionSerie
   );
 }
 
-function seriesPoint(rows: readonly BenchResultRow[]): SeriesPoint {
+function seriesPoint(rows: readonly BenchResultRow[], intervals: AccuracyIntervals): SeriesPoint {
   const first = rows[0] as BenchResultRow;
   const statistics = rowStatistics(rows);
   const budgetLabel = testBudgetLabel(first.testBudget);
   return {
     ...statistics,
+    cellKey: cellKey(first),
+    accuracyInterval: intervals.of(rows),
     testBudget: first.testBudget,
     testBudgetLabel: budgetLabel,
     ...(first.samples === undefined ? {} : { samples: first.samples }),

@@ -15,6 +15,7 @@
  *   mean test-time tokens of its queries; then averaged over those contexts.
  */
 import type { BenchCondition, BenchResultRow, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
+import { accuracyIntervals, type AccuracyInterval, type AccuracyIntervals } from './accuracy-intervals.js';
 import { compareSleepBudgets, compareTestBudgets, testBudgetKey, testBudgetLabel } from './budgets.js';
 import { seriesKey, seriesLabel } from './accuracy-versus-tokens.js';
 import { distinctSleepRuns, generatedTokens, groupBy, mean, rowStatistics } from './row-statistics.js';
@@ -40,6 +41,8 @@ export interface AmortizedCostOptions {
   maxQueriesPerContext?: number;
   /** Compare at this test-time budget. Default: the cheapest one with both sleep-time and test-time-only rows. */
   testBudget?: TestTimeBudget;
+  /** The bootstrap behind each series' accuracy interval. Default: `accuracyIntervals()`. */
+  intervals?: AccuracyIntervals;
 }
 
 export interface CostPoint {
@@ -56,6 +59,8 @@ export interface CostSeries {
   sleepBudget: SleepTimeBudget | null;
   kind: 'analytical' | 'measured';
   accuracy: number;
+  /** Bootstrap interval of `accuracy` over the series' contexts. */
+  accuracyInterval: AccuracyInterval;
   averageTestTokens: number;
   averageSleepTokensPerRun: number | null;
   points: CostPoint[];
@@ -74,6 +79,7 @@ export interface AmortizedCostAnalysis {
 export function amortizedCostAnalysis(rows: readonly BenchResultRow[], options: AmortizedCostOptions = {}): AmortizedCostAnalysis {
   const testTokenWeight = options.testTokenWeight ?? DEFAULT_TEST_TOKEN_WEIGHT;
   const maxQueries = options.maxQueriesPerContext ?? DEFAULT_MAX_QUERIES_PER_CONTEXT;
+  const intervals = options.intervals ?? accuracyIntervals();
   if (!(testTokenWeight >= 0) || !Number.isFinite(testTokenWeight)) throw new RangeError(`testTokenWeight must be a finite number >= 0, got ${testTokenWeight}`);
   if (!Number.isInteger(maxQueries) || maxQueries < 1) throw new RangeError(`maxQueriesPerContext must be a positive integer, got ${maxQueries}`);
 
@@ -100,6 +106,7 @@ export function amortizedCostAnalysis(rows: readonly BenchResultRow[], options: 
       condition,
       sleepBudget,
       accuracy: statistics.accuracy,
+      accuracyInterval: intervals.of(seriesRows),
       averageTestTokens: statistics.averageTestTokens,
       averageSleepTokensPerRun: condition === 'sleep-time' ? statistics.averageSleepTokensPerRun : null,
     };

@@ -188,8 +188,9 @@ describe('amortized cost (c)', () => {
 
 describe('token reduction at equal accuracy', () => {
   it('reads test-time only’s tokens for sleep-time’s accuracy off its Pareto front', () => {
-    const analysis = accuracyVersusTokens(grid());
-    const reductions = tokenReductions(analysis, { testTokenWeight: 10, queriesPerContext: 10 });
+    const rows = grid();
+    const analysis = accuracyVersusTokens(rows);
+    const reductions = tokenReductions(rows, analysis, { testTokenWeight: 10, queriesPerContext: 10 });
     const k1v0 = reductions.find((one) => one.sleepSeriesLabel === 'sleep-time (k=1)' && one.testBudgetLabel === 'verbosity 0');
     // 70% lies half way between test-time only's 60% (300 tokens) and 80% (700 tokens): 500 tokens, 10x sleep-time's 50.
     expect(k1v0?.reading).toBe('interpolated');
@@ -197,6 +198,15 @@ describe('token reduction at equal accuracy', () => {
     expect(k1v0?.ratio).toBeCloseTo(10, 9);
     // Cost at N=10: test-time only 10*500 = 5000; sleep-time 1000/10 + 10*50 = 600.
     expect(k1v0?.costRatio).toBeCloseTo(5000 / 600, 12);
+    // Compared with the mix of verbosity 2 and 4 (half each), whose interval is resampled from both cells' rows.
+    expect(k1v0?.testTimeOnly?.budgetLabels).toEqual(['verbosity 2', 'verbosity 4']);
+    expect(k1v0?.testTimeOnly?.accuracy).toBeCloseTo(0.7, 12);
+    expect(k1v0?.testTimeOnly?.tokens).toBeCloseTo(500, 9);
+    expect(k1v0?.testTimeOnly?.interval.lower).toBeLessThan(0.7);
+    expect(k1v0?.testTimeOnly?.interval.upper).toBeGreaterThan(0.7);
+    // Ten items a cell: too few for the claim (30 by default), however large the ratio.
+    expect(k1v0?.judgement).toEqual({ claim: 'same-accuracy', supported: false, obstacles: ['too-few-contexts'], contexts: 10 });
+    expect(tokenReductions(rows, analysis, { claimRules: { minimumContexts: 10 } })[0]?.judgement.supported).toBe(true);
     const k1v2 = reductions.find((one) => one.sleepSeriesLabel === 'sleep-time (k=1)' && one.testBudgetLabel === 'verbosity 2');
     expect(k1v2).toMatchObject({ testTimeOnlyTokens: 700, reading: 'measured' });
     expect(k1v2?.ratio).toBeCloseTo(700 / 150, 12);
@@ -213,7 +223,7 @@ describe('token reduction at equal accuracy', () => {
       ...makeCell('s', 10, 9, { condition: 'sleep-time', testTokens: 20 }),
       ...makeCell('w', 10, 2, { condition: 'sleep-time', sleepBudget: { parallel: 2 }, testTokens: 10 }),
     ];
-    const reductions = tokenReductions(accuracyVersusTokens(rows));
+    const reductions = tokenReductions(rows, accuracyVersusTokens(rows));
     expect(reductions.map((one) => [one.sleepSeriesLabel, one.reading, one.testTimeOnlyTokens, one.ratio])).toEqual([
       ['sleep-time (k=1)', 'not-reached', null, null],
       ['sleep-time (k=2)', 'at-most', 100, 10],
@@ -223,12 +233,27 @@ describe('token reduction at equal accuracy', () => {
 
 describe('accuracy deltas and errors', () => {
   it('subtracts test-time only at the same test budget', () => {
-    const deltas = accuracyDeltas(accuracyVersusTokens(grid()));
+    const rows = grid();
+    const deltas = accuracyDeltas(rows, accuracyVersusTokens(rows));
     expect(deltas.map((one) => [one.seriesLabel, one.testBudgetLabel, Number(one.delta.toFixed(10))])).toEqual([
       ['sleep-time (k=1)', 'verbosity 0', 0.3],
       ['sleep-time (k=1)', 'verbosity 2', 0.2],
       ['sleep-time (k=2)', 'verbosity 0', 0.2],
     ]);
+  });
+
+  it('compares both context-only ablations too, each under its own name', () => {
+    const rows = [
+      ...makeCell('t', 10, 4, { condition: 'test-time-only', testTokens: 100 }),
+      ...makeCell('c', 10, 1, { condition: 'context-only', testTokens: 50 }),
+      ...makeCell('n', 10, 3, { condition: 'sleep-time-no-question', sleepBudget: { parallel: 1 }, testTokens: 40, sleepTokens: 500 }),
+    ];
+    const deltas = accuracyDeltas(rows, accuracyVersusTokens(rows));
+    expect(deltas.map((one) => [one.seriesLabel, Number(one.delta.toFixed(10))])).toEqual([
+      ['context only', -0.3],
+      ['sleep-time, no question (k=1)', -0.1],
+    ]);
+    expect(summaryTable(rows).map((row) => row.condition)).toEqual(['test-time-only', 'context-only', 'sleep-time-no-question']);
   });
 
   it('counts errors by condition and code', () => {
@@ -254,6 +279,12 @@ describe('sleepTimeVersusPassAtK (e)', () => {
       [4, 0.6, 0.8, 'best-below'],
     ]);
     expect(result.comparisons[0]?.difference).toBeCloseTo(0.3, 12);
+    // Every accuracy with its interval; the difference's interval is of the difference, around it.
+    const [first] = result.comparisons;
+    expect(first?.passAtKInterval.contexts).toBe(10);
+    expect(first?.sleepTimeInterval?.contexts).toBe(10);
+    expect(first?.differenceInterval?.lower).toBeLessThan(0.3);
+    expect(first?.differenceInterval?.upper).toBeGreaterThan(0.3);
   });
 
   it('interpolates on the sleep-time front between two points', () => {

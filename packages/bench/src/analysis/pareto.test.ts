@@ -45,19 +45,25 @@ describe('tokensToReachAccuracy', () => {
     expect(tokensToReachAccuracy(front, 0.7).tokens).toBeCloseTo(500, 9);
     expect(tokensToReachAccuracy(front, 0.7).reading).toBe('interpolated');
     expect(tokensToReachAccuracy(front, 0.45).tokens).toBeCloseTo(150, 9);
+    // The two points around it, each with its share of the mix.
+    const from = tokensToReachAccuracy(front, 0.7).from;
+    expect(from.map((share) => share.point)).toEqual([front[1], front[2]]);
+    expect(from[0]?.weight).toBeCloseTo(0.5, 12);
+    expect(from[1]?.weight).toBeCloseTo(0.5, 12);
   });
 
   it('reads a point of the front exactly', () => {
-    expect(tokensToReachAccuracy(front, 0.6)).toEqual({ tokens: 300, reading: 'measured' });
+    expect(tokensToReachAccuracy(front, 0.6)).toEqual({ tokens: 300, reading: 'measured', from: [{ point: front[1], weight: 1 }] });
   });
 
   it('gives the cheapest point as an upper bound below the front', () => {
-    expect(tokensToReachAccuracy(front, 0.2)).toEqual({ tokens: 100, reading: 'at-most' });
+    expect(tokensToReachAccuracy(front, 0.2)).toEqual({ tokens: 100, reading: 'at-most', from: [{ point: front[0], weight: 1 }] });
   });
 
   it('says when the accuracy is never reached', () => {
-    expect(tokensToReachAccuracy(front, 0.9)).toEqual({ tokens: null, reading: 'not-reached' });
-    expect(tokensToReachAccuracy([], 0.1)).toEqual({ tokens: null, reading: 'not-reached' });
+    // The best point there is, for comparison.
+    expect(tokensToReachAccuracy(front, 0.9)).toEqual({ tokens: null, reading: 'not-reached', from: [{ point: front[2], weight: 1 }] });
+    expect(tokensToReachAccuracy([], 0.1)).toEqual({ tokens: null, reading: 'not-reached', from: [] });
   });
 });
 
@@ -70,12 +76,16 @@ describe('accuracyAtTokens', () => {
   it('interpolates, reads points, and holds the best accuracy beyond the front', () => {
     expect(accuracyAtTokens(front, 200).accuracy).toBeCloseTo(0.5, 12);
     expect(accuracyAtTokens(front, 200).reading).toBe('interpolated');
-    expect(accuracyAtTokens(front, 100)).toEqual({ accuracy: 0.4, reading: 'measured' });
-    expect(accuracyAtTokens(front, 1000)).toEqual({ accuracy: 0.6, reading: 'best-below' });
+    expect(accuracyAtTokens(front, 200).from.map((share) => [share.point, share.weight])).toEqual([
+      [front[0], 0.5],
+      [front[1], 0.5],
+    ]);
+    expect(accuracyAtTokens(front, 100)).toEqual({ accuracy: 0.4, reading: 'measured', from: [{ point: front[0], weight: 1 }] });
+    expect(accuracyAtTokens(front, 1000)).toEqual({ accuracy: 0.6, reading: 'best-below', from: [{ point: front[1], weight: 1 }] });
   });
 
   it('has no accuracy below the cheapest point', () => {
-    expect(accuracyAtTokens(front, 50)).toEqual({ accuracy: null, reading: 'below-front' });
-    expect(accuracyAtTokens([], 50)).toEqual({ accuracy: null, reading: 'below-front' });
+    expect(accuracyAtTokens(front, 50)).toEqual({ accuracy: null, reading: 'below-front', from: [] });
+    expect(accuracyAtTokens([], 50)).toEqual({ accuracy: null, reading: 'below-front', from: [] });
   });
 });

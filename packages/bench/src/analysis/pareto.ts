@@ -41,51 +41,79 @@ export function paretoFront<Point extends TokenAccuracyPoint>(points: readonly P
  */
 export type ReadingKind = 'measured' | 'interpolated' | 'at-most' | 'not-reached';
 
-export interface TokensForAccuracy {
+/** A point of a front a reading was taken from, with its share of the reading (two points: a mix). */
+export interface FrontShare<Point extends TokenAccuracyPoint = TokenAccuracyPoint> {
+  point: Point;
+  /** The reading's accuracy and tokens are the weighted sums over its shares; the weights add up to 1. */
+  weight: number;
+}
+
+export interface TokensForAccuracy<Point extends TokenAccuracyPoint = TokenAccuracyPoint> {
   /** null when the accuracy is not reached. */
   tokens: number | null;
   reading: ReadingKind;
+  /**
+   * The front points read: the measured point, the two around an interpolated reading, the
+   * cheapest point for `at-most`, and for `not-reached` the most accurate point (the best there is).
+   */
+  from: Array<FrontShare<Point>>;
 }
 
 /** The fewest tokens at which `front` (from `paretoFront`) reaches `accuracy`. */
-export function tokensToReachAccuracy(front: readonly TokenAccuracyPoint[], accuracy: number): TokensForAccuracy {
+export function tokensToReachAccuracy<Point extends TokenAccuracyPoint>(front: readonly Point[], accuracy: number): TokensForAccuracy<Point> {
   const first = front[0];
-  if (first === undefined) return { tokens: null, reading: 'not-reached' };
-  if (accuracy < first.accuracy) return { tokens: first.tokens, reading: 'at-most' };
+  if (first === undefined) return { tokens: null, reading: 'not-reached', from: [] };
+  if (accuracy < first.accuracy) return { tokens: first.tokens, reading: 'at-most', from: [{ point: first, weight: 1 }] };
   for (let index = 0; index < front.length; index += 1) {
-    const point = front[index] as TokenAccuracyPoint;
-    if (point.accuracy === accuracy) return { tokens: point.tokens, reading: 'measured' };
+    const point = front[index] as Point;
+    if (point.accuracy === accuracy) return { tokens: point.tokens, reading: 'measured', from: [{ point, weight: 1 }] };
     const next = front[index + 1];
     if (next !== undefined && point.accuracy < accuracy && accuracy < next.accuracy) {
       const fraction = (accuracy - point.accuracy) / (next.accuracy - point.accuracy);
-      return { tokens: point.tokens + fraction * (next.tokens - point.tokens), reading: 'interpolated' };
+      return {
+        tokens: point.tokens + fraction * (next.tokens - point.tokens),
+        reading: 'interpolated',
+        from: [
+          { point, weight: 1 - fraction },
+          { point: next, weight: fraction },
+        ],
+      };
     }
   }
-  return { tokens: null, reading: 'not-reached' };
+  return { tokens: null, reading: 'not-reached', from: [{ point: front[front.length - 1] as Point, weight: 1 }] };
 }
 
-export interface AccuracyAtTokens {
+export interface AccuracyAtTokens<Point extends TokenAccuracyPoint = TokenAccuracyPoint> {
   /** null when the front has no point at or below that many tokens. */
   accuracy: number | null;
   reading: 'measured' | 'interpolated' | 'best-below' | 'below-front';
+  /** The front points read (none for `below-front`), as in `TokensForAccuracy`. */
+  from: Array<FrontShare<Point>>;
 }
 
 /**
  * The accuracy `front` reaches with `tokens` tokens a query: at a point, interpolated between two,
  * or beyond the dearest point that point's accuracy (`best-below`: it needs fewer tokens).
  */
-export function accuracyAtTokens(front: readonly TokenAccuracyPoint[], tokens: number): AccuracyAtTokens {
+export function accuracyAtTokens<Point extends TokenAccuracyPoint>(front: readonly Point[], tokens: number): AccuracyAtTokens<Point> {
   const first = front[0];
-  if (first === undefined || tokens < first.tokens) return { accuracy: null, reading: 'below-front' };
+  if (first === undefined || tokens < first.tokens) return { accuracy: null, reading: 'below-front', from: [] };
   for (let index = 0; index < front.length; index += 1) {
-    const point = front[index] as TokenAccuracyPoint;
-    if (point.tokens === tokens) return { accuracy: point.accuracy, reading: 'measured' };
+    const point = front[index] as Point;
+    if (point.tokens === tokens) return { accuracy: point.accuracy, reading: 'measured', from: [{ point, weight: 1 }] };
     const next = front[index + 1];
-    if (next === undefined) return { accuracy: point.accuracy, reading: 'best-below' };
+    if (next === undefined) return { accuracy: point.accuracy, reading: 'best-below', from: [{ point, weight: 1 }] };
     if (point.tokens < tokens && tokens < next.tokens) {
       const fraction = (tokens - point.tokens) / (next.tokens - point.tokens);
-      return { accuracy: point.accuracy + fraction * (next.accuracy - point.accuracy), reading: 'interpolated' };
+      return {
+        accuracy: point.accuracy + fraction * (next.accuracy - point.accuracy),
+        reading: 'interpolated',
+        from: [
+          { point, weight: 1 - fraction },
+          { point: next, weight: fraction },
+        ],
+      };
     }
   }
-  return { accuracy: null, reading: 'below-front' };
+  return { accuracy: null, reading: 'below-front', from: [] };
 }

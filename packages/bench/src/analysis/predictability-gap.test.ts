@@ -73,6 +73,10 @@ describe('predictabilityGap (d)', () => {
       ['verbosity 2', 1, 1],
     ]);
     expect(high?.meanGap).toBe(1);
+    // Intervals of the mean gap, paired over the bin's items: 1 of 5 right (drawn 0 to 3 times in
+    // the middle 95% of resamples) in the low bin; every sleep-time answer right in the high one.
+    expect(low?.meanGapInterval).toEqual({ lower: 0, upper: 0.6, contexts: 5 });
+    expect(high?.meanGapInterval).toEqual({ lower: 1, upper: 1, contexts: 5 });
   });
 
   it('compares the sleep budget it is asked for', () => {
@@ -97,7 +101,7 @@ describe('predictabilityGap (d)', () => {
     const scores = ['a', 'b'].map((itemId) => ({ dataset: 'gsm-symbolic-p1', itemId, model: 'm', logProbability: -2, queryTokens: 1 }));
     const analysis = predictabilityGap(rows, scores);
     expect(analysis.bins.map((bin) => bin.items)).toEqual([2, 0, 0, 0, 0]);
-    expect(analysis.bins[1]).toMatchObject({ meanGap: null, minimumScore: null, gaps: [] });
+    expect(analysis.bins[1]).toMatchObject({ meanGap: null, meanGapInterval: null, minimumScore: null, gaps: [] });
     expect(analysis.bins[0]?.meanGap).toBe(1);
   });
 });

@@ -5,6 +5,7 @@
  * at each test-time budget both were run at, then averaged over those budgets.
  */
 import type { BenchResultRow, PredictabilityRow, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
+import { accuracyIntervals, type AccuracyInterval, type AccuracyIntervals, type AccuracyTerm } from './accuracy-intervals.js';
 import { compareSleepBudgets, compareTestBudgets, sleepBudgetKey, sleepBudgetLabel, testBudgetKey, testBudgetLabel } from './budgets.js';
 import { groupBy, mean, rowStatistics } from './row-statistics.js';
 
@@ -35,6 +36,8 @@ export interface PredictabilityOptions {
   sleepBudget?: SleepTimeBudget;
   /** Which scoring model's rows to use when there are several. Default: the one that scored the most items. */
   scoringModel?: string;
+  /** The bootstrap behind each bin's interval. Default: `accuracyIntervals()`. */
+  intervals?: AccuracyIntervals;
 }
 
 export interface BudgetGap {
@@ -60,6 +63,11 @@ export interface PredictabilityBin {
   gaps: BudgetGap[];
   /** Mean of `gaps` (each budget weighs the same); null when there is none. */
   meanGap: number | null;
+  /**
+   * Bootstrap interval of `meanGap` over the bin's contexts, paired (the same contexts drawn for
+   * both conditions and every budget); null when there is no gap.
+   */
+  meanGapInterval: AccuracyInterval | null;
 }
 
 export interface PredictabilityAnalysis {
@@ -79,6 +87,7 @@ export function predictabilityGap(
   options: PredictabilityOptions = {},
 ): PredictabilityAnalysis {
   const binCount = options.binCount ?? DEFAULT_QUANTILE_BINS;
+  const intervals = options.intervals ?? accuracyIntervals();
   const sleepBudget = options.sleepBudget ?? cheapestSleepBudget(rows);
   const scoringModel = options.scoringModel ?? modelWithMostScores(predictability);
   const empty: PredictabilityAnalysis = {
@@ -116,7 +125,13 @@ export function predictabilityGap(
     const members = scored.filter((_, position) => binOfItem[position] === index);
     const memberScores = members.map(([key]) => scoreByItem.get(key) as number);
     const binRows = members.flatMap(([, itemRows]) => itemRows);
-    const gaps = budgetGaps(binRows);
+    const compared = budgetComparisons(binRows);
+    const gaps = compared.map((comparison) => comparison.gap);
+    // The mean gap is a weighted sum of accuracies: +1/B for sleep-time's, -1/B for test-time only's, at each of B budgets.
+    const terms: AccuracyTerm[] = compared.flatMap((comparison) => [
+      { rows: comparison.sleepRows, weight: 1 / compared.length },
+      { rows: comparison.baselineRows, weight: -1 / compared.length },
+    ]);
     bins.push({
       index,
       label: quantileLabel(index, binCount),
@@ -125,13 +140,21 @@ export function predictabilityGap(
       maximumScore: memberScores.length === 0 ? null : Math.max(...memberScores),
       gaps,
       meanGap: mean(gaps.map((gap) => gap.gap)),
+      meanGapInterval: terms.length === 0 ? null : intervals.ofCombination(terms),
     });
   }
   return { ...empty, binnedItems: scored.length, itemsWithoutScore: itemsInBoth.length - scored.length, bins };
 }
 
-function budgetGaps(binRows: readonly BenchResultRow[]): BudgetGap[] {
-  const gaps: BudgetGap[] = [];
+interface BudgetComparison {
+  gap: BudgetGap;
+  sleepRows: BenchResultRow[];
+  baselineRows: BenchResultRow[];
+}
+
+/** One comparison per test-time budget with rows of both conditions, cheapest budget first. */
+function budgetComparisons(binRows: readonly BenchResultRow[]): BudgetComparison[] {
+  const comparisons: BudgetComparison[] = [];
   for (const budgetRows of groupBy(binRows, (row) => testBudgetKey(row.testBudget)).values()) {
     const sleepRows = budgetRows.filter((row) => row.condition === 'sleep-time');
     const baselineRows = budgetRows.filter((row) => row.condition === 'test-time-only');
@@ -139,7 +162,7 @@ function budgetGaps(binRows: readonly BenchResultRow[]): BudgetGap[] {
     const sleepTimeAccuracy = rowStatistics(sleepRows).accuracy;
     const testTimeOnlyAccuracy = rowStatistics(baselineRows).accuracy;
     const testBudget = (budgetRows[0] as BenchResultRow).testBudget;
-    gaps.push({
+    const gap: BudgetGap = {
       testBudget,
       testBudgetLabel: testBudgetLabel(testBudget),
       sleepTimeAccuracy,
@@ -147,9 +170,10 @@ function budgetGaps(binRows: readonly BenchResultRow[]): BudgetGap[] {
       gap: sleepTimeAccuracy - testTimeOnlyAccuracy,
       sleepTimeRows: sleepRows.length,
       testTimeOnlyRows: baselineRows.length,
-    });
+    };
+    comparisons.push({ gap, sleepRows, baselineRows });
   }
-  return gaps.sort((a, b) => compareTestBudgets(a.testBudget, b.testBudget));
+  return comparisons.sort((a, b) => compareTestBudgets(a.gap.testBudget, b.gap.testBudget));
 }
 
 function quantileLabel(index: number, binCount: number): string {

@@ -32,7 +32,7 @@ export function rowStatistics(rows: readonly BenchResultRow[]): RowStatistics {
   let testTokens = 0;
   let errors = 0;
   for (const row of rows) {
-    if (row.correct && row.error === undefined) correct += 1;
+    if (countsAsCorrect(row)) correct += 1;
     if (row.error !== undefined) errors += 1;
     testTokens += generatedTokens(row.testUsage);
   }
@@ -47,6 +47,11 @@ export function rowStatistics(rows: readonly BenchResultRow[]): RowStatistics {
     averageSleepTokensPerRun: runs.length === 0 ? null : sleepTokens / runs.length,
     errors,
   };
+}
+
+/** A row is right when graded correct and its call did not fail (a failed row counts as wrong). */
+export function countsAsCorrect(row: BenchResultRow): boolean {
+  return row.correct && row.error === undefined;
 }
 
 export interface SleepRun {

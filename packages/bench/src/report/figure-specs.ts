@@ -5,7 +5,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { BenchCondition } from '../bench-types.js';
 import { compareSleepBudgets, type ConditionSeries, type ExperimentAnalysis, type SeriesPoint } from '../analysis/index.js';
-import { formatTokens } from './format.js';
+import { formatConfidence, formatInterval, formatPercent, formatTokens } from './format.js';
+import { dodgedTokens, labelOffsets, tokenAxis } from './point-layout.js';
 
 export type FigureId = 'a' | 'b' | 'c' | 'd' | 'e';
 
@@ -48,6 +49,7 @@ const HEIGHT = 330;
 const TEST_TIME_ONLY_COLOR = '#4d4d4d';
 const SLEEP_TIME_COLORS = ['#1f6fb4', '#2ca02c', '#17a2b8', '#7b4bb7', '#8c564b', '#e377c2', '#0b3d91', '#6b8e23'];
 const CONTEXT_ONLY_COLOR = '#ff7f0e';
+const ABLATION_COLORS = ['#bcbd22', '#a6761d', '#e6ab02', '#8c6d31'];
 const PASS_AT_K_COLOR = '#d62728';
 const TEST_BUDGET_COLORS = ['#a6cee3', '#1f78b4', '#33a02c', '#fb9a99', '#e31a1c', '#fdbf6f', '#ff7f00', '#6a3d9a'];
 
@@ -111,7 +113,7 @@ function paretoFigure(analysis: ExperimentAnalysis, named: NameModel): FigureDef
     'One line per condition (sleep-time: one per sleep-time budget k), one point per test-time budget; x is the mean number of ' +
     'generated test-time tokens per query (output tokens, reasoning included; prompt tokens do not count), y the accuracy. ' +
     'Grey: the Pareto fronts of test-time only and of sleep-time over all its budgets (the best accuracy reached with at most that many tokens), ' +
-    'which the token reduction at equal accuracy is read from.';
+    `which the token reduction at equal accuracy is read from. Bars: ${intervalPhrase(analysis)}. ${DODGE_NOTE}`;
   if (series.length === 0) return definition('a', caption, null, NO_DATA_NOTES.noRows);
   const shownFronts = fronts.filter((front) => front.condition === 'test-time-only' || front.condition === 'sleep-time');
   const spec = tokenAccuracyChart({
@@ -128,7 +130,8 @@ function passAtKFigure(analysis: ExperimentAnalysis, named: NameModel): FigureDe
   const { passAtK, sleepTime, sleepTimeFront, testTimeOnly } = analysis.passAtK;
   const caption =
     'pass@k: k samples at the lowest test-time budget, right if any sample is (an oracle verifier), tokens summed over the samples. ' +
-    'Against sleep-time at the same mean test-time tokens (its Pareto front over every sleep-time budget, dashed); test-time only for reference.';
+    'Against sleep-time at the same mean test-time tokens (its Pareto front over every sleep-time budget, dashed); test-time only for reference. ' +
+    `Bars: ${intervalPhrase(analysis)}. ${DODGE_NOTE}`;
   if (passAtK.length === 0) return definition('e', caption, null, NO_DATA_NOTES.noPassAtK);
   if (sleepTime.length === 0) return definition('e', caption, null, NO_DATA_NOTES.noSleepForPassAtK);
   const spec = tokenAccuracyChart({
@@ -149,27 +152,53 @@ interface TokenAccuracyChartOptions {
   labelPoints: (series: ConditionSeries) => boolean;
 }
 
-/** Lines of (tokens, accuracy) per series, dashed fronts, optional point labels. */
+/**
+ * Lines of (tokens, accuracy) per series with an error bar at each point (its accuracy interval),
+ * dashed fronts, optional point labels. Points that would hide each other are dodged and labels
+ * placed apart (point-layout.ts); the x scale is fixed here so those pixel positions hold.
+ */
 function tokenAccuracyChart(options: TokenAccuracyChartOptions): TopLevelSpec {
   const colors = seriesColors(options.series);
-  const seriesValues = options.series.flatMap((one) =>
-    one.points.map((point, order) => ({
-      series: one.label,
-      order,
-      tokens: point.tokens,
-      accuracy: point.accuracy,
-      budget: point.label,
-      rows: point.rows,
-      shortLabel: options.labelPoints(one) ? shortPointLabel(point) : '',
-    })),
+  const area = { width: WIDTH, height: HEIGHT };
+  const points = options.series.flatMap((one) => one.points.map((point, order) => ({ series: one, point, order })));
+  const axis = tokenAxis([...points.map(({ point }) => point.tokens), ...options.fronts.flatMap((front) => front.points.map((point) => point.tokens))]);
+  const drawn = dodgedTokens(
+    points.map(({ point }) => point),
+    axis,
+    area,
   );
+  const drawnTokensOf = new Map(points.map(({ point }, index) => [point, drawn[index] as number]));
+  const labelled = points.flatMap(({ series, point }, index) =>
+    options.labelPoints(series) ? [{ index, tokens: point.tokens, accuracy: point.accuracy, drawnTokens: drawn[index] as number, text: shortPointLabel(point) }] : [],
+  );
+  const offsets = new Map(labelOffsets(labelled, axis, area).map((offset, position) => [(labelled[position] as { index: number }).index, offset]));
+  const seriesValues = points.map(({ series, point, order }, index) => ({
+    series: series.label,
+    order,
+    tokens: point.tokens,
+    drawnTokens: drawn[index] as number,
+    accuracy: point.accuracy,
+    lower: point.accuracyInterval.lower,
+    upper: point.accuracyInterval.upper,
+    budget: point.label,
+    rows: point.rows,
+    shortLabel: offsets.has(index) ? shortPointLabel(point) : '',
+    // What a screen reader says of the point: its real tokens, not where it is drawn.
+    description: `${series.label}, ${point.label}: ${formatPercent(point.accuracy)} (CI ${formatInterval(point.accuracyInterval)}) with ${formatTokens(point.tokens)} test-time tokens`,
+    labelDx: offsets.get(index)?.dx ?? 0,
+    labelDy: offsets.get(index)?.dy ?? 0,
+  }));
   const frontValues = options.fronts.flatMap((front) =>
-    front.points.map((point, order) => ({ front: front.label, order, tokens: point.tokens, accuracy: point.accuracy })),
+    front.points.map((point, order) => ({ front: front.label, order, drawnTokens: drawnTokensOf.get(point) ?? point.tokens, accuracy: point.accuracy })),
   );
-  const allTokens = [...seriesValues.map((value) => value.tokens), ...frontValues.map((value) => value.tokens)];
-  const xScale = tokenScale(allTokens);
-  const x = { field: 'tokens', type: 'quantitative' as const, title: 'mean generated test-time tokens per query', scale: xScale };
+  const x = {
+    field: 'drawnTokens',
+    type: 'quantitative' as const,
+    title: 'mean generated test-time tokens per query',
+    scale: { type: axis.type, domain: axis.domain, nice: false, ...(axis.type === 'linear' ? { zero: true } : {}) },
+  };
   const y = { field: 'accuracy', type: 'quantitative' as const, title: 'accuracy', axis: { format: '.0%' }, scale: { domain: [0, 1] } };
+  const color = { field: 'series', type: 'nominal' as const, title: 'condition', scale: colors };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: options.title, subtitle: options.subtitle },
@@ -200,22 +229,21 @@ function tokenAccuracyChart(options: TokenAccuracyChartOptions): TopLevelSpec {
         data: { values: seriesValues },
         layer: [
           {
-            mark: { type: 'line' as const, point: { filled: true, size: 55 }, strokeWidth: 2 },
-            encoding: {
-              x,
-              y,
-              order: { field: 'order', type: 'quantitative' as const },
-              color: { field: 'series', type: 'nominal' as const, title: 'condition', scale: colors },
-            },
+            // The accuracy interval of each point.
+            mark: { type: 'rule' as const, strokeWidth: 1.5, opacity: 0.8 },
+            encoding: { x, y: { ...y, field: 'lower' }, y2: { field: 'upper' }, color },
           },
           {
-            mark: { type: 'text' as const, dx: 7, dy: -8, align: 'left' as const, fontSize: 10 },
-            encoding: {
-              x,
-              y,
-              text: { field: 'shortLabel', type: 'nominal' as const },
-              color: { field: 'series', type: 'nominal' as const, title: 'condition', scale: colors },
-            },
+            mark: { type: 'line' as const, strokeWidth: 2 },
+            encoding: { x, y, order: { field: 'order', type: 'quantitative' as const }, color },
+          },
+          {
+            mark: { type: 'point' as const, filled: true, size: 55, opacity: 1 },
+            encoding: { x, y, color, description: { field: 'description', type: 'nominal' as const } },
+          },
+          {
+            mark: { type: 'text' as const, dx: { expr: 'datum.labelDx' }, dy: { expr: 'datum.labelDy' }, align: 'left' as const, fontSize: 10 },
+            encoding: { x, y, text: { field: 'shortLabel', type: 'nominal' as const }, color },
           },
         ],
       },
@@ -228,14 +256,27 @@ function sleepBudgetFigure(analysis: ExperimentAnalysis, named: NameModel): Figu
   const series = analysis.accuracyVersusSleepBudget;
   const caption =
     'Accuracy at each sleep-time budget (k parallel sleep-time runs whose learned contexts are concatenated, or the sleep-time effort), ' +
-    'one line per test-time budget; “no sleep” is test-time only at that budget.';
+    'one line per test-time budget, side by side within each sleep-time budget so that equal accuracies stay visible; “no sleep” is test-time only at that budget. ' +
+    `Bars: ${intervalPhrase(analysis)}.`;
   if (series.length === 0) return definition('b', caption, null, NO_DATA_NOTES.noSleepTime);
   const budgetsByLabel = new Map(series.flatMap((one) => one.points).map((point) => [point.sleepBudgetLabel, point.sleepBudget]));
   const sleepLabels = [...budgetsByLabel.entries()].sort((a, b) => compareSleepBudgets(a[1], b[1])).map(([label]) => label);
   const testLabels = series.map((one) => one.testBudgetLabel);
   const values = series.flatMap((one) =>
-    one.points.map((point) => ({ testBudget: one.testBudgetLabel, sleepBudget: point.sleepBudgetLabel, accuracy: point.accuracy, rows: point.rows })),
+    one.points.map((point) => ({
+      testBudget: one.testBudgetLabel,
+      sleepBudget: point.sleepBudgetLabel,
+      accuracy: point.accuracy,
+      lower: point.accuracyInterval.lower,
+      upper: point.accuracyInterval.upper,
+      rows: point.rows,
+    })),
   );
+  const x = { field: 'sleepBudget', type: 'ordinal' as const, title: 'sleep-time budget', sort: sleepLabels, scale: { type: 'band' as const, paddingInner: 0.25 }, axis: { labelAngle: 0 } };
+  // Each test-time budget at its own place within a sleep-time budget: equal accuracies do not hide each other.
+  const xOffset = { field: 'testBudget', type: 'nominal' as const, sort: testLabels, scale: { paddingInner: 0.3 } };
+  const y = { field: 'accuracy', type: 'quantitative' as const, title: 'accuracy', axis: { format: '.0%' }, scale: { domain: [0, 1] } };
+  const color = { field: 'testBudget', type: 'nominal' as const, title: 'test-time budget', scale: { domain: testLabels, range: paletteFor(testLabels.length, TEST_BUDGET_COLORS) } };
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: FIGURE_TITLES.b, subtitle: `${analysis.dataset} · ${named(analysis.model)}` },
@@ -243,12 +284,11 @@ function sleepBudgetFigure(analysis: ExperimentAnalysis, named: NameModel): Figu
     height: HEIGHT,
     config: CONFIG,
     data: { values },
-    mark: { type: 'line', point: { filled: true, size: 55 }, strokeWidth: 2 },
-    encoding: {
-      x: { field: 'sleepBudget', type: 'ordinal', title: 'sleep-time budget', sort: sleepLabels, axis: { labelAngle: 0 } },
-      y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
-      color: { field: 'testBudget', type: 'nominal', title: 'test-time budget', scale: { domain: testLabels, range: paletteFor(testLabels.length, TEST_BUDGET_COLORS) } },
-    },
+    layer: [
+      // The accuracy interval of each point, under the points.
+      { mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.8 }, encoding: { x, xOffset, y: { ...y, field: 'lower' }, y2: { field: 'upper' }, color } },
+      { mark: { type: 'line', point: { filled: true, size: 55 }, strokeWidth: 2 }, encoding: { x, xOffset, y, color } },
+    ],
   };
   return definition('b', caption, spec);
 }
@@ -265,7 +305,8 @@ function amortizedCostFigure(analysis: ExperimentAnalysis, named: NameModel): Fi
       : '');
   if (cost.series.length === 0) return definition('c', caption, null, NO_DATA_NOTES.noCostComparison);
   const labels = [...new Set(cost.series.map((one) => one.label))];
-  const legendLabel = (one: (typeof cost.series)[number]) => `${one.label}: ${(one.accuracy * 100).toFixed(1)}% accurate`;
+  const legendLabel = (one: (typeof cost.series)[number]) =>
+    `${one.label}: ${(one.accuracy * 100).toFixed(1)}% accurate (${formatConfidence(analysis.intervals.confidence)} CI ${formatInterval(one.accuracyInterval)})`;
   const legendLabels = [...new Set(cost.series.map(legendLabel))];
   const values = cost.series.flatMap((one) =>
     one.points.map((point) => ({
@@ -294,6 +335,8 @@ function amortizedCostFigure(analysis: ExperimentAnalysis, named: NameModel): Fi
         type: 'nominal',
         title: 'condition',
         scale: { domain: legendLabels, range: labels.map((label) => colorOfLabel(label, labels)) },
+        // Long enough for a label with its interval.
+        legend: { labelLimit: 640 },
       },
     },
     layer: [
@@ -320,7 +363,9 @@ function predictabilityFigure(analysis: ExperimentAnalysis, named: NameModel, pr
   const predictability = analysis.predictability;
   const caption =
     'Items binned into quantiles of log p(query | context) under a scoring model (ties share a bin); in each bin, sleep-time accuracy minus ' +
-    'test-time-only accuracy at each test-time budget both ran (dots), and their mean (bars). The paper finds larger gains for more predictable queries.' +
+    'test-time-only accuracy at each test-time budget both ran (dots), and their mean (bars), with its ' +
+    `${formatConfidence(analysis.intervals.confidence)} interval (paired bootstrap over the bin’s ${analysis.resamplingUnit}s, ${analysis.intervals.resamples.toLocaleString('en-US')} resamples). ` +
+    'The paper finds larger gains for more predictable queries.' +
     (predictability?.scoringModel ? ` Scoring model: ${named(predictability.scoringModel)}; sleep-time budget ${predictability.sleepBudgetLabel ?? '—'}.` : '');
   if (predictability === null) return definition('d', caption, null, NO_DATA_NOTES.noPredictability);
   if (predictability.binnedItems === 0) return definition('d', caption, null, NO_DATA_NOTES.predictabilityUnmatched);
@@ -329,10 +374,12 @@ function predictabilityFigure(analysis: ExperimentAnalysis, named: NameModel, pr
   const binLabel = (bin: (typeof predictability.bins)[number]) =>
     [`Q${bin.index + 1}`, ...(bin.index === 0 ? ['least predictable'] : bin.index === lastIndex ? ['most predictable'] : []), `${bin.items} items`].join(' · ');
   const binLabels = predictability.bins.map(binLabel);
-  const bars = predictability.bins.filter((bin) => bin.meanGap !== null).map((bin) => ({ bin: binLabel(bin), gap: bin.meanGap }));
+  const bars = predictability.bins
+    .filter((bin) => bin.meanGap !== null)
+    .map((bin) => ({ bin: binLabel(bin), gap: bin.meanGap, lower: bin.meanGapInterval?.lower ?? bin.meanGap, upper: bin.meanGapInterval?.upper ?? bin.meanGap }));
   const dots = predictability.bins.flatMap((bin) => bin.gaps.map((gap) => ({ bin: binLabel(bin), gap: gap.gap, testBudget: gap.testBudgetLabel })));
   const testLabels = [...new Set(dots.map((dot) => dot.testBudget))];
-  const x = { field: 'bin', type: 'ordinal' as const, title: 'log p(query | context) quantile', sort: binLabels, scale: { domain: binLabels }, axis: { labelAngle: 0, labelExpr: "split(datum.label, ' · ')" } };
+  const x = { field: 'bin', type: 'ordinal' as const, title: 'log p(query | context) quantile', sort: binLabels, scale: { type: 'band' as const, domain: binLabels }, axis: { labelAngle: 0, labelExpr: "split(datum.label, ' · ')" } };
   const y = { field: 'gap', type: 'quantitative' as const, title: 'sleep-time − test-time only', axis: { format: '+.0%' } };
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -350,13 +397,17 @@ function predictabilityFigure(analysis: ExperimentAnalysis, named: NameModel, pr
     height: HEIGHT,
     config: CONFIG,
     layer: [
-      { data: { values: bars }, mark: { type: 'bar', color: '#d4d8dd', width: { band: 0.6 } }, encoding: { x, y } },
+      { data: { values: bars }, mark: { type: 'bar', color: '#d4d8dd', width: Math.round((0.6 * WIDTH) / binLabels.length) }, encoding: { x, y } },
+      // The interval of each bin's mean gap.
+      { data: { values: bars }, mark: { type: 'errorbar', ticks: { size: 14 }, color: '#555555' }, encoding: { x, y: { ...y, field: 'lower' }, y2: { field: 'upper' } } },
       { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#333333' }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
       {
         data: { values: dots },
         mark: { type: 'point', filled: true, size: 60, stroke: '#ffffff', strokeWidth: 0.8, opacity: 1 },
         encoding: {
           x,
+          // Each test-time budget at its own place in the bin, so equal gaps do not hide each other.
+          xOffset: { field: 'testBudget', type: 'nominal', sort: testLabels, scale: { paddingOuter: 1 } },
           y,
           color: { field: 'testBudget', type: 'nominal', title: 'test-time budget', scale: { domain: testLabels, range: paletteFor(testLabels.length, TEST_BUDGET_COLORS) } },
         },
@@ -366,12 +417,26 @@ function predictabilityFigure(analysis: ExperimentAnalysis, named: NameModel, pr
   return definition('d', caption, spec);
 }
 
+const DODGE_NOTE =
+  'Points that would hide each other (equal accuracy at about the same tokens) are drawn side by side, a few pixels apart, and their labels stacked; the table gives the exact values.';
+
+/** "95% bootstrap intervals of the accuracy over items (2,000 resamples)". */
+function intervalPhrase(analysis: ExperimentAnalysis): string {
+  return (
+    `${formatConfidence(analysis.intervals.confidence)} bootstrap intervals of the accuracy, resampling ${analysis.resamplingUnit}s ` +
+    `(${analysis.intervals.resamples.toLocaleString('en-US')} resamples)`
+  );
+}
+
 /** A fixed color per condition family, so the same condition looks the same in every figure. */
 function seriesColors(series: readonly ConditionSeries[]): { domain: string[]; range: string[] } {
   const domain = series.map((one) => one.label);
   let sleepIndex = 0;
+  let ablationIndex = 0;
   const range = series.map((one) => {
     if (one.condition === 'sleep-time') return SLEEP_TIME_COLORS[sleepIndex++ % SLEEP_TIME_COLORS.length] as string;
+    // The released-code ablation, one series per sleep-time budget.
+    if (one.sleepBudget !== null) return ABLATION_COLORS[ablationIndex++ % ABLATION_COLORS.length] as string;
     return CONDITION_COLORS[one.condition];
   });
   return { domain, range };
@@ -380,6 +445,7 @@ function seriesColors(series: readonly ConditionSeries[]): { domain: string[]; r
 const CONDITION_COLORS: Readonly<Record<Exclude<BenchCondition, 'sleep-time'>, string>> = {
   'test-time-only': TEST_TIME_ONLY_COLOR,
   'context-only': CONTEXT_ONLY_COLOR,
+  'sleep-time-no-question': ABLATION_COLORS[0] as string,
   'pass-at-k': PASS_AT_K_COLOR,
 };
 
@@ -401,11 +467,4 @@ function shortPointLabel(point: SeriesPoint): string {
   if (budget.effort !== undefined) parts.push(budget.effort);
   if (budget.thinkingBudget !== undefined) parts.push(`${formatTokens(budget.thinkingBudget)}`);
   return parts.join(' ');
-}
-
-/** Log scale when tokens span more than a decade and none is 0 (a log scale cannot show 0). */
-function tokenScale(tokens: readonly number[]): { type: 'log' } | { type: 'linear'; zero: boolean } {
-  const positive = tokens.filter((value) => value > 0);
-  if (tokens.length > 0 && positive.length === tokens.length && Math.max(...tokens) / Math.min(...tokens) >= 10) return { type: 'log' };
-  return { type: 'linear', zero: true };
 }

@@ -1,79 +1,204 @@
-/** The summary figures of one experiment as plain sentences, for both the HTML page and the markdown. */
-import type { ExperimentAnalysis, TokenReduction } from '../analysis/index.js';
-import { formatPercent, formatPoints, formatRatio, formatTokens } from './format.js';
-
-export const TOKEN_REDUCTION_METHOD =
-  'Token reduction at equal accuracy: for a sleep-time configuration at its cheapest test-time budget, take its accuracy and ' +
-  'read off test-time only’s Pareto front (its points that no cheaper point matches) how many test-time tokens test-time only ' +
-  'needs for that accuracy, interpolating linearly between the two front points around it (mixing those two budgets query by ' +
-  'query reaches exactly that point); the reduction is those tokens over sleep-time’s own test-time tokens. Sleep-time tokens ' +
-  'are not in this ratio (they are in the cost ratio). If test-time only’s cheapest budget is already as accurate, the ratio ' +
-  'is an upper bound; if no budget is, there is no ratio.';
+/**
+ * The summary figures of one experiment as plain sentences, for both the HTML page and the
+ * markdown. Every accuracy carries its interval, a token or cost saving is stated only when the
+ * claim rules allow it (analysis/equal-accuracy-claim.ts; the rules are in the Method section),
+ * and no sentence is said twice.
+ */
+import { sampleObstacles, type AccuracyInterval, type ClaimObstacle, type ExperimentAnalysis, type TokenReduction } from '../analysis/index.js';
+import { formatConfidence, formatInterval, formatPercent, formatPoints, formatPointsInterval, formatRatio, formatTokens } from './format.js';
 
 export interface HeadlineGroup {
   heading: string;
   sentences: string[];
 }
 
+interface HeadlineOptions {
+  queriesPerContext: number;
+  testTokenWeight: number;
+}
+
 /** The summary figures in groups; a group with nothing to say is left out. */
-export function headlineGroups(analysis: ExperimentAnalysis, options: { queriesPerContext: number; testTokenWeight: number }): HeadlineGroup[] {
+export function headlineGroups(analysis: ExperimentAnalysis, options: HeadlineOptions): HeadlineGroup[] {
   const groups: HeadlineGroup[] = [];
   const add = (heading: string, sentences: string[]) => {
-    if (sentences.length > 0) groups.push({ heading, sentences });
+    const distinct = [...new Set(sentences)];
+    if (distinct.length > 0) groups.push({ heading, sentences: distinct });
   };
+  const allWrong = allWrongSentence(analysis);
+  if (allWrong !== null) {
+    // Every comparison below would compare 0% with 0%: one sentence says it all.
+    add('Test-time tokens at equal accuracy', [allWrong]);
+    add('Errors', [errorSentence(analysis)]);
+    return groups;
+  }
   add(
     'Test-time tokens at equal accuracy',
     analysis.headlineTokenReductions.length === 0
       ? ['Needs both sleep-time and test-time-only rows.']
-      : analysis.headlineTokenReductions.map((reduction) => tokenReductionSentence(reduction, options)),
+      : withReasons(
+          analysis.headlineTokenReductions.map((reduction) => tokenReductionSentence(reduction, analysis, options)),
+          'No token saving is claimed',
+        ),
   );
-  add(
-    'Accuracy against test-time only at the same test-time budget',
-    [...groupDeltas(analysis)].map(
-      ([label, deltas]) => `${label}: ${deltas.map((delta) => `${formatPoints(delta.delta)} at ${delta.testBudgetLabel}`).join(', ')}.`,
-    ),
-  );
+  add('Accuracy against test-time only at the same test-time budget', deltaSentences(analysis));
   add('Cost per query', costSentences(analysis));
   add('Against pass@k', passAtKSentences(analysis));
   add('Errors', [errorSentence(analysis)]);
   return groups;
 }
 
-function costSentences(analysis: ExperimentAnalysis): string[] {
-  const sentences: string[] = [];
+/** One sentence when sleep-time and test-time only both ran and got nothing right; else null. */
+function allWrongSentence(analysis: ExperimentAnalysis): string | null {
+  const compared = analysis.summary.filter((row) => row.condition === 'sleep-time' || row.condition === 'test-time-only');
+  const both = compared.some((row) => row.condition === 'sleep-time') && compared.some((row) => row.condition === 'test-time-only');
+  if (!both || compared.some((row) => row.correct > 0)) return null;
+  if (analysis.summary.every((row) => row.correct === 0)) {
+    return (
+      `Accuracy is 0% in every condition at every budget (${analysis.rows} rows): no token saving can be claimed, ` +
+      'and no condition can be said to do better than another.'
+    );
+  }
+  const rows = compared.reduce((sum, row) => sum + row.rows, 0);
+  return `Sleep-time and test-time only score 0% at every budget (${rows} rows): no token saving can be claimed.`;
+}
 
+/**
+ * A sentence, or the facts of one (no final period) with the reason no saving is claimed from them.
+ * The same reason for every one is said once, first.
+ */
+type Statement = { sentence: string } | { facts: string; reason: string };
+
+function withReasons(statements: readonly Statement[], noClaim: string): string[] {
+  const reasons = new Set(statements.map((statement) => ('reason' in statement ? statement.reason : null)));
+  const [shared] = reasons;
+  if (statements.length > 1 && reasons.size === 1 && shared !== null && shared !== undefined) {
+    return [`${noClaim}: ${shared}.`, ...statements.map((statement) => `${'facts' in statement ? statement.facts : ''}.`)];
+  }
+  return statements.map((statement) => ('sentence' in statement ? statement.sentence : `${statement.facts}. ${noClaim}: ${statement.reason}.`));
+}
+
+function tokenReductionSentence(reduction: TokenReduction, analysis: ExperimentAnalysis, options: HeadlineOptions): Statement {
+  const ci = confidenceInterval(analysis);
+  const start =
+    `${reduction.sleepSeriesLabel} at ${reduction.testBudgetLabel}: ${formatPercent(reduction.sleepTimeAccuracy)} (${ci(reduction.sleepTimeInterval)}) with ` +
+    `${formatTokens(reduction.sleepTimeTokens)} test-time tokens a query`;
+  const baseline = reduction.testTimeOnly;
+  const baselinePoint = baseline === null ? '' : `${formatPercent(baseline.accuracy)} (${ci(baseline.interval)}) with ${formatTokens(baseline.tokens)} tokens`;
+  if (!reduction.judgement.supported || baseline === null) {
+    const compared = baseline === null ? '' : `; test-time only ${baselineReading(reduction, baselinePoint)}`;
+    return { facts: `${start}${compared}`, reason: obstaclePhrases(reduction.judgement.obstacles, reduction.judgement.contexts, analysis) };
+  }
+  const cost =
+    reduction.costRatio === null
+      ? ''
+      : ` Counting sleep-time tokens too (N = ${options.queriesPerContext}, t = ${options.testTokenWeight}), test-time only costs ${formatRatio(reduction.costRatio)} as much per query.`;
+  switch (reduction.reading) {
+    case 'not-reached':
+      return { sentence: `${start}; test-time only never reaches that accuracy at any budget run (its best: ${baselinePoint} at ${baseline.budgetLabels.join(', ')}).` };
+    case 'at-most':
+      return {
+        sentence:
+          `${start}; test-time only is already as accurate at its cheapest budget (${baselinePoint} at ${baseline.budgetLabels.join(', ')}), ` +
+          `so the reduction is at most ${reduction.ratio === null ? '—' : formatRatio(reduction.ratio)}.${cost}`,
+      };
+    default:
+      return {
+        sentence:
+          `${start}; test-time only needs ${formatTokens(reduction.testTimeOnlyTokens ?? 0)} for the same accuracy ` +
+          `(${reduction.reading === 'measured' ? `a measured point, ${baseline.budgetLabels.join(', ')}` : `interpolated on its Pareto front between ${baseline.budgetLabels.join(' and ')}`}; ` +
+          `${ci(baseline.interval)}): ` +
+          `${reduction.ratio === null ? 'no ratio (sleep-time used 0 tokens)' : `${formatRatio(reduction.ratio)} fewer test-time tokens`}.${cost}`,
+      };
+  }
+}
+
+/** What sleep-time was compared with on test-time only's front, when no saving is claimed. */
+function baselineReading(reduction: TokenReduction, point: string): string {
+  const budgets = reduction.testTimeOnly?.budgetLabels ?? [];
+  switch (reduction.reading) {
+    case 'not-reached':
+      return `at best ${point} at ${budgets.join(', ')}`;
+    case 'at-most':
+      return `${point} at its cheapest budget, ${budgets.join(', ')}`;
+    case 'interpolated':
+      return `${point} mixing ${budgets.join(' and ')}`;
+    default:
+      return `${point} at ${budgets.join(', ')}`;
+  }
+}
+
+function obstaclePhrases(obstacles: readonly ClaimObstacle[], contexts: number, analysis: ExperimentAnalysis): string {
+  const rules = analysis.claimRules;
+  return obstacles
+    .map((obstacle) => {
+      switch (obstacle) {
+        case 'too-few-contexts':
+          return `${count(contexts, analysis.resamplingUnit)}, fewer than the ${rules.minimumContexts} a claim needs`;
+        case 'below-floor':
+          return `sleep-time’s accuracy is below the ${formatPercent(rules.accuracyFloor)} floor`;
+        case 'intervals-apart':
+          return 'test-time only is more accurate (the intervals do not overlap)';
+        case 'intervals-overlap':
+          return 'the intervals overlap, so the data do not show test-time only falling short';
+        default:
+          return 'nothing on test-time only’s front to compare with';
+      }
+    })
+    .join('; ');
+}
+
+function deltaSentences(analysis: ExperimentAnalysis): string[] {
+  const groups = new Map<string, ExperimentAnalysis['accuracyDeltas']>();
+  for (const delta of analysis.accuracyDeltas) groups.set(delta.seriesLabel, [...(groups.get(delta.seriesLabel) ?? []), delta]);
+  const confidence = formatConfidence(analysis.intervals.confidence);
+  return [...groups].map(
+    ([label, deltas]) =>
+      `${label}: ` +
+      deltas
+        .map(
+          (delta) =>
+            `${formatPoints(delta.delta)}${delta.interval === null ? '' : ` (${confidence} CI ${formatPointsInterval(delta.interval)})`} at ${delta.testBudgetLabel}`,
+        )
+        .join(', ') +
+      '.',
+  );
+}
+
+function costSentences(analysis: ExperimentAnalysis): string[] {
+  const statements: Statement[] = [];
+  const ci = confidenceInterval(analysis);
   const cost = analysis.amortizedCost;
   const baseline = cost.series.find((one) => one.kind === 'analytical' && one.condition === 'test-time-only');
   const lastIndex = (baseline?.points.length ?? 0) - 1;
   const baselineCost = baseline?.points[lastIndex];
-  if (baseline !== undefined && baselineCost !== undefined) {
-    for (const one of cost.series.filter((series) => series.kind === 'analytical' && series.condition === 'sleep-time')) {
-      const point = one.points[lastIndex];
-      if (point === undefined) continue;
-      const ratio = point.costPerQuery > 0 ? ` (test-time only / sleep-time: ${formatRatio(baselineCost.costPerQuery / point.costPerQuery)})` : '';
-      sentences.push(
-        `N = ${point.queriesPerContext} queries a context, t = ${cost.testTokenWeight}, test-time budget ${cost.testBudgetLabel}: ` +
-          `${one.label} ${formatTokens(point.costPerQuery)}, test-time only ${formatTokens(baselineCost.costPerQuery)}${ratio}; ` +
-          `accuracy ${formatPercent(one.accuracy)} against ${formatPercent(baseline.accuracy)}.`,
-      );
-    }
+  if (baseline === undefined || baselineCost === undefined) return [];
+  for (const one of cost.series.filter((series) => series.kind === 'analytical' && series.condition === 'sleep-time')) {
+    const point = one.points[lastIndex];
+    if (point === undefined) continue;
+    const obstacles = sampleObstacles({ accuracy: one.accuracy, interval: one.accuracyInterval }, { interval: baseline.accuracyInterval }, analysis.claimRules);
+    const ratio =
+      point.costPerQuery > 0 && obstacles.length === 0 ? ` (test-time only / sleep-time: ${formatRatio(baselineCost.costPerQuery / point.costPerQuery)})` : '';
+    const contexts = Math.min(one.accuracyInterval.contexts, baseline.accuracyInterval.contexts);
+    const facts =
+      `N = ${point.queriesPerContext} queries a context, t = ${cost.testTokenWeight}, test-time budget ${cost.testBudgetLabel}: ` +
+      `${one.label} ${formatTokens(point.costPerQuery)}, test-time only ${formatTokens(baselineCost.costPerQuery)}${ratio}; ` +
+      `accuracy ${formatPercent(one.accuracy)} (${ci(one.accuracyInterval)}) against ${formatPercent(baseline.accuracy)} (${ci(baseline.accuracyInterval)})`;
+    statements.push(obstacles.length === 0 ? { sentence: `${facts}.` } : { facts, reason: obstaclePhrases(obstacles, contexts, analysis) });
   }
-  return sentences;
+  return withReasons(statements, 'No cost saving is claimed');
 }
 
 function passAtKSentences(analysis: ExperimentAnalysis): string[] {
-  const sentences: string[] = [];
-
-  for (const comparison of analysis.passAtK.comparisons) {
+  const ci = confidenceInterval(analysis);
+  const confidence = formatConfidence(analysis.intervals.confidence);
+  return analysis.passAtK.comparisons.map((comparison) => {
     const name = comparison.samples === null ? 'pass@k' : `pass@${comparison.samples}`;
-    sentences.push(
-      comparison.sleepTimeAccuracy === null
-        ? `${name}: ${formatPercent(comparison.passAtKAccuracy)} with ${formatTokens(comparison.passAtKTokens)} test-time tokens; every sleep-time point uses more tokens.`
-        : `${name}: ${formatPercent(comparison.passAtKAccuracy)} with ${formatTokens(comparison.passAtKTokens)} test-time tokens; sleep-time at the same tokens ` +
-            `${formatPercent(comparison.sleepTimeAccuracy)} (${formatPoints(comparison.difference ?? 0)}).`,
-    );
-  }
-  return sentences;
+    const passAtK = `${name}: ${formatPercent(comparison.passAtKAccuracy)} (${ci(comparison.passAtKInterval)}) with ${formatTokens(comparison.passAtKTokens)} test-time tokens`;
+    if (comparison.sleepTimeAccuracy === null) return `${passAtK}; every sleep-time point uses more tokens.`;
+    const sleepInterval = comparison.sleepTimeInterval === null ? '' : ` (${ci(comparison.sleepTimeInterval)})`;
+    const differenceInterval = comparison.differenceInterval === null ? '' : `, ${confidence} CI ${formatPointsInterval(comparison.differenceInterval)}`;
+    return `${passAtK}; sleep-time at the same tokens ${formatPercent(comparison.sleepTimeAccuracy)}${sleepInterval}: ${formatPoints(comparison.difference ?? 0)}${differenceInterval === '' ? '' : ` (${differenceInterval.slice(2)})`}.`;
+  });
 }
 
 function errorSentence(analysis: ExperimentAnalysis): string {
@@ -93,37 +218,12 @@ function errorSentence(analysis: ExperimentAnalysis): string {
   );
 }
 
-function tokenReductionSentence(reduction: TokenReduction, options: { queriesPerContext: number; testTokenWeight: number }): string {
-  const start =
-    `${reduction.sleepSeriesLabel} at ${reduction.testBudgetLabel}: ${formatPercent(reduction.sleepTimeAccuracy)} with ` +
-    `${formatTokens(reduction.sleepTimeTokens)} test-time tokens a query`;
-  const cost =
-    reduction.costRatio === null
-      ? ''
-      : ` Counting sleep-time tokens too (N = ${options.queriesPerContext}, t = ${options.testTokenWeight}), test-time only costs ${formatRatio(reduction.costRatio)} as much per query.`;
-  switch (reduction.reading) {
-    case 'not-reached':
-      return `${start}; test-time only never reaches that accuracy at any budget run.`;
-    case 'at-most':
-      return (
-        `${start}; test-time only is already as accurate at its cheapest budget (${formatTokens(reduction.testTimeOnlyTokens ?? 0)} tokens), ` +
-        `so the reduction is at most ${reduction.ratio === null ? '—' : formatRatio(reduction.ratio)}.${cost}`
-      );
-    default:
-      return (
-        `${start}; test-time only needs ${formatTokens(reduction.testTimeOnlyTokens ?? 0)} for the same accuracy ` +
-        `(${reduction.reading === 'measured' ? 'a measured point' : 'interpolated on its Pareto front'}): ` +
-        `${reduction.ratio === null ? 'no ratio (sleep-time used 0 tokens)' : `${formatRatio(reduction.ratio)} fewer test-time tokens`}.${cost}`
-      );
-  }
+/** "95% CI 8.3–58.3%", at the analysis's confidence. */
+function confidenceInterval(analysis: ExperimentAnalysis): (interval: AccuracyInterval) => string {
+  const confidence = formatConfidence(analysis.intervals.confidence);
+  return (interval) => `${confidence} CI ${formatInterval(interval)}`;
 }
 
-function groupDeltas(analysis: ExperimentAnalysis): Map<string, ExperimentAnalysis['accuracyDeltas']> {
-  const groups = new Map<string, ExperimentAnalysis['accuracyDeltas']>();
-  for (const delta of analysis.accuracyDeltas) {
-    const group = groups.get(delta.seriesLabel) ?? [];
-    group.push(delta);
-    groups.set(delta.seriesLabel, group);
-  }
-  return groups;
+function count(value: number, unit: 'item' | 'context'): string {
+  return `${value} ${unit}${value === 1 ? '' : 's'}`;
 }

@@ -3,11 +3,12 @@
  * provenance notice first, then per experiment the headline figures, the summary table and the
  * five figures.
  */
-import type { ExperimentAnalysis } from '../analysis/index.js';
+import type { BootstrapSettings, ClaimRules, ExperimentAnalysis } from '../analysis/index.js';
 import { escapeXml } from './escape.js';
 import type { FigureDefinition } from './figure-specs.js';
-import { headlineGroups, TOKEN_REDUCTION_METHOD } from './headlines.js';
-import { SUMMARY_TABLE_HEADER, summaryCells } from './markdown-summary.js';
+import { headlineGroups } from './headlines.js';
+import { summaryCells, summaryTableHeader } from './markdown-summary.js';
+import { methodParagraphs } from './method-text.js';
 import { NOT_RECORDED_LABEL, type ModelProvenanceSummary } from './provenance.js';
 
 export interface RenderedFigure {
@@ -28,6 +29,9 @@ export interface HtmlPageInput {
   provenance: ReadonlyMap<string, ModelProvenanceSummary>;
   totalRows: number;
   experiments: Array<{ analysis: ExperimentAnalysis | null; figures: RenderedFigure[] }>;
+  /** For the Method section. */
+  intervals: BootstrapSettings;
+  claimRules: ClaimRules;
 }
 
 const STYLE = `
@@ -48,7 +52,6 @@ const STYLE = `
   figure { margin: 28px 0; padding: 16px; border: 1px solid #e3e6ea; border-radius: 6px; }
   figure svg { display: block; max-width: 100%; height: auto; }
   figcaption { color: #444444; font-size: 13.5px; margin-top: 8px; }
-  .no-data { color: #7a2e00; font-weight: 600; }
   .file { color: #777777; font-size: 12px; font-family: ui-monospace, monospace; }
   code { font-family: ui-monospace, monospace; font-size: 13px; }
 `;
@@ -79,7 +82,8 @@ export function renderHtmlPage(input: HtmlPageInput): string {
       'Rows that failed with an error count as wrong and are also counted under errors.</p>',
   );
   for (const experiment of input.experiments) parts.push(renderExperiment(experiment, input));
-  parts.push('<h2>Method</h2>', `<p>${escapeXml(TOKEN_REDUCTION_METHOD)}</p>`, '</main>', '</body>', '</html>');
+  parts.push('<h2>Method</h2>', ...methodParagraphs(input.intervals, input.claimRules).map((paragraph) => `<p>${escapeXml(paragraph)}</p>`));
+  parts.push('</main>', '</body>', '</html>');
   return `${parts.join('\n')}\n`;
 }
 
@@ -104,7 +108,7 @@ function renderExperiment(experiment: HtmlPageInput['experiments'][number], inpu
 
 function summaryTableHtml(analysis: ExperimentAnalysis): string {
   const numeric = (index: number) => (index >= 3 ? ' class="number"' : '');
-  const header = SUMMARY_TABLE_HEADER.map((cell, index) => `<th${numeric(index)}>${escapeXml(cell)}</th>`).join('');
+  const header = summaryTableHeader(analysis.intervals).map((cell, index) => `<th${numeric(index)}>${escapeXml(cell)}</th>`).join('');
   const rows = analysis.summary
     .map((row) => `<tr>${summaryCells(row).map((cell, index) => `<td${numeric(index)}>${escapeXml(cell)}</td>`).join('')}</tr>`)
     .join('\n');
@@ -113,12 +117,11 @@ function summaryTableHtml(analysis: ExperimentAnalysis): string {
 
 function renderFigure(figure: RenderedFigure): string {
   const { definition } = figure;
-  const note = definition.noDataNote === null ? '' : `<p class="no-data">${escapeXml(definition.noDataNote)}</p>`;
+  // A figure without data is an SVG that prints its note (render-svg.ts): the page does not print it again.
   const caption = definition.caption === '' ? '' : `<figcaption>${escapeXml(definition.caption)}</figcaption>`;
   return [
     `<figure id="${escapeXml(figure.fileName.replace(/\.svg$/, ''))}">`,
     figure.svg,
-    note,
     caption,
     `<p class="file">${escapeXml(figure.fileName)}</p>`,
     '</figure>',

@@ -11,4 +11,4 @@ export {
   type ModelProvenanceSummary,
 } from './provenance.js';
 export { renderNoDataSvg, renderVegaLiteSvg } from './render-svg.js';
-export { TOKEN_REDUCTION_METHOD } from './headlines.js';
+export { headlineRules, intervalMethod, methodParagraphs, TOKEN_REDUCTION_METHOD } from './method-text.js';

@@ -1,8 +1,9 @@
 /** summary.md: the headline sentences and the per-cell table of each experiment, in markdown. */
-import { CONDITION_LABELS, type ExperimentAnalysis, type SummaryRow } from '../analysis/index.js';
+import { CONDITION_LABELS, type BootstrapSettings, type ClaimRules, type ExperimentAnalysis, type SummaryRow } from '../analysis/index.js';
 import { escapeMarkdownCell } from './escape.js';
-import { formatPercent, formatTokens } from './format.js';
-import { headlineGroups, TOKEN_REDUCTION_METHOD } from './headlines.js';
+import { formatConfidence, formatInterval, formatPercent, formatTokens } from './format.js';
+import { headlineGroups } from './headlines.js';
+import { methodParagraphs } from './method-text.js';
 import { NOT_RECORDED_LABEL, type ModelProvenanceSummary } from './provenance.js';
 
 export interface MarkdownSummaryInput {
@@ -14,9 +15,15 @@ export interface MarkdownSummaryInput {
   /** Per model, where its rows come from as recorded. */
   provenance: ReadonlyMap<string, ModelProvenanceSummary>;
   experiments: Array<{ analysis: ExperimentAnalysis; figureFiles: string[] }>;
+  /** For the Method section. */
+  intervals: BootstrapSettings;
+  claimRules: ClaimRules;
 }
 
-export const SUMMARY_TABLE_HEADER = ['condition', 'sleep budget', 'test budget', 'n', 'accuracy', 'avg test tokens', 'avg sleep tokens / run', 'errors'];
+/** The summary table's columns; the interval column names its confidence ("95% CI"). */
+export function summaryTableHeader(settings: BootstrapSettings): string[] {
+  return ['condition', 'sleep budget', 'test budget', 'n', 'accuracy', `${formatConfidence(settings.confidence)} CI`, 'avg test tokens', 'avg sleep tokens / run', 'errors'];
+}
 
 export function renderMarkdownSummary(input: MarkdownSummaryInput): string {
   const lines: string[] = [`# ${input.title}`, ''];
@@ -36,10 +43,11 @@ export function renderMarkdownSummary(input: MarkdownSummaryInput): string {
       for (const sentence of group.sentences) lines.push(`- ${sentence}`);
       lines.push('');
     }
-    lines.push(markdownTable(SUMMARY_TABLE_HEADER, analysis.summary.map(summaryCells)), '');
+    lines.push(markdownTable(summaryTableHeader(analysis.intervals), analysis.summary.map(summaryCells)), '');
     if (figureFiles.length > 0) lines.push(`Figures: ${figureFiles.map((file) => `[${file}](${file})`).join(', ')}`, '');
   }
-  lines.push('## Method', '', TOKEN_REDUCTION_METHOD, '');
+  lines.push('## Method', '');
+  for (const paragraph of methodParagraphs(input.intervals, input.claimRules)) lines.push(paragraph, '');
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
@@ -50,6 +58,7 @@ export function summaryCells(row: SummaryRow): string[] {
     row.testBudgetLabel,
     String(row.rows),
     formatPercent(row.accuracy),
+    formatInterval(row.accuracyInterval),
     formatTokens(row.averageTestTokens),
     row.averageSleepTokensPerRun === null ? '—' : formatTokens(row.averageSleepTokensPerRun),
     String(row.errors),

@@ -8,6 +8,7 @@ import type { BenchResultRow, PredictabilityRow } from '../bench-types.js';
 import { escapeXml } from './escape.js';
 import { NO_DATA_NOTES } from './figure-specs.js';
 import { PIPELINE_ONLY_SENTENCE, provenanceNotice, summarizeProvenance } from './provenance.js';
+import { occurrences, visibleText } from './report-test-support.js';
 import { namespaceSvgIds, writeReport } from './write-report.js';
 import { xmlWellFormednessProblems } from './xml-well-formedness.js';
 
@@ -129,12 +130,14 @@ describe('writeReport', () => {
     const markdown = await readFile(report.markdownPath, 'utf8');
     expect(markdown.startsWith(`# Test report\n\n> **Provenance:** These results come from scripted or random-weight models: ${SCRIPTED} (scripted, from the server's model list).`)).toBe(true);
     expect(markdown).toContain(`## multi-query-p1 · ${SCRIPTED} (scripted)\n\nProvenance: scripted, from the server's model list.`);
-    expect(markdown).toContain('| condition | sleep budget | test budget | n | accuracy | avg test tokens | avg sleep tokens / run | errors |');
-    // Test-time only at verbosity 0: items 0, 3, 6, 9 of 12 right; 40 tokens each.
-    expect(markdown).toContain('| test-time only | — | verbosity 0 | 12 | 33.3% | 40 | — | 0 |');
-    // Sleep-time k=2 at verbosity 4: 8 of 12 right, 90 tokens, one 600-token run per context.
-    expect(markdown).toContain('| sleep-time | k=2 | verbosity 4 | 12 | 66.7% | 90 | 600 | 0 |');
-    expect(markdown).toContain('| context only | — | verbosity 0 | 1 | 0.0% | 50 | — | 1 |');
+    expect(markdown).toContain('| condition | sleep budget | test budget | n | accuracy | 95% CI | avg test tokens | avg sleep tokens / run | errors |');
+    // Test-time only at verbosity 0: items 0, 3, 6, 9 of 12 right; 40 tokens each. The interval
+    // resamples the 3 contexts (2, 1 and 1 of 4 right): all three drawn from the 1-of-4 ones happens
+    // (2/3)^3 = 30% of the time (25%), all from the 2-of-4 one 1/27 = 3.7% (50%).
+    expect(markdown).toContain('| test-time only | — | verbosity 0 | 12 | 33.3% | 25.0–50.0% | 40 | — | 0 |');
+    // Sleep-time k=2 at verbosity 4: 8 of 12 right (3, 3 and 2 of 4 a context), 90 tokens, one 600-token run per context.
+    expect(markdown).toContain('| sleep-time | k=2 | verbosity 4 | 12 | 66.7% | 50.0–75.0% | 90 | 600 | 0 |');
+    expect(markdown).toContain('| context only | — | verbosity 0 | 1 | 0.0% | 0.0–0.0% | 50 | — | 1 |');
     expect(markdown).toContain('1 of 121 rows failed after retries and count as wrong: context only upstream_timeout ×1.');
     expect(markdown).toContain('Generated 2026-01-02T03:04:05.000Z.');
   });
@@ -158,7 +161,8 @@ describe('writeReport', () => {
       // The SVG wraps the note over lines: compare the words.
       const svgWords = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((match) => match[1]).join(' ');
       expect(svgWords, file).toContain(escapeXml(note));
-      expect(html, file).toContain(`<p class="no-data">${escapeXml(note)}</p>`);
+      // The page shows the figure's SVG, which prints the note: once, not again beside it.
+      expect(occurrences(visibleText(html), note), file).toBe(1);
     }
     expect(await readFile(join(outDir, 'figure-a-pareto.svg'), 'utf8')).toContain('class="marks"');
     // A real model: no provenance warning.
@@ -219,6 +223,8 @@ describe('writeReport', () => {
     await writeReport({ results, predictability, outDir });
     const html = await readFile(join(outDir, 'index.html'), 'utf8');
     expect(html).toContain(escapeXml(NO_DATA_NOTES.predictabilityUnmatched));
+    // Said once on the page (the figure's SVG prints it), not twice.
+    expect(occurrences(visibleText(html), NO_DATA_NOTES.predictabilityUnmatched)).toBe(1);
   });
 
   it('writes five notes for an empty results file', async () => {

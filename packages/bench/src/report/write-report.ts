@@ -4,7 +4,17 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { analyzeResults, DEFAULT_MAX_QUERIES_PER_CONTEXT, DEFAULT_TEST_TOKEN_WEIGHT, type ExperimentAnalysis, type PredictabilityOptions } from '../analysis/index.js';
+import {
+  analyzeResults,
+  bootstrapSettings,
+  claimRules,
+  DEFAULT_MAX_QUERIES_PER_CONTEXT,
+  DEFAULT_TEST_TOKEN_WEIGHT,
+  type BootstrapOptions,
+  type ClaimRuleOptions,
+  type ExperimentAnalysis,
+  type PredictabilityOptions,
+} from '../analysis/index.js';
 import type { BenchResultRow, PredictabilityRow } from '../bench-types.js';
 import { emptyFigureDefinitions, figureDefinitions, type FigureDefinition } from './figure-specs.js';
 import { renderHtmlPage, type RenderedFigure } from './html-page.js';
@@ -26,6 +36,10 @@ export interface WriteReportOptions {
   /** Shown at the top, e.g. "CI run on a scripted model: figures check the pipeline, not the method". */
   provenanceNote?: string;
   predictabilityOptions?: PredictabilityOptions;
+  /** The bootstrap behind every accuracy interval. Default: 2,000 resamples, 95%, seed 0. */
+  intervals?: BootstrapOptions;
+  /** When a headline may state a token saving. Default: accuracy at least 10%, at least 30 items a cell. */
+  claimRules?: ClaimRuleOptions;
   /** Fixes the "generated at" time (tests, reproducible reports). Default: now. */
   generatedAt?: Date;
 }
@@ -42,9 +56,13 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   const queriesPerContext = options.maxQueriesPerContext ?? DEFAULT_MAX_QUERIES_PER_CONTEXT;
   const title = options.title ?? DEFAULT_REPORT_TITLE;
   const generatedAt = (options.generatedAt ?? new Date()).toISOString();
+  const intervals = bootstrapSettings(options.intervals);
+  const rules = claimRules(options.claimRules);
   const analyses = analyzeResults(options.results, options.predictability, {
     testTokenWeight,
     maxQueriesPerContext: queriesPerContext,
+    intervals,
+    claimRules: rules,
     ...(options.predictabilityOptions === undefined ? {} : { predictability: options.predictabilityOptions }),
   });
   const models = [...new Set(options.results.map((row) => row.model))];
@@ -78,7 +96,19 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   const markdownPath = join(options.outDir, 'summary.md');
   await writeFile(
     htmlPath,
-    renderHtmlPage({ title, notice, generatedAt, testTokenWeight, queriesPerContext, models, provenance, totalRows: options.results.length, experiments }),
+    renderHtmlPage({
+      title,
+      notice,
+      generatedAt,
+      testTokenWeight,
+      queriesPerContext,
+      models,
+      provenance,
+      totalRows: options.results.length,
+      experiments,
+      intervals,
+      claimRules: rules,
+    }),
     'utf8',
   );
   await writeFile(
@@ -90,6 +120,8 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
       testTokenWeight,
       queriesPerContext,
       provenance,
+      intervals,
+      claimRules: rules,
       experiments: experiments.flatMap(({ analysis, figures }) => (analysis === null ? [] : [{ analysis, figureFiles: figures.map((figure) => figure.fileName) }])),
     }),
     'utf8',
