@@ -2,7 +2,8 @@
  * `@sleeptime/core/testing`: test utilities that run for real, for sleeptime's own packages and for
  * applications built on it (as `ai/test` is for the AI SDK): mock language models with scripted
  * replies, a scripted OpenAI-compatible HTTP server on 127.0.0.1, throwaway SQLite and PostgreSQL
- * stores, helpers for asserting on errors and waiting for background work, and the finder of a real
+ * stores, small git repositories built commit by commit, helpers for asserting on errors and waiting
+ * for background work, and the finder of a real
  * GGUF test model (the real-model tier).
  */
 export {
@@ -59,4 +60,5 @@ export {
   type PostgresTestSettings,
   type TestStoreLocation,
 } from './test-databases.js';
+export { createTestGitRepository, type TestGitRepository } from './test-git-repository.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
