@@ -110,7 +110,45 @@ describe('mapBudgetToCallSettings', () => {
   it('documents every provider and knob', () => {
     expect(Object.keys(BUDGET_MAPPING).sort()).toEqual([...providers].sort());
     for (const provider of providers) {
-      expect(Object.keys(BUDGET_MAPPING[provider]).sort()).toEqual(['effort', 'maxOutputTokens', 'thinkingBudget']);
+      expect(Object.keys(BUDGET_MAPPING[provider]).sort()).toEqual(['budgetForcing', 'effort', 'maxOutputTokens', 'thinkingBudget']);
     }
+  });
+});
+
+describe('mapBudgetToCallSettings: budget forcing', () => {
+  it('llama: goes to providerOptions.llama.budgetForcing, extend with its default of one wait', () => {
+    expect(mapBudgetToCallSettings('llama', { maxOutputTokens: 900, budgetForcing: { mode: 'extend', thinkingTokens: 512 } })).toEqual({
+      maxOutputTokens: 900,
+      providerOptions: { llama: { budgetForcing: { mode: 'extend', thinkingTokens: 512, waits: 1 } } },
+    });
+    expect(mapBudgetToCallSettings('llama', { budgetForcing: { mode: 'cap', thinkingTokens: 64 } })).toEqual({
+      providerOptions: { llama: { budgetForcing: { mode: 'cap', thinkingTokens: 64 } } },
+    });
+  });
+
+  it('openai-compatible with raw completions: goes to providerOptions.sleeptime.budgetForcing', () => {
+    expect(mapBudgetToCallSettings('openai-compatible', { budgetForcing: { mode: 'extend', thinkingTokens: 256, waits: 3 } }, { rawCompletions: true })).toEqual({
+      providerOptions: { sleeptime: { budgetForcing: { mode: 'extend', thinkingTokens: 256, waits: 3 } } },
+    });
+  });
+
+  it.each(['openai', 'anthropic', 'openai-compatible'] as const)('%s without raw completions: unsupported, naming who supports it', (provider) => {
+    const error = mappingError(provider, { budgetForcing: { mode: 'cap', thinkingTokens: 256 } });
+    expect(error).toMatchObject({ code: 'unsupported_budget', category: 'user', details: { provider, knob: 'budgetForcing' } });
+    expect(error.message).toMatch(/SLEEPTIME_COMPLETIONS_TEMPLATE/);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it.each([
+    [{ budgetForcing: { mode: 'stretch', thinkingTokens: 10 } }, 'budgetForcing.mode must be cap or extend'],
+    [{ budgetForcing: { mode: 'cap', thinkingTokens: 0 } }, 'thinkingTokens must be a positive integer'],
+    [{ budgetForcing: { mode: 'extend', thinkingTokens: 10, waits: 0 } }, 'waits must be an integer from 1 to 64'],
+    [{ budgetForcing: { mode: 'cap', thinkingTokens: 10, waits: 2 } }, 'waits'],
+    [{ budgetForcing: { mode: 'cap', thinkingTokens: 10 }, thinkingBudget: 10 }, 'budgetForcing sets the thinking budget itself'],
+    [{ budgetForcing: { mode: 'cap', thinkingTokens: 10 }, effort: 'low' }, 'budgetForcing sets the thinking budget itself'],
+  ])('rejects %j as an invalid budget', (budget, problem) => {
+    const error = mappingError('llama', budget as ModelBudget);
+    expect(error).toMatchObject({ code: 'invalid_budget', category: 'user' });
+    expect(error.message).toContain(problem);
   });
 });

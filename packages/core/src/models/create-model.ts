@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { LanguageModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { z } from 'zod';
 import { userError } from '../errors.js';
-import { mapBudgetToCallSettings } from './budget-mapping.js';
+import { mapBudgetToCallSettings, type BudgetCapabilities } from './budget-mapping.js';
+import { completionsTemplate, type CompletionsTemplateName } from './completions-templates.js';
 import { LLAMA_PACKAGE, loadLlamaProvider } from './llama-contract.js';
 import { providerProvenance, requestServerProvenance, type ModelProvenance } from './model-provenance.js';
 import { parseModelSpec } from './model-spec.js';
@@ -48,6 +49,13 @@ export interface CreateModelOptions {
   llamaCallTimeLimitMs?: number;
   /** llama: CPU threads. Default: SLEEPTIME_LLAMA_THREADS, else the provider's (one fewer than the math cores, at least 1). */
   llamaThreads?: number;
+  /**
+   * openai-compatible: the model's chat format for raw completions (`chatml` for Qwen3, QwQ, s1;
+   * `deepseek-r1` for DeepSeek-R1 and its distills), which lets budgets force its thinking over the
+   * server's `/v1/completions` (see budget-forcing-completions-model.ts). Default:
+   * SLEEPTIME_COMPLETIONS_TEMPLATE, else none (budget forcing is then refused).
+   */
+  completionsTemplate?: CompletionsTemplateName;
 }
 
 /**
@@ -122,6 +130,7 @@ interface BuiltModel {
   warmsByRequest?: boolean;
   provenance: NonNullable<SleeptimeModel['provenance']>;
   systemMessageProviderOptions?: SharedV3ProviderOptions;
+  budgetCapabilities?: BudgetCapabilities;
 }
 
 /**
@@ -181,10 +190,28 @@ async function buildLanguageModel(provider: ProviderKind, modelId: string, optio
         includeUsage: true,
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       });
+      const templateName = nonEmpty(options.completionsTemplate) ?? nonEmpty(env.SLEEPTIME_COMPLETIONS_TEMPLATE);
+      const template =
+        templateName === undefined
+          ? undefined
+          : completionsTemplate(templateName, options.completionsTemplate === undefined ? 'SLEEPTIME_COMPLETIONS_TEMPLATE' : 'completionsTemplate');
+      let languageModel: LanguageModelV3 = compatible.chatModel(modelId);
+      if (template !== undefined) {
+        // Calls that force a thinking budget go to /v1/completions; every other call to the chat model.
+        const { BudgetForcingCompletionsModel } = await import('./budget-forcing-completions-model.js');
+        languageModel = new BudgetForcingCompletionsModel(languageModel, {
+          baseUrl,
+          modelId,
+          template,
+          ...(apiKey === undefined ? {} : { apiKey }),
+          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        });
+      }
       // vLLM (automatic prefix caching) and llama.cpp's server (cache_prompt) keep the KV cache of a
       // prompt they have read; a server without a prefix cache just answers one token.
       return {
-        languageModel: compatible.chatModel(modelId),
+        languageModel,
+        ...(template === undefined ? {} : { budgetCapabilities: { rawCompletions: true } }),
         apiKeyVariable: 'SLEEPTIME_API_KEY',
         warmsByRequest: true,
         // The server says what it serves (the scripted test server declares itself): see model-provenance.ts.
@@ -254,7 +281,7 @@ export async function createModel(spec: string, options: CreateModelOptions = {}
     spec: target.spec,
     provider,
     languageModel,
-    callSettings: (budget: ModelBudget) => mapBudgetToCallSettings(provider, budget),
+    callSettings: (budget: ModelBudget) => mapBudgetToCallSettings(provider, budget, built.budgetCapabilities),
     close: async () => {
       if (closed) return;
       closed = true;

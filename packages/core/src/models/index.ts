@@ -12,7 +12,23 @@ export {
   mapBudgetToCallSettings,
   parallelToolCallsOptions,
   validateBudget,
+  type BudgetCapabilities,
 } from './budget-mapping.js';
+export {
+  BUDGET_FORCING_OPTIONS_KEY,
+  BUDGET_FORCING_WAIT,
+  DEFAULT_BUDGET_FORCING_WAITS,
+  MAX_BUDGET_FORCING_WAITS,
+  budgetForcingProviderMetadata,
+  budgetForcingSchema,
+  shouldWait,
+  waitContinuation,
+  type BudgetForcing,
+  type BudgetForcingInput,
+  type BudgetForcingReport,
+  type ThinkingEnd,
+} from './budget-forcing.js';
+export { COMPLETIONS_TEMPLATE_NAMES, completionsTemplate, type CompletionsTemplate, type CompletionsTemplateName } from './completions-templates.js';
 export { DEFAULT_RETRY_OPTIONS, backoffDelayMs, resolveRetryOptions, type RetryEvent, type RetryOptions } from './retry-options.js';
 export { classifyFailure, retryAfterMs } from './failure-classification.js';
 export type { Failure, FailureKind, RetryTarget } from './failure-classification.js';

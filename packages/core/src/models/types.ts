@@ -1,4 +1,5 @@
 import type { LanguageModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider';
+import type { BudgetForcingInput } from './budget-forcing.js';
 import type { ModelProvenance } from './model-provenance.js';
 import type { Usage } from './usage.js';
 
@@ -16,6 +17,11 @@ export interface ModelBudget {
   effort?: ReasoningEffort;
   /** Thinking budget in tokens (Anthropic extended thinking; thought tokens of llama models that think). */
   thinkingBudget?: number;
+  /**
+   * Budget forcing (s1): end the thinking at a budget, or also extend it with "Wait" (see
+   * budget-forcing.ts). llama models that think; openai-compatible servers with raw completions.
+   */
+  budgetForcing?: BudgetForcingInput;
 }
 
 export interface CallSettings {

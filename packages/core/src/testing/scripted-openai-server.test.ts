@@ -167,6 +167,27 @@ describe('startScriptedOpenAIServer', () => {
     expect(requests).toHaveLength(0);
   });
 
+  it('serves raw completions (POST /v1/completions) from the same script, with vLLM\'s stop_reason', async () => {
+    const { baseUrl, requests } = await start([
+      { text: 'thinking', finishReason: 'stop', stopReason: '</think>', usage: { prompt_tokens: 12, completion_tokens: 3 } },
+      { text: 'raw' },
+    ]);
+    const response = await fetch(`${baseUrl}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', prompt: '<|im_start|>user\nhi<|im_end|>\n', max_tokens: 8, stop: ['</think>'] }),
+    });
+    expect(await response.json()).toMatchObject({
+      object: 'text_completion',
+      choices: [{ index: 0, text: 'thinking', finish_reason: 'stop', stop_reason: '</think>' }],
+      usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
+    });
+    expect(requests[0]).toMatchObject({ path: '/v1/completions', body: { prompt: '<|im_start|>user\nhi<|im_end|>\n', stop: ['</think>'] } });
+    const streamed = await fetch(`${baseUrl}/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'x', stream: true }) });
+    expect(streamed.status).toBe(400);
+    expect(requests).toHaveLength(1);
+  });
+
   it('closes promptly even with a slow reply pending', async () => {
     const { baseUrl } = await start([{ text: 'never', delayMs: 60_000 }]);
     const pending = post(baseUrl, { messages: [] }).catch((error: unknown) => error);

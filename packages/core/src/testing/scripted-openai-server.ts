@@ -26,6 +26,9 @@
  * - `resetConnection`: destroy the socket instead of answering.
  * Streamed (SSE) or not follows the request's `stream` flag; streams send text in a few pieces,
  * tool-call arguments in pieces, and a final usage chunk when `stream_options.include_usage` is set.
+ * `POST /v1/completions` (raw completions, not streamed) takes the next reply too: its `text` is the
+ * choice's text, with `finishReason` (default `stop`), `stopReason` (vLLM's `stop_reason`: the stop
+ * string matched, null for the end of the text) and `usage` (default: a rough count of the prompt).
  * `GET /v1/models` lists one model and takes no reply. A request after the script ran out (or a
  * script function that throws) gets a 500 whose message says so, so the test fails loudly.
  *
@@ -71,6 +74,8 @@ export interface ScriptedReply {
   chunkDelayMs?: number;
   /** Destroy the socket instead of answering. */
   resetConnection?: boolean;
+  /** Raw completions only: vLLM's `stop_reason` (the stop string that ended the text; null for the end of the text). */
+  stopReason?: string | null;
 }
 
 export interface ChatMessage {
@@ -90,6 +95,9 @@ export interface ChatCompletionRequestBody {
   stream_options?: { include_usage?: boolean };
   max_tokens?: number;
   reasoning_effort?: string;
+  /** Raw completions: the prompt text. */
+  prompt?: unknown;
+  stop?: unknown;
   [field: string]: unknown;
 }
 
@@ -111,7 +119,7 @@ export type ScriptedOpenAIServerScript =
 export interface ScriptedOpenAIServer {
   /** `http://127.0.0.1:<port>/v1` */
   baseUrl: string;
-  /** Every `POST /v1/chat/completions`, in arrival order (each took one scripted reply). */
+  /** Every `POST /v1/chat/completions` and `POST /v1/completions`, in arrival order (each took one scripted reply). */
   requests: RecordedRequest[];
   /** Every request, including `GET /v1/models` and unknown paths. */
   allRequests: RecordedRequest[];
@@ -134,7 +142,8 @@ function argumentsText(toolCall: ScriptedToolCall): string {
 }
 
 function usageFor(reply: ScriptedReply, body: ChatCompletionRequestBody) {
-  const prompt_tokens = reply.usage?.prompt_tokens ?? roughTokenCount(JSON.stringify(body.messages ?? []));
+  const prompt_tokens =
+    reply.usage?.prompt_tokens ?? roughTokenCount(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? []));
   const completion_tokens =
     reply.usage?.completion_tokens ??
     roughTokenCount((reply.reasoning ?? '') + (reply.text ?? '') + (reply.toolCalls ?? []).map(argumentsText).join(''));
@@ -269,6 +278,22 @@ export async function startScriptedOpenAIServer(
     );
   }
 
+  function writeCompletion(response: ServerResponse, reply: ScriptedReply, body: ChatCompletionRequestBody, index: number) {
+    sendJson(
+      response,
+      200,
+      {
+        id: `cmpl-scripted-${index}`,
+        object: 'text_completion',
+        created: created++,
+        model: body.model ?? SCRIPTED_MODEL_ID,
+        choices: [{ index: 0, text: reply.text ?? '', logprobs: null, finish_reason: reply.finishReason ?? 'stop', stop_reason: reply.stopReason ?? null }],
+        usage: usageFor(reply, body),
+      },
+      reply.headers,
+    );
+  }
+
   async function writeStreamed(response: ServerResponse, reply: ScriptedReply, body: ChatCompletionRequestBody, index: number) {
     const toolCalls = reply.toolCalls ?? [];
     const base = { id: `chatcmpl-scripted-${index}`, object: 'chat.completion.chunk', created: created++, model: body.model ?? SCRIPTED_MODEL_ID };
@@ -343,8 +368,13 @@ export async function startScriptedOpenAIServer(
       sendJson(response, 200, { object: 'list', data: [entry] });
       return;
     }
-    if (request.method !== 'POST' || pathname !== '/v1/chat/completions') {
-      sendError(response, 404, `scripted server: no route for ${request.method ?? '?'} ${path} (it serves POST /v1/chat/completions and GET /v1/models)`);
+    const rawCompletion = pathname === '/v1/completions';
+    if (request.method !== 'POST' || (pathname !== '/v1/chat/completions' && !rawCompletion)) {
+      sendError(response, 404, `scripted server: no route for ${request.method ?? '?'} ${path} (it serves POST /v1/chat/completions, POST /v1/completions and GET /v1/models)`);
+      return;
+    }
+    if (rawCompletion && recorded.stream) {
+      sendError(response, 400, 'scripted server: raw completions are served whole, not streamed');
       return;
     }
 
@@ -367,7 +397,8 @@ export async function startScriptedOpenAIServer(
       sendError(response, reply.status, reply.errorMessage ?? defaultErrorMessage(reply.status), reply.headers);
       return;
     }
-    if (recorded.stream) await writeStreamed(response, reply, body, index);
+    if (rawCompletion) writeCompletion(response, reply, body, index);
+    else if (recorded.stream) await writeStreamed(response, reply, body, index);
     else writeNonStreamed(response, reply, body, index);
   }
 
