@@ -3,7 +3,9 @@
  * node-llama-cpp.
  *
  * Output modes, chosen per call:
- * - text: free generation (with stop sequences, sampling settings and a thought budget);
+ * - text: free generation (with stop sequences, sampling settings and a thought budget, or budget
+ *   forcing: the thought closed at its budget, or reopened with "Wait" when the model closes it
+ *   early, in phases that continue one response; see thought-continuation.ts);
  * - json (`responseFormat: {type: 'json'}`): a grammar built from the schema forces valid JSON;
  * - forced tool call (tool choice `required` or a named tool): the tools are described in the
  *   system prompt and a grammar allows exactly one `{"name", "arguments"}` object whose arguments
@@ -61,11 +63,12 @@ import {
   llamaProviderOptionsSchema,
   REASONING_EFFORT_THOUGHT_TOKENS,
 } from './llama-provider-options.js';
-import { prefixCacheProviderMetadata } from '@sleeptime/core';
-import type { PrefixWarmUp } from '@sleeptime/core';
+import { budgetForcingProviderMetadata, prefixCacheProviderMetadata, shouldWait, waitContinuation } from '@sleeptime/core';
+import type { BudgetForcing, PrefixWarmUp, ThinkingEnd } from '@sleeptime/core';
 import { modelFileIdentity, type PrefixStateCache, type PrefixStateRefusal } from './prefix-state-cache.js';
 import { promptToChatHistory } from './prompt-to-chat-history.js';
 import { SerialQueue } from './serial-queue.js';
+import { appendResponseItems, historyContinuing, reopenThought, responseItems, responseText, type ResponseItem } from './thought-continuation.js';
 import { parseToolCall, toolCallGrammarSchema, toolCallInstructions } from './tool-call-format.js';
 
 /** Below this file size a model runs faster on one thread: thread synchronisation costs more than the math. */
@@ -157,6 +160,8 @@ interface PreparedCall {
     'temperature' | 'topP' | 'topK' | 'seed' | 'customStopTriggers' | 'repeatPenalty'
   >;
   thoughtTokenBudget: number | undefined;
+  /** Budget forcing (text calls only); when set, thoughtTokenBudget is not. */
+  budgetForcing: BudgetForcing | undefined;
   /** 0 for none. */
   callTimeLimitMs: number;
   stopOnLoop: boolean;
@@ -332,6 +337,12 @@ export class LlamaLanguageModel implements LanguageModelV3 {
     if (!parsedProviderOptions.success)
       throw userError('invalid_provider_options', `Invalid providerOptions.llama: ${parsedProviderOptions.error.message}`);
     const providerOptions = parsedProviderOptions.data;
+    const budgetForcing = providerOptions.budgetForcing;
+    if (budgetForcing !== undefined && (providerOptions.thoughtTokens !== undefined || providerOptions.reasoningEffort !== undefined))
+      throw userError(
+        'invalid_provider_options',
+        'Invalid providerOptions.llama: budgetForcing sets the thought budget itself; give it without thoughtTokens or reasoningEffort',
+      );
     if (options.maxOutputTokens !== undefined && (!Number.isInteger(options.maxOutputTokens) || options.maxOutputTokens < 1))
       throw userError('invalid_max_output_tokens', `maxOutputTokens must be a positive integer, got ${options.maxOutputTokens}`);
 
@@ -372,6 +383,8 @@ export class LlamaLanguageModel implements LanguageModelV3 {
     } else {
       mode = { kind: 'text' };
     }
+    if (budgetForcing !== undefined && mode.kind !== 'text')
+      throw userError('budget_forcing_unsupported', 'budget forcing answers in text: a call with tools or a JSON response format cannot be forced');
     // The model writes the next turn; when the prompt ends in the model's turn (after tool results) it goes on with it.
     if (history.at(-1)?.type !== 'model') history.push({ type: 'model', response: [] });
 
@@ -394,6 +407,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
         customStopTriggers: options.stopSequences?.length ? options.stopSequences : undefined,
         repeatPenalty,
       }),
+      budgetForcing,
       thoughtTokenBudget:
         providerOptions.thoughtTokens ??
         (providerOptions.reasoningEffort === undefined ? undefined : REASONING_EFFORT_THOUGHT_TOKENS[providerOptions.reasoningEffort]),
@@ -413,6 +427,12 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       const { chat, context } = await this.getSession();
       const { mode } = prepared;
       const functions = mode.kind === 'native-tools' ? mode.functions : undefined;
+      const forcing = prepared.budgetForcing;
+      if (forcing !== undefined && chat.chatWrapper.settings.segments?.thought == null)
+        throw userError(
+          'budget_forcing_unsupported',
+          `budget forcing needs a model that thinks in thought segments (Qwen3, DeepSeek-R1...); this model's chat format (${chat.chatWrapper.wrapperName}) has none`,
+        );
 
       // Rendered exactly as LlamaChat renders it, to count the prompt and to refuse prompts that do not fit.
       const promptTokenCount = chat.chatWrapper
@@ -438,31 +458,91 @@ export class LlamaLanguageModel implements LanguageModelV3 {
 
       // node-llama-cpp takes a grammar or functions, never both; the mode picks one.
       const modeOptions = grammar !== undefined ? { grammar } : functions !== undefined ? { functions, documentFunctionParams: true } : {};
-      const generateOptions = {
-        ...prepared.generationOptions,
-        ...modeOptions,
-        maxTokens,
-        // A limit keeps what was generated; the caller's abort is rethrown below.
-        signal: bounds.signal,
-        stopOnAbortSignal: true,
-        budgets: prepared.thoughtTokenBudget === undefined ? undefined : { thoughtTokens: prepared.thoughtTokenBudget },
-        onToken: () => {
-          firstTokenAt ??= performance.now();
-        },
-        onFunctionCallParamsChunk: (chunk: LlamaChatResponseFunctionCallParamsChunk) => bounds.observe(chunk.paramsChunk),
-        onResponseChunk: (chunk: LlamaChatResponseChunk) => {
-          bounds.observe(chunk.text);
-          if (chunk.type === 'segment') {
-            reasoningTokenCount += chunk.tokens.length;
-            if (chunk.text !== '') listener?.onReasoning(chunk.text);
-          } else if (streamsText && chunk.text !== '') listener?.onText(chunk.text);
-        },
-      } as LLamaChatGenerateResponseOptions<ChatModelFunctions>;
-      const response = await chat.generateResponse<ChatModelFunctions>(prepared.history, generateOptions).catch((error: unknown) => {
-        // node-llama-cpp throws when stopped before the first token: a limit hit that early leaves an empty answer.
-        if (bounds.cutBy !== undefined && error === bounds.signal.reason && signal?.aborted !== true) return undefined;
-        throw error;
-      });
+      const usedOutputTokens = () => chat.sequence.tokenMeter.diff(meterBefore).usedOutputTokens;
+
+      // One phase, except under budget forcing's `extend`: a phase the model ends by closing its thought
+      // early is cut there, and the next phase continues the thought after a "Wait" (see thought-continuation.ts).
+      let history = prepared.history;
+      let items: ResponseItem[] = [];
+      let thoughtTokenCount = 0;
+      let waits = 0;
+      /** Tokens of the "Wait"s put in: they take context cells, not output. */
+      let insertedTokens = 0;
+      let response: Pick<LlamaChatResponse<ChatModelFunctions>, 'response' | 'functionCalls' | 'metadata'> | undefined;
+      for (;;) {
+        const phaseStop = new AbortController();
+        let phaseThoughtTokens = 0;
+        /** Set once this phase is cut for a "Wait": what the model samples after that is dropped. */
+        let cutForWait = false;
+        const phaseSignal = forcing === undefined ? bounds.signal : AbortSignal.any([bounds.signal, phaseStop.signal]);
+        const phaseMaxTokens = Math.min(maxTokens - usedOutputTokens(), room - usedOutputTokens() - insertedTokens);
+        if (phaseMaxTokens < 1) {
+          // The "Wait"s took the last of the room: what was written is the answer, cut by the token limit.
+          response = { response: responseText(items), metadata: { stopReason: 'maxTokens' } };
+          break;
+        }
+        const thoughtBudget =
+          forcing === undefined
+            ? prepared.thoughtTokenBudget === undefined
+              ? undefined
+              : { thoughtTokens: prepared.thoughtTokenBudget }
+            : // Counted from this phase on: only sampled thought tokens spend the budget, not the "Wait"s.
+              { thoughtTokens: forcing.thinkingTokens - thoughtTokenCount, includeCurrentResponse: false };
+        const generateOptions = {
+          ...prepared.generationOptions,
+          ...modeOptions,
+          maxTokens: phaseMaxTokens,
+          // A limit keeps what was generated; the caller's abort is rethrown below.
+          signal: phaseSignal,
+          stopOnAbortSignal: true,
+          budgets: thoughtBudget,
+          onToken: () => {
+            firstTokenAt ??= performance.now();
+          },
+          onFunctionCallParamsChunk: (chunk: LlamaChatResponseFunctionCallParamsChunk) => bounds.observe(chunk.paramsChunk),
+          onResponseChunk: (chunk: LlamaChatResponseChunk) => {
+            if (cutForWait) return;
+            bounds.observe(chunk.text);
+            if (chunk.type === 'segment') {
+              reasoningTokenCount += chunk.tokens.length;
+              if (chunk.segmentType === 'thought') phaseThoughtTokens += chunk.tokens.length;
+              if (chunk.text !== '') listener?.onReasoning(chunk.text);
+              // The model closed its thought (a budget closes it only once spent, where shouldWait says no).
+              if (
+                forcing !== undefined &&
+                chunk.segmentType === 'thought' &&
+                chunk.segmentEndTime !== undefined &&
+                shouldWait(forcing, { thoughtTokens: thoughtTokenCount + phaseThoughtTokens, waitsUsed: waits }) &&
+                usedOutputTokens() < maxTokens
+              ) {
+                cutForWait = true;
+                phaseStop.abort(new Error('budget forcing: the thought goes on after "Wait"'));
+              }
+            } else if (streamsText && chunk.text !== '') listener?.onText(chunk.text);
+          },
+        } as LLamaChatGenerateResponseOptions<ChatModelFunctions>;
+        const phaseResponse = await chat.generateResponse<ChatModelFunctions>(history, generateOptions).catch((error: unknown) => {
+          // node-llama-cpp throws when stopped before the first token: a limit hit that early leaves an empty answer,
+          // and a thought closed that early is reopened as it was.
+          if (signal?.aborted !== true && ((bounds.cutBy !== undefined && error === bounds.signal.reason) || (cutForWait && error === phaseStop.signal.reason)))
+            return undefined;
+          throw error;
+        });
+        thoughtTokenCount += phaseThoughtTokens;
+        if (phaseResponse !== undefined) items = appendResponseItems(items, responseItems(phaseResponse.fullResponse));
+        if (!cutForWait || bounds.cutBy !== undefined || signal?.aborted === true) {
+          // A phase stopped before its first token (by a limit) still leaves what the earlier phases wrote.
+          response =
+            phaseResponse ?? (items.length === 0 ? undefined : { response: responseText(items), metadata: { stopReason: 'abort' } });
+          break;
+        }
+        const reopened = reopenThought(items, waitContinuation);
+        listener?.onReasoning(reopened.appended);
+        insertedTokens += this.model.tokenize(reopened.appended).length;
+        waits += 1;
+        items = reopened.items;
+        history = historyContinuing(prepared.history, items);
+      }
       if (signal?.aborted) throw signal.reason;
       const cutBy = response === undefined || response.metadata.stopReason === 'abort' ? bounds.cutBy : undefined;
       // Every sampled token needed one row of logits; the meter counts those rows as output.
@@ -473,7 +553,7 @@ export class LlamaLanguageModel implements LanguageModelV3 {
       const timeToFirstTokenMs = firstTokenAt === undefined ? null : roundMilliseconds(firstTokenAt - startedAt);
       const prefixCache: PrefixCacheDetails = { ...prefix, evaluatedPromptTokens, timeToFirstTokenMs };
 
-      const content = response === undefined ? [] : responseContent(response, mode);
+      const content = response === undefined ? [] : responseContent(response, items, mode);
       const hasToolCalls = content.some((part) => part.type === 'tool-call');
       const loop = bounds.loop;
       return {
@@ -490,11 +570,22 @@ export class LlamaLanguageModel implements LanguageModelV3 {
           raw: { promptTokens: promptTokenCount, sampledTokens: outputTokenCount, thoughtTokens: reasoningTokenCount },
         },
         providerMetadata: {
-          ...prefixCacheProviderMetadata({
-            prefixCacheHit: prefix.source !== 'none',
-            timeToFirstTokenMs,
-            cachedPromptTokens: Math.max(0, promptTokenCount - evaluatedPromptTokens),
-          }),
+          ...mergeProviderMetadata(
+            prefixCacheProviderMetadata({
+              prefixCacheHit: prefix.source !== 'none',
+              timeToFirstTokenMs,
+              cachedPromptTokens: Math.max(0, promptTokenCount - evaluatedPromptTokens),
+            }),
+            forcing === undefined
+              ? {}
+              : budgetForcingProviderMetadata({
+                  mode: forcing.mode,
+                  thinkingTokens: forcing.thinkingTokens,
+                  thoughtTokens: thoughtTokenCount,
+                  waits,
+                  thinkingEndedBy: thinkingEnd(items, thoughtTokenCount, forcing.thinkingTokens),
+                }),
+          ),
           llama: { prefixCache: { ...prefixCache }, ...(loop === undefined ? {} : { loop: { span: loop.span, repeats: loop.repeats } }) },
         },
       };
@@ -609,14 +700,19 @@ export class LlamaLanguageModel implements LanguageModelV3 {
   }
 }
 
-function responseContent(response: LlamaChatResponse<ChatModelFunctions>, mode: OutputMode): LanguageModelV3Content[] {
+/** `fullResponse`: the response's items, every phase's (see thought-continuation.ts). */
+function responseContent(
+  response: Pick<LlamaChatResponse<ChatModelFunctions>, 'response' | 'functionCalls'>,
+  fullResponse: readonly ResponseItem[],
+  mode: OutputMode,
+): LanguageModelV3Content[] {
   const content: LanguageModelV3Content[] = [];
   const append = (type: 'text' | 'reasoning', text: string) => {
     const last = content.at(-1);
     if (last?.type === type) last.text += text;
     else if (text !== '') content.push({ type, text });
   };
-  for (const item of response.fullResponse) {
+  for (const item of fullResponse) {
     if (typeof item !== 'string') append('reasoning', item.text);
     else if (mode.kind !== 'forced-tool-call') append('text', item);
   }
@@ -645,6 +741,20 @@ function finishReasonFor(stopReason: LlamaChatResponse['metadata']['stopReason']
     default:
       return { unified: 'other', raw: stopReason };
   }
+}
+
+/** Where the thinking of a forced call ended: at its budget, by the model, or cut by a limit before either. */
+function thinkingEnd(items: readonly ResponseItem[], thoughtTokens: number, thinkingTokens: number): ThinkingEnd {
+  if (thoughtTokens >= thinkingTokens) return 'budget';
+  const lastThought = items.findLast((item) => typeof item !== 'string' && item.segmentType === 'thought');
+  return lastThought === undefined || (typeof lastThought !== 'string' && lastThought.ended) ? 'model' : 'output-limit';
+}
+
+/** Provider metadata of two reports, merged one key deep (both may write under `sleeptime`). */
+function mergeProviderMetadata(first: SharedV3ProviderMetadata, second: SharedV3ProviderMetadata): SharedV3ProviderMetadata {
+  const merged: SharedV3ProviderMetadata = { ...first };
+  for (const [key, value] of Object.entries(second)) merged[key] = { ...merged[key], ...value };
+  return merged;
 }
 
 /** Adds instructions to the first system message (or a new one), where chat templates expect them. */

@@ -1,5 +1,6 @@
 /** Call options of the llama provider; kept apart from node-llama-cpp so importing them stays cheap. */
 import { z } from 'zod';
+import { budgetForcingSchema } from '@sleeptime/core';
 
 /** Thought-token budgets for `providerOptions.llama.reasoningEffort` (models that think only). */
 export const REASONING_EFFORT_THOUGHT_TOKENS = Object.freeze({ low: 1024, medium: 4096, high: 16384 });
@@ -26,6 +27,13 @@ export const llamaProviderOptionsSchema = z.object({
   thoughtTokens: z.number().int().min(0).optional(),
   /** Shorthand for a thought budget, see REASONING_EFFORT_THOUGHT_TOKENS; `thoughtTokens` wins. */
   reasoningEffort: z.enum(['low', 'medium', 'high']).optional(),
+  /**
+   * Budget forcing (s1, see @sleeptime/core's budget-forcing.ts): end the thought segment at
+   * `thinkingTokens`, and in `extend` mode replace an earlier end of it with "Wait", up to `waits`
+   * times. Models whose chat format has thought segments (Qwen3, DeepSeek-R1...), text answers only;
+   * it sets the thought budget, so it goes with neither `thoughtTokens` nor `reasoningEffort`.
+   */
+  budgetForcing: budgetForcingSchema.optional(),
   /**
    * Wall-clock limit of this call in milliseconds, from the moment it runs (not while it waits for
    * the model); 0 for none. Default: the model's (DEFAULT_LLAMA_CALL_TIME_LIMIT_MS unless set).
