@@ -2,7 +2,7 @@
  * The contract between the benchmark's parts: datasets produce `BenchItem`s, the runner writes
  * `BenchResultRow`s (one JSON object a line), the analyses and the report read them.
  */
-import type { ModelProvenance, TruncationLimit, Usage } from '@sleeptime/core';
+import type { BudgetForcing, ModelProvenance, TruncationLimit, Usage } from '@sleeptime/core';
 
 /** How an answer is graded (SPEC section 3). */
 export type GraderKind = 'gsm' | 'aime';
@@ -42,6 +42,8 @@ export interface TestTimeBudget {
   verbosity?: 0 | 1 | 2 | 3 | 4;
   effort?: 'low' | 'medium' | 'high';
   thinkingBudget?: number;
+  /** Budget forcing (s1): the thinking ended at `thinkingTokens`, or also extended with "Wait" (`extend`, up to `waits` times). */
+  budgetForcing?: BudgetForcing;
 }
 
 export interface SleepTimeBudget {

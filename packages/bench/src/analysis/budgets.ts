@@ -12,6 +12,8 @@ export function testBudgetKey(budget: TestTimeBudget): string {
   if (budget.verbosity !== undefined) parts.push(`verbosity=${budget.verbosity}`);
   if (budget.effort !== undefined) parts.push(`effort=${budget.effort}`);
   if (budget.thinkingBudget !== undefined) parts.push(`thinking=${budget.thinkingBudget}`);
+  const forcing = budget.budgetForcing;
+  if (forcing !== undefined) parts.push(forcing.mode === 'cap' ? `forced=cap:${forcing.thinkingTokens}` : `forced=extend:${forcing.thinkingTokens}x${forcing.waits}`);
   return parts.length === 0 ? 'default' : parts.join(',');
 }
 
@@ -20,16 +22,26 @@ export function testBudgetLabel(budget: TestTimeBudget): string {
   if (budget.verbosity !== undefined) parts.push(`verbosity ${budget.verbosity}`);
   if (budget.effort !== undefined) parts.push(`effort ${budget.effort}`);
   if (budget.thinkingBudget !== undefined) parts.push(`thinking ${budget.thinkingBudget}`);
+  const forcing = budget.budgetForcing;
+  if (forcing !== undefined)
+    parts.push(forcing.mode === 'cap' ? `forced thinking ${forcing.thinkingTokens}` : `forced thinking ${forcing.thinkingTokens}, ${forcing.waits} wait${forcing.waits === 1 ? '' : 's'}`);
   return parts.length === 0 ? 'default budget' : parts.join(', ');
 }
 
-/** Cheapest first: by verbosity, then effort, then thinking budget; an unset field sorts first. */
+/** Cheapest first: by verbosity, then effort, then thinking budget (forced or not), then "Wait"s; an unset field sorts first. */
 export function compareTestBudgets(a: TestTimeBudget, b: TestTimeBudget): number {
   return (
     compareOptional(a.verbosity, b.verbosity) ||
     compareOptional(effortRank(a.effort), effortRank(b.effort)) ||
-    compareOptional(a.thinkingBudget, b.thinkingBudget)
+    compareOptional(a.thinkingBudget ?? a.budgetForcing?.thinkingTokens, b.thinkingBudget ?? b.budgetForcing?.thinkingTokens) ||
+    compareOptional(forcedWaits(a), forcedWaits(b))
   );
+}
+
+/** 0 for a cap, the waits allowed for an extension; unset without forcing. */
+function forcedWaits(budget: TestTimeBudget): number | undefined {
+  const forcing = budget.budgetForcing;
+  return forcing === undefined ? undefined : forcing.mode === 'cap' ? 0 : forcing.waits;
 }
 
 /** `none` for conditions without a sleep-time phase. */

@@ -466,5 +466,8 @@ function shortPointLabel(point: SeriesPoint): string {
   if (budget.verbosity !== undefined) parts.push(`v${budget.verbosity}`);
   if (budget.effort !== undefined) parts.push(budget.effort);
   if (budget.thinkingBudget !== undefined) parts.push(`${formatTokens(budget.thinkingBudget)}`);
+  const forcing = budget.budgetForcing;
+  if (forcing !== undefined)
+    parts.push(forcing.mode === 'cap' ? `cap ${formatTokens(forcing.thinkingTokens)}` : `wait×${forcing.waits} ${formatTokens(forcing.thinkingTokens)}`);
   return parts.join(' ');
 }

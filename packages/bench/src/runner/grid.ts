@@ -14,7 +14,7 @@
  * the two ablations, which would have nothing to answer from, leave it out (counted as skipped).
  */
 import { z } from 'zod';
-import { userError } from '@sleeptime/core';
+import { budgetForcingSchema, MAX_BUDGET_FORCING_WAITS, userError, type BudgetForcing } from '@sleeptime/core';
 import { defaultParallelSleepTemperature } from '@sleeptime/core';
 import { defaultMaxRewrites, defaultVerbosity } from '@sleeptime/core';
 import type { BenchCondition, BenchItem, SleepTimeBudget, TestTimeBudget } from '../bench-types.js';
@@ -39,21 +39,50 @@ const parallelSchema = z.number().int().min(1).max(16);
 // OpenAI and most servers take a 32-bit seed.
 const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);
 
+/** Budget forcing sets the thinking budget itself: a budget that has it has neither of these. */
+const noThinkingBesidesForcing = (budget: { effort?: unknown; thinkingBudget?: unknown; budgetForcing?: unknown }) =>
+  budget.budgetForcing === undefined || (budget.effort === undefined && budget.thinkingBudget === undefined);
+const forcingConflict = 'budgetForcing sets the thinking budget itself: give it without effort or thinkingBudget';
+
 const testBudgetSchema = z
   .strictObject({
     verbosity: verbositySchema.optional(),
     effort: effortSchema.optional(),
     thinkingBudget: positiveInteger.optional(),
+    /** Budget forcing (s1): `{ mode: 'cap' | 'extend', thinkingTokens, waits? }` (see @sleeptime/core's budget-forcing.ts). */
+    budgetForcing: budgetForcingSchema.optional(),
   })
-  .refine((budget) => Object.values(budget).some((value) => value !== undefined), 'a test-time budget needs verbosity, effort or thinkingBudget');
+  .refine((budget) => Object.values(budget).some((value) => value !== undefined), 'a test-time budget needs verbosity, effort, thinkingBudget or budgetForcing')
+  .refine(noThinkingBesidesForcing, forcingConflict);
+
+/**
+ * The budget-forcing axis: one forced thinking budget per value of `budgets`, all in one mode
+ * (`extend` with `waits` "Wait"s at most, default 1).
+ */
+const budgetForcingAxisSchema = z
+  .strictObject({
+    mode: z.enum(['cap', 'extend']),
+    budgets: z.array(positiveInteger).min(1),
+    waits: z.number().int().min(1).max(MAX_BUDGET_FORCING_WAITS).optional(),
+  })
+  .refine((axis) => axis.mode === 'extend' || axis.waits === undefined, 'waits applies to mode extend only');
+
+/** The forced budgets of a budget-forcing axis, cheapest first as given. */
+function budgetForcingValues(axis: z.output<typeof budgetForcingAxisSchema>): BudgetForcing[] {
+  return axis.budgets.map((thinkingTokens) =>
+    budgetForcingSchema.parse(axis.mode === 'cap' ? { mode: 'cap', thinkingTokens } : { mode: 'extend', thinkingTokens, waits: axis.waits }),
+  );
+}
 
 const testBudgetAxesSchema = z
   .strictObject({
     verbosity: z.array(verbositySchema).min(1).optional(),
     effort: z.array(effortSchema).min(1).optional(),
     thinkingBudget: z.array(positiveInteger).min(1).optional(),
+    budgetForcing: budgetForcingAxisSchema.optional(),
   })
-  .refine((axes) => Object.values(axes).some((value) => value !== undefined), 'give at least one of verbosity, effort, thinkingBudget');
+  .refine((axes) => Object.values(axes).some((value) => value !== undefined), 'give at least one of verbosity, effort, thinkingBudget, budgetForcing')
+  .refine(noThinkingBesidesForcing, forcingConflict);
 
 const sleepBudgetSchema = z.strictObject({ parallel: parallelSchema, effort: effortSchema.optional() });
 
@@ -92,7 +121,8 @@ export const gridSpecSchema = z
     conditions: z.array(z.enum(benchConditions as [BenchCondition, ...BenchCondition[]])).min(1).optional(),
     /**
      * A list of budgets (`[{ verbosity: 0 }, { effort: 'low' }]`) or axes whose combinations are
-     * taken (`{ verbosity: [0, 1, 2, 3, 4] }`). Default: verbosity 0-4.
+     * taken (`{ verbosity: [0, 1, 2, 3, 4] }`). Default: verbosity 0-4. Budget forcing as an axis:
+     * `{ budgetForcing: { mode: 'extend', budgets: [256, 512, 1024], waits: 2 } }`.
      */
     testBudgets: z.union([z.array(testBudgetSchema).min(1), testBudgetAxesSchema]).optional(),
     /** A list (`[{ parallel: 1 }]`) or axes (`{ parallel: [1, 2, 5, 10], effort: ['low'] }`). Default: k in 1, 2, 5, 10. */
@@ -129,7 +159,10 @@ export const gridSpecSchema = z
         ? defaultVerbosityLevels.map((verbosity) => ({ verbosity }))
         : Array.isArray(spec.testBudgets)
           ? spec.testBudgets
-          : cartesian<TestTimeBudget>(spec.testBudgets),
+          : cartesian<TestTimeBudget>({
+              ...spec.testBudgets,
+              budgetForcing: spec.testBudgets.budgetForcing === undefined ? undefined : budgetForcingValues(spec.testBudgets.budgetForcing),
+            }),
     );
     const sleepBudgets: SleepTimeBudget[] = distinct(
       spec.sleepBudgets === undefined
@@ -172,12 +205,14 @@ export function parseGridSpec(input: unknown): GridSpec {
 const effortRank: Record<'low' | 'medium' | 'high', number> = { low: 0, medium: 1, high: 2 };
 
 /**
- * Orders test-time budgets from cheapest to dearest: by thinking budget, then effort, then verbosity
- * (a knob left unset counts as the lowest). pass@k runs at the first.
+ * Orders test-time budgets from cheapest to dearest: by thinking budget (a forced one included),
+ * then "Wait"s allowed, then effort, then verbosity (a knob left unset counts as the lowest). pass@k
+ * runs at the first.
  */
 export function compareTestBudgets(left: TestTimeBudget, right: TestTimeBudget): number {
   const rank = (budget: TestTimeBudget): number[] => [
-    budget.thinkingBudget ?? -1,
+    budget.thinkingBudget ?? budget.budgetForcing?.thinkingTokens ?? -1,
+    budget.budgetForcing?.mode === 'extend' ? budget.budgetForcing.waits : -1,
     budget.effort === undefined ? -1 : effortRank[budget.effort],
     budget.verbosity ?? -1,
   ];

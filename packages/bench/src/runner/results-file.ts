@@ -11,7 +11,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { modelProvenanceSchema, systemError, userError } from '@sleeptime/core';
+import { budgetForcingSchema, modelProvenanceSchema, systemError, userError } from '@sleeptime/core';
 import { writeFileAtomically } from '@sleeptime/core';
 import type { BenchResultRow } from '../bench-types.js';
 
@@ -25,6 +25,8 @@ const testBudgetSchema = z.object({
   verbosity: z.literal([0, 1, 2, 3, 4]).optional(),
   effort: z.enum(['low', 'medium', 'high']).optional(),
   thinkingBudget: z.number().optional(),
+  // Kept: two forced budgets are two test-time budgets to every analysis.
+  budgetForcing: budgetForcingSchema.optional(),
 });
 
 /** A row as written by the runner; unknown extra fields are kept (the format may grow). */

@@ -174,12 +174,17 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
   for (const cell of cells) {
     const testKey = testSettingsKey(cell.item, cell.testBudget);
     if (!testSettings.has(testKey)) {
-      const { effort, thinkingBudget } = cell.testBudget;
-      // Never unbounded: the engine's defaults for an ask at this verbosity, unless the grid sets a limit.
+      const { effort, thinkingBudget, budgetForcing } = cell.testBudget;
+      // Never unbounded: the engine's defaults for an ask at this verbosity (plus room for the thinking
+      // a budget asks for, forced or not), unless the grid sets a limit.
       const maxOutputTokens =
         grid.testMaxOutputTokens ??
-        defaultOutputLimit(defaultAskMaxOutputTokens[answerVerbosityFor(cell.item, cell.testBudget)], { effort, thinkingBudget }, model.provider);
-      testSettings.set(testKey, model.callSettings(definedOnly({ maxOutputTokens, effort, thinkingBudget })));
+        defaultOutputLimit(
+          defaultAskMaxOutputTokens[answerVerbosityFor(cell.item, cell.testBudget)],
+          { effort, thinkingBudget: thinkingBudget ?? budgetForcing?.thinkingTokens },
+          model.provider,
+        );
+      testSettings.set(testKey, model.callSettings(definedOnly({ maxOutputTokens, effort, thinkingBudget, budgetForcing })));
     }
     if (cell.sleepBudget !== null && !sleepSettings.has(contentHash(cell.sleepBudget))) {
       sleepSettings.set(
