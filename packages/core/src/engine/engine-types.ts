@@ -8,12 +8,16 @@ import type { Usage } from '../models/usage.js';
 import type {
   ContextQuota,
   ContextRecord,
+  ContextSelection,
   LearnedContextRecord,
+  LearnedStatistics,
   ListContextsOptions,
   ModelCallRecord,
   PrefixWarmUpRecord,
   PublishFence,
+  RunChanges,
   RunError,
+  RunGroupStatistics,
   RunRecord,
   Store,
   TruncationLimit,
@@ -294,6 +298,13 @@ export interface LearnedDiff {
   hunks: LearnedDiffHunk[];
 }
 
+/** What `contextStatistics` tells of one context: entries only for contexts with a learned context or a run. */
+export interface ContextStatistics {
+  contextId: string;
+  learned: LearnedStatistics | null;
+  runs: RunGroupStatistics[];
+}
+
 export interface Engine {
   putContext(input: PutContextInput, options?: ContextWriteOptions): Promise<ContextRecord>;
   /** Appends in one statement (concurrent appends are all kept); creates the context if new. */
@@ -331,6 +342,10 @@ export interface Engine {
   /** Undefined when no run has this id. */
   getRun(runId: string): Promise<RunRecord | undefined>;
   runCalls(runId: string): Promise<ModelCallRecord[]>;
+  /** Per selected context: its learned contexts (how many, the latest) and its runs in groups, for dashboards and savings reports. */
+  contextStatistics(selection: ContextSelection): Promise<ContextStatistics[]>;
+  /** Following the runs under a prefix by polling (see `RunRepository.changes`). */
+  runChanges(input: { prefix: string; after?: number; ids?: readonly string[]; limit?: number }): Promise<RunChanges>;
   /**
    * Closes a run left `running` by a process that died (its job was taken over): it is marked failed
    * with `error`. False when the run is not running (it finished meanwhile) or does not exist.

@@ -400,6 +400,8 @@ describe('sleep', () => {
       get: (runId) => runs.get(runId),
       list: (contextId, options) => runs.list(contextId, options),
       calls: (runId) => runs.calls(runId),
+      statistics: (selection) => runs.statistics(selection),
+      changes: (input) => runs.changes(input),
     };
     const brokenStore: Store = { kind: store.kind, jobs: store.jobs, contexts: store.contexts, learned: store.learned, runs: brokenRuns, tenants: store.tenants, apiKeys: store.apiKeys, sleepTokens: store.sleepTokens, close: () => store.close() };
     const model = testModel(scriptedLanguageModel([rethink('memory of the context', { input: 3, output: 2 }), finish({ input: 1, output: 1 })]));

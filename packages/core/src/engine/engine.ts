@@ -12,7 +12,7 @@ import type { EngineDeps } from './engine-deps.js';
 import type * as EngineFlows from './engine-flows.js';
 import { storeCall } from './engine-errors.js';
 import { checkSleepTokens, sleepTokenUsage } from './sleep-tokens.js';
-import type { Engine, EngineOptions, LearnedContextVersion, PutContextInput } from './engine-types.js';
+import type { ContextStatistics, Engine, EngineOptions, LearnedContextVersion, PutContextInput } from './engine-types.js';
 import {
   appendContentSchema,
   contextContentSchema,
@@ -208,6 +208,22 @@ export function createEngine(options: EngineOptions): Engine {
       if (run === undefined) throw userError('run_not_found', `No run with id "${runId}"`, { runId });
       return storeCall('list model calls', () => store.runs.calls(runId));
     },
+    async contextStatistics(selection) {
+      const [learned, runs] = await Promise.all([
+        storeCall('read learned-context statistics', () => store.learned.statistics(selection)),
+        storeCall('read run statistics', () => store.runs.statistics(selection)),
+      ]);
+      const byContext = new Map<string, ContextStatistics>();
+      const entry = (contextId: string) => {
+        let found = byContext.get(contextId);
+        if (found === undefined) byContext.set(contextId, (found = { contextId, learned: null, runs: [] }));
+        return found;
+      };
+      for (const statistics of learned) entry(statistics.contextId).learned = statistics;
+      for (const group of runs) entry(group.contextId).runs.push(group);
+      return [...byContext.values()].sort((a, b) => (a.contextId < b.contextId ? -1 : a.contextId > b.contextId ? 1 : 0));
+    },
+    runChanges: (input) => storeCall('read run changes', () => store.runs.changes(input)),
     async abandonRun(runId, error) {
       const run = await storeCall('read a run', () => store.runs.get(runId));
       if (run?.status !== 'running') return false;

@@ -13,6 +13,7 @@ export type {
   ChatTool,
   ChatToolCall,
   ChatToolChoice,
+  ContextStatistics,
   ContextWriteOptions,
   Engine,
   EngineOptions,

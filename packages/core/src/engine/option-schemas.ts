@@ -126,6 +126,8 @@ export const listContextsOptionsSchema = z.object({
   /** Only ids after this one. */
   after: z.string().optional(),
   limit: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('a whole number >= 0'),
+  /** Only ids whose part after `prefix` contains this text, ignoring ASCII case. */
+  contains: z.string().max(128).optional().describe('text of at most 128 characters'),
 });
 
 export const runsOptionsSchema = z.object({ limit: positiveInteger.optional().describe('a positive integer') });

@@ -652,6 +652,122 @@ function defineStoreSuite(target: StoreTarget): void {
     });
   });
 
+  describe('reads for dashboards: statistics, searches, changes', () => {
+    /** A finished run of `contextId`: an ask with or without a learned context, or a sleep. */
+    async function finishedRun(store: Store, contextId: string, kind: 'sleep' | 'ask', outcome: { usage: Usage; learnedContextId?: number; ttft?: number; cacheHit?: boolean; fail?: boolean }) {
+      const run = await store.runs.start({ contextId, kind, model: 'test:model', settings: {}, sourceVersion: 1 });
+      if (outcome.fail === true) return store.runs.fail(run.id, { code: 'upstream_failed', message: 'no' }, outcome.usage);
+      const { run: done } = await store.runs.complete(run.id, {
+        usage: outcome.usage,
+        learnedContextId: outcome.learnedContextId ?? null,
+        timeToFirstTokenMs: outcome.ttft ?? null,
+        prefixCacheHit: outcome.cacheHit ?? null,
+      });
+      return done;
+    }
+
+    it('sums runs per context, kind, status and use of a learned context, and counts learned contexts', async () => {
+      const store = await open();
+      const tenant = `s${randomUUID().slice(0, 8)}.`;
+      const { context, learned } = await contextWithLearned(store);
+      // A context outside the tenant (no prefix), for the selection by ids; the tenant's own follows.
+      const id = `${tenant}notes`;
+      await store.contexts.put({ id, text: 'notes' });
+      const sleep = await store.runs.start({ contextId: id, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
+      const { learned: first } = await store.runs.complete(sleep.id, { usage: usage(100, 40, 10), learned: { text: 'v1', sourceVersion: 1 } });
+      await store.contexts.put({ id, text: 'notes, changed' });
+      const again = await store.runs.start({ contextId: id, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 2 });
+      await store.runs.complete(again.id, { usage: usage(50, 20, 0), learned: { text: 'v2', sourceVersion: 2 } });
+      await finishedRun(store, id, 'sleep', { usage: usage(5, 1, 0), fail: true });
+      await finishedRun(store, id, 'ask', { usage: usage(30, 8, 0), learnedContextId: first?.id ?? 0, ttft: 40, cacheHit: true });
+      await finishedRun(store, id, 'ask', { usage: usage(30, 12, 0), learnedContextId: first?.id ?? 0, ttft: 60, cacheHit: false });
+      await finishedRun(store, id, 'ask', { usage: usage(20, 50, 0) });
+      await store.contexts.put({ id: `${tenant}empty`, text: 'nothing ran' });
+
+      const groups = await store.runs.statistics({ prefix: tenant });
+      const group = (kind: string, status: string, withLearned: boolean) => groups.find((entry) => entry.kind === kind && entry.status === status && entry.withLearned === withLearned);
+      expect(groups.every((entry) => entry.contextId === id)).toBe(true);
+      expect(groups).toHaveLength(4);
+      expect(group('sleep', 'succeeded', false)).toMatchObject({ runs: 2, usage: usage(150, 60, 10), timedRuns: 2, firstTokenRuns: 0, prefixCacheHits: 0 });
+      expect(group('sleep', 'failed', false)).toMatchObject({ runs: 1, usage: usage(5, 1, 0) });
+      expect(group('ask', 'succeeded', true)).toMatchObject({ runs: 2, usage: usage(60, 20, 0), timedRuns: 2, timeToFirstTokenMs: 100, firstTokenRuns: 2, prefixCacheHits: 1 });
+      expect(group('ask', 'succeeded', false)).toMatchObject({ runs: 1, usage: usage(20, 50, 0), firstTokenRuns: 0 });
+      expect(group('ask', 'succeeded', true)?.lastStartedAt).toBeInstanceOf(Date);
+      // By ids: the same groups; an empty list reads nothing.
+      expect(await store.runs.statistics({ contextIds: [id, context.id] })).toHaveLength(5);
+      expect(await store.runs.statistics({ contextIds: [] })).toEqual([]);
+
+      expect(await store.learned.statistics({ prefix: tenant })).toEqual([{ contextId: id, versions: 2, latestSourceVersion: 2, latestCreatedAt: expect.any(Date) }]);
+      expect(await store.learned.statistics({ contextIds: [context.id] })).toEqual([
+        { contextId: context.id, versions: 1, latestSourceVersion: learned.sourceVersion, latestCreatedAt: learned.createdAt },
+      ]);
+    });
+
+    it('searches ids within a prefix, ignoring case, taking the text literally, with keyset paging', async () => {
+      const store = await open();
+      const tag = randomUUID().slice(0, 8);
+      const prefix = `q${tag}.`;
+      for (const name of ['Notes-2024', 'notes_b', 'plans', 'my.notes', 'n%tes']) await store.contexts.put({ id: `${prefix}${name}`, text: name });
+      // The prefix itself is not searched: every id starts with it.
+      const found = await store.contexts.list({ prefix, contains: 'NOTES' });
+      expect(found.map((record) => record.id.slice(prefix.length))).toEqual(['Notes-2024', 'my.notes', 'notes_b']);
+      expect((await store.contexts.list({ prefix, contains: '_' })).map((record) => record.id.slice(prefix.length))).toEqual(['notes_b']);
+      expect((await store.contexts.list({ prefix, contains: '%' })).map((record) => record.id.slice(prefix.length))).toEqual(['n%tes']);
+      expect((await store.contexts.list({ prefix, contains: tag })).map((record) => record.id)).toEqual([]);
+      const page = await store.contexts.list({ prefix, contains: 'notes', limit: 1, after: `${prefix}Notes-2024` });
+      expect(page.map((record) => record.id.slice(prefix.length))).toEqual(['my.notes']);
+    });
+
+    it('follows a prefix\'s runs: the running ones first, then those added, and watched ones as they end', async () => {
+      const store = await open();
+      const tenant = `f${randomUUID().slice(0, 8)}.`;
+      const other = `g${randomUUID().slice(0, 8)}.`;
+      await store.contexts.put({ id: `${tenant}a`, text: 'a' });
+      await store.contexts.put({ id: `${other}a`, text: 'a' });
+      const running = await store.runs.start({ contextId: `${tenant}a`, kind: 'sleep', model: 'test:model', settings: {}, sourceVersion: 1 });
+      await finishedRun(store, `${tenant}a`, 'ask', { usage: usage(1, 1, 0) });
+
+      const first = await store.runs.changes({ prefix: tenant });
+      expect(first.runs.map((run) => run.id)).toEqual([running.id]);
+      expect((await store.runs.changes({ prefix: tenant, after: first.cursor })).runs).toEqual([]);
+
+      const added = await store.runs.start({ contextId: `${tenant}a`, kind: 'ask', model: 'test:model', settings: {}, sourceVersion: 1, question: 'q?' });
+      await store.runs.start({ contextId: `${other}a`, kind: 'ask', model: 'test:model', settings: {}, sourceVersion: 1 });
+      await store.runs.complete(running.id, { usage: usage(3, 2, 0) });
+      const second = await store.runs.changes({ prefix: tenant, after: first.cursor, ids: [running.id] });
+      expect(second.runs.map((run) => [run.id, run.status])).toEqual([
+        [added.id, 'running'],
+        [running.id, 'succeeded'],
+      ]);
+      expect(second.cursor).toBeGreaterThan(first.cursor);
+      // Another prefix's watched id is not shown.
+      expect((await store.runs.changes({ prefix: other, after: second.cursor, ids: [running.id] })).runs).toEqual([]);
+      // A page at a time.
+      for (let index = 0; index < 3; index += 1) await finishedRun(store, `${tenant}a`, 'ask', { usage: usage(1, 1, 0) });
+      const paged = await store.runs.changes({ prefix: tenant, after: second.cursor, limit: 2 });
+      expect(paged.runs).toHaveLength(2);
+      expect((await store.runs.changes({ prefix: tenant, after: paged.cursor })).runs).toHaveLength(1);
+    });
+
+    it('lists jobs changed since a time under a prefix, oldest change first, and a context\'s jobs up to a limit', async () => {
+      const store = await open();
+      const tenant = `j${randomUUID().slice(0, 8)}.`;
+      await store.contexts.put({ id: `${tenant}a`, text: 'a' });
+      await store.contexts.put({ id: `${tenant}b`, text: 'b' });
+      await store.contexts.put({ id: `x${tenant}b`, text: 'b' });
+      const start = new Date(Date.now() - 60_000);
+      const a = await store.jobs.enqueue({ kind: 'sleep', contextId: `${tenant}a`, runAfter: start, now: new Date(start.getTime() + 1000) });
+      const b = await store.jobs.enqueue({ kind: 'sleep', contextId: `${tenant}b`, runAfter: start, now: new Date(start.getTime() + 2000) });
+      await store.jobs.enqueue({ kind: 'sleep', contextId: `x${tenant}b`, runAfter: start, now: new Date(start.getTime() + 3000) });
+      expect((await store.jobs.changedSince({ prefix: tenant, since: start })).map((job) => job.id)).toEqual([a.job.id, b.job.id]);
+      expect((await store.jobs.changedSince({ prefix: tenant, since: new Date(start.getTime() + 1500) })).map((job) => job.id)).toEqual([b.job.id]);
+      expect((await store.jobs.changedSince({ prefix: tenant, since: start, limit: 1 })).map((job) => job.id)).toEqual([a.job.id]);
+      await store.jobs.enqueue({ kind: 'sleep', contextId: `${tenant}a`, runAfter: start, now: new Date(start.getTime() + 4000) });
+      expect(await store.jobs.list(`${tenant}a`, { limit: 1 })).toHaveLength(1);
+      expect(await store.jobs.list(`${tenant}a`)).toHaveLength(2);
+    });
+  });
+
   describe('service tenancy (HTTP API)', () => {
     it('lists by id prefix in id order with keyset paging, taking the prefix literally', async () => {
       const store = await open();

@@ -114,6 +114,8 @@ export interface ListContextsOptions {
   prefix?: string;
   after?: string;
   limit?: number;
+  /** Only ids whose part after `prefix` contains this text, ignoring ASCII case (a search box). */
+  contains?: string;
 }
 
 /**
@@ -157,6 +159,51 @@ export interface LearnedContextRepository {
   latest(contextId: string): Promise<LearnedContextRecord | undefined>;
   /** Oldest first. */
   history(contextId: string): Promise<LearnedContextRecord[]>;
+  /** Per selected context that has any: how many learned contexts, and the latest one's source version and time. */
+  statistics(selection: ContextSelection): Promise<LearnedStatistics[]>;
+}
+
+/** The contexts a statistics query covers: these ids, or every id starting with `prefix` (a tenant's, taken literally). */
+export type ContextSelection = { contextIds: readonly string[] } | { prefix: string };
+
+export interface LearnedStatistics {
+  contextId: string;
+  /** Learned contexts published so far (the latest is version `versions`). */
+  versions: number;
+  latestSourceVersion: number;
+  latestCreatedAt: Date;
+}
+
+/**
+ * The runs of one context that share a kind, a status and (asks) whether a learned context was
+ * used: how many, and their sums. What dashboards and savings reports are computed from.
+ */
+export interface RunGroupStatistics {
+  contextId: string;
+  kind: RunKind;
+  status: RunStatus;
+  /** Ask runs answered with a learned context (false: test-time only, the baseline). Always false for sleep runs. */
+  withLearned: boolean;
+  runs: number;
+  /** Summed over the runs. */
+  usage: Usage;
+  /** Summed over the `timedRuns` runs that have a duration (finished ones). */
+  durationMs: number;
+  timedRuns: number;
+  /** Summed over the `firstTokenRuns` runs that recorded a time to first token. */
+  timeToFirstTokenMs: number;
+  firstTokenRuns: number;
+  /** Runs whose prompt prefix came from a precomputed or kept state. */
+  prefixCacheHits: number;
+  lastStartedAt: Date;
+  lastFinishedAt: Date | null;
+}
+
+/** A page of run changes (see `RunRepository.changes`). */
+export interface RunChanges {
+  runs: RunRecord[];
+  /** Pass it as `after` next time. An opaque position in the order runs were added. */
+  cursor: number;
 }
 
 export interface StartRunInput {
@@ -211,6 +258,15 @@ export interface RunRepository {
   /** Newest first. */
   list(contextId: string, options?: { limit?: number }): Promise<RunRecord[]>;
   calls(runId: string): Promise<ModelCallRecord[]>;
+  /** Counts and sums of the selected contexts' runs, one entry per context, kind, status and use of a learned context. */
+  statistics(selection: ContextSelection): Promise<RunGroupStatistics[]>;
+  /**
+   * Following the runs under `prefix` by polling. With `after` (a cursor an earlier call returned):
+   * the runs added since, oldest first, at most `limit` (default 100). Without: the runs under
+   * `prefix` that are running now. Either way also the runs `ids` as they are now (those a follower
+   * saw running, to see them end), and a new cursor.
+   */
+  changes(input: { prefix: string; after?: number; ids?: readonly string[]; limit?: number }): Promise<RunChanges>;
 }
 
 /** A tenant of the HTTP service: its contexts are stored under `<tenant id>.<context id>`. */
@@ -346,8 +402,10 @@ export interface JobRepository {
   defer(input: { jobId: string; owner: string; runAfter: Date; error: RunError; now?: Date }): Promise<JobRecord | undefined>;
   get(jobId: string): Promise<JobRecord | undefined>;
   findByRunId(runId: string): Promise<JobRecord | undefined>;
-  /** Newest first; only those in `status` when given. */
-  list(contextId: string, options?: { status?: JobStatus }): Promise<JobRecord[]>;
+  /** Newest first; only those in `status` when given; at most `limit`. */
+  list(contextId: string, options?: { status?: JobStatus; limit?: number }): Promise<JobRecord[]>;
+  /** Jobs of contexts whose id starts with `prefix` updated at or after `since`, oldest update first, at most `limit` (default 100). */
+  changedSince(input: { prefix: string; since: Date; limit?: number }): Promise<JobRecord[]>;
 }
 
 /**

@@ -92,11 +92,17 @@ export function createContextRepository({ db, kind, guard }: RepositoryDeps): Co
         if (listOptions === undefined) {
           return takeAll(db.selectFrom('contexts').selectAll().orderBy('created_at', 'desc').orderBy('id', 'asc'), toContextRecord);
         }
-        const { prefix, after, limit } = listOptions;
+        const { prefix, after, limit, contains } = listOptions;
         let query = db.selectFrom('contexts').selectAll().orderBy('id', 'asc');
         // substr rather than LIKE: ids may hold '_', a LIKE wildcard; substr means the same on both databases.
         if (prefix !== undefined && prefix !== '') {
           query = query.where(sql<string>`substr(id, 1, ${prefix.length})`, '=', prefix);
+        }
+        if (contains !== undefined && contains !== '') {
+          // Found by position (instr, strpos) rather than LIKE, for the same reason; ids are ASCII, so lower() folds their case on both.
+          const rest = sql`lower(substr(id, ${(prefix?.length ?? 0) + 1}))`;
+          const needle = contains.toLowerCase();
+          query = query.where(kind === 'sqlite' ? sql<boolean>`instr(${rest}, ${needle}) > 0` : sql<boolean>`strpos(${rest}, ${needle}) > 0`);
         }
         if (after !== undefined) query = query.where('id', '>', after);
         if (limit !== undefined) query = query.limit(checkLimit(limit));

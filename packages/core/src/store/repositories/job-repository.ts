@@ -5,6 +5,8 @@ import { contextNotFound, onViolation } from '../store-errors.js';
 import type { JobRepository } from '../types.js';
 import { selectHeldJob, settleHeldJob } from './held-job.js';
 import type { Database } from '../schema.js';
+import { checkLimit } from './check-limit.js';
+import { contextSelectionCondition } from './context-selection.js';
 import type { RepositoryDeps } from './repository-deps.js';
 import { serializeObject, toJobRecord } from './row-mappers.js';
 import { takeAll, takeFirst, takeOne } from './take-rows.js';
@@ -249,7 +251,24 @@ export function createJobRepository({ db, kind, guard }: RepositoryDeps): JobRep
             .where('context_id', '=', contextId)
             .$if(options.status !== undefined, (query) => query.where('status', '=', options.status ?? 'pending'))
             .orderBy('created_at', 'desc')
-            .orderBy('id', 'asc'),
+            .orderBy('id', 'asc')
+            .$if(options.limit !== undefined, (query) => query.limit(checkLimit(options.limit ?? 0))),
+          toJobRecord,
+        ),
+      ),
+
+    changedSince: ({ prefix, since, limit = 100 }) =>
+      guard('jobs.changedSince', () =>
+        takeAll(
+          db
+            .selectFrom('jobs')
+            .selectAll()
+            // ISO-8601 UTC text with milliseconds: text order is time order.
+            .where('updated_at', '>=', since.toISOString())
+            .where(contextSelectionCondition({ prefix }) ?? sql<boolean>`1 = 1`)
+            .orderBy('updated_at', 'asc')
+            .orderBy('id', 'asc')
+            .limit(checkLimit(limit)),
           toJobRecord,
         ),
       ),

@@ -4,8 +4,9 @@ import { systemError } from '../../errors.js';
 import type { Usage } from '../../models/usage.js';
 import type { Database, RunsTable } from '../schema.js';
 import { contextNotFound, onViolation } from '../store-errors.js';
-import type { RunRepository } from '../types.js';
+import type { RunGroupStatistics, RunRepository } from '../types.js';
 import { checkLimit } from './check-limit.js';
+import { contextSelectionCondition } from './context-selection.js';
 import { publishLearnedContext } from './publish-learned-context.js';
 import type { RepositoryDeps } from './repository-deps.js';
 import { checkUsage, serializeObject, toModelCallRecord, toRunRecord, usageColumns } from './row-mappers.js';
@@ -157,6 +158,85 @@ export function createRunRepository({ db, kind, guard }: RepositoryDeps): RunRep
         let query = db.selectFrom('runs').selectAll().where('context_id', '=', contextId).orderBy('sequence', 'desc');
         if (listOptions?.limit !== undefined) query = query.limit(checkLimit(listOptions.limit));
         return takeAll(query, toRunRecord);
+      }),
+
+    statistics: (selection) =>
+      guard('runs.statistics', async () => {
+        const condition = contextSelectionCondition(selection);
+        if (condition === undefined) return [];
+        const withLearned = sql<number>`case when learned_context_id is null then 0 else 1 end`;
+        const rows = await db
+          .selectFrom('runs')
+          .select((eb) => [
+            'context_id',
+            'kind',
+            'status',
+            withLearned.as('with_learned'),
+            eb.fn.countAll<number | string>().as('runs'),
+            eb.fn.sum<number | string>('input_tokens').as('input_tokens'),
+            eb.fn.sum<number | string>('output_tokens').as('output_tokens'),
+            eb.fn.sum<number | string>('reasoning_tokens').as('reasoning_tokens'),
+            eb.fn.sum<number | string | null>('duration_ms').as('duration_ms'),
+            eb.fn.count<number | string>('duration_ms').as('timed_runs'),
+            eb.fn.sum<number | string | null>('time_to_first_token_ms').as('time_to_first_token_ms'),
+            eb.fn.count<number | string>('time_to_first_token_ms').as('first_token_runs'),
+            eb.fn.sum<number | string>(sql`case when prefix_cache_hit = 1 then 1 else 0 end`).as('prefix_cache_hits'),
+            eb.fn.max('started_at').as('last_started_at'),
+            eb.fn.max('finished_at').as('last_finished_at'),
+          ])
+          .where(condition)
+          .groupBy(['context_id', 'kind', 'status', withLearned])
+          .orderBy('context_id', 'asc')
+          .execute();
+        return rows.map(
+          (row): RunGroupStatistics => ({
+            contextId: row.context_id,
+            kind: row.kind,
+            status: row.status,
+            withLearned: row.kind === 'ask' && Number(row.with_learned) === 1,
+            runs: Number(row.runs),
+            usage: { inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens), reasoningTokens: Number(row.reasoning_tokens) },
+            durationMs: Number(row.duration_ms ?? 0),
+            timedRuns: Number(row.timed_runs),
+            timeToFirstTokenMs: Number(row.time_to_first_token_ms ?? 0),
+            firstTokenRuns: Number(row.first_token_runs),
+            prefixCacheHits: Number(row.prefix_cache_hits),
+            lastStartedAt: new Date(row.last_started_at),
+            lastFinishedAt: row.last_finished_at === null ? null : new Date(row.last_finished_at),
+          }),
+        );
+      }),
+
+    changes: ({ prefix, after, ids = [], limit = 100 }) =>
+      guard('runs.changes', async () => {
+        checkLimit(limit);
+        const watched = [...new Set(ids)];
+        if (watched.length > 1000) throw systemError('invalid_option', `At most 1000 watched runs, got ${watched.length}`);
+        const underPrefix = contextSelectionCondition({ prefix }) ?? sql<boolean>`1 = 1`;
+        // The newest position first: a run added after this read waits for the next call.
+        const newest = await db.selectFrom('runs').select((eb) => eb.fn.max('sequence').as('newest')).executeTakeFirst();
+        const top = Number(newest?.newest ?? 0);
+        let added: Selectable<RunsTable>[];
+        let cursor = top;
+        if (after === undefined) {
+          added = await db.selectFrom('runs').selectAll().where(underPrefix).where('status', '=', 'running').orderBy('sequence', 'asc').limit(limit).execute();
+        } else {
+          added = await db
+            .selectFrom('runs')
+            .selectAll()
+            .where('sequence', '>', after)
+            .where('sequence', '<=', top)
+            .where(underPrefix)
+            .orderBy('sequence', 'asc')
+            .limit(limit)
+            .execute();
+          // A full page: the rest comes next time, from the last one read.
+          if (added.length === limit) cursor = Number(added.at(-1)?.sequence ?? top);
+        }
+        const seen = new Set(added.map((row) => row.id));
+        const rest = watched.filter((id) => !seen.has(id));
+        const current = rest.length === 0 ? [] : await db.selectFrom('runs').selectAll().where('id', 'in', rest).where(underPrefix).execute();
+        return { runs: [...added, ...current].map(toRunRecord), cursor };
       }),
 
     calls: (runId) =>
