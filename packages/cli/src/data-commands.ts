@@ -6,6 +6,7 @@ import { createModel, resolveModelSpec } from '@sleeptime/core';
 import type { DatasetDownloadProgress, DatasetName } from '@sleeptime/bench';
 import { integerFlag, modelOptionsFrom, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
+import { registerSweFeaturesCommand } from './swe-features-command.js';
 
 const datasetsDirHelp = (holding: string) =>
   `folder holding ${holding} (env SLEEPTIME_DATASETS_DIR; default: the pinned public files, downloaded once, checked by ` +
@@ -209,4 +210,6 @@ export function registerDataCommands(program: Command, output: CliOutput): void 
       if (json) output.stdout(`${JSON.stringify({ out: options.out, items: items.length, withFigures: figures })}\n`);
       else output.stdout(`Wrote ${items.length} problems (${figures} with figures) to ${options.out}.\n`);
     });
+
+  registerSweFeaturesCommand(data, output);
 }

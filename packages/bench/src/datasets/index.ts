@@ -1,4 +1,4 @@
-/** The benchmark datasets: Stateful GSM-Symbolic, Stateful AIME, Multi-Query, graders, the stateful split. */
+/** The benchmark datasets: Stateful GSM-Symbolic, Stateful AIME, Multi-Query, SWE-Features, graders, the stateful split. */
 export * from './aime.js';
 export * from './datasets-dir.js';
 export * from './datasets-manifest.js';
@@ -8,3 +8,4 @@ export * from './gsm-symbolic/index.js';
 export * from './jsonl.js';
 export * from './multi-query/index.js';
 export * from './stateful-split.js';
+export * from './swe-features/index.js';

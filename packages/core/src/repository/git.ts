@@ -5,6 +5,7 @@
  * way: one line naming the command, with a stable code.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { SleeptimeError, systemError, userError } from '../errors.js';
 
 export interface GitOptions {
@@ -121,7 +122,9 @@ export function runGit(args: readonly string[], options: GitOptions = {}): Promi
     child.on('error', (error: NodeJS.ErrnoException) => {
       finish(() =>
         reject(
-          error.code === 'ENOENT'
+          error.code === 'ENOENT' && options.cwd !== undefined && !existsSync(options.cwd)
+            ? userError('directory_not_found', `No such folder: ${options.cwd}`, { path: options.cwd })
+            : error.code === 'ENOENT'
             ? userError('git_not_found', 'git is not installed or not on the PATH; sleeptime needs it to read repositories.')
             : systemError('git_failed', `${command} could not start: ${error.message}`, error),
         ),

@@ -3,8 +3,7 @@
  * applications built on it (as `ai/test` is for the AI SDK): mock language models with scripted
  * replies, a scripted OpenAI-compatible HTTP server on 127.0.0.1, throwaway SQLite and PostgreSQL
  * stores, small git repositories built commit by commit, helpers for asserting on errors and waiting
- * for background work, and the finder of a real
- * GGUF test model (the real-model tier).
+ * for background work, and the finder of a real GGUF test model (the real-model tier).
  */
 export {
   delay,
@@ -60,5 +59,5 @@ export {
   type PostgresTestSettings,
   type TestStoreLocation,
 } from './test-databases.js';
-export { createTestGitRepository, type TestGitRepository } from './test-git-repository.js';
+export { createTestGitRepository, type TestGitRepository, type TestGitRepositoryOptions } from './test-git-repository.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';

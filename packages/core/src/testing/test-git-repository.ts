@@ -27,8 +27,17 @@ export interface TestGitRepository {
   remove(): Promise<void>;
 }
 
-export async function createTestGitRepository(options: { defaultBranch?: string } = {}): Promise<TestGitRepository> {
-  const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), 'sleeptime-test-repo-')));
+export interface TestGitRepositoryOptions {
+  /** Default `main`. */
+  defaultBranch?: string;
+  /** The repository folder's name (inside a temporary folder of its own); default a random one. */
+  name?: string;
+}
+
+export async function createTestGitRepository(options: TestGitRepositoryOptions = {}): Promise<TestGitRepository> {
+  const container = await realpath(await mkdtemp(path.join(os.tmpdir(), 'sleeptime-test-repo-')));
+  const dir = options.name === undefined ? container : path.join(container, options.name);
+  await mkdir(dir, { recursive: true });
   let tick = 0;
   const environment = () => {
     tick += 1;
@@ -79,7 +88,7 @@ export async function createTestGitRepository(options: { defaultBranch?: string 
       return git('rev-parse', 'HEAD');
     },
     async remove() {
-      await rm(dir, { recursive: true, force: true });
+      await rm(container, { recursive: true, force: true });
     },
   };
 }
