@@ -146,6 +146,8 @@ describe('search', () => {
     expect(await call('search', { pattern: 'needle' })).toBe('src/fresh.ts:1: export const fresh = "needle";');
     expect(await call('search', { pattern: 'binary' })).toBe('No matches for "binary".');
     expect(await call('search', { pattern: secret })).toBe(`No matches for ${JSON.stringify(secret)}.`);
+    // /etc/passwd, through etc-link/ and up-link/, is never read either.
+    expect(await call('search', { pattern: 'root:' })).toBe('No matches for "root:".');
   });
 });
 
