@@ -115,13 +115,14 @@ describe.skipIf(serverUrl === undefined)(
           'learned_contexts',
           'model_calls',
           'runs',
+          'sleep_token_usage',
           'sleeptime_migration',
           'sleeptime_migration_lock',
           'tenants',
           'trigger_counters',
         ]);
         const migrations = await client.query<{ name: string }>('select name from sleeptime_migration');
-        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs', '0005-trigger-counters', '0006-finish-reasons', '0007-partial-usage']);
+        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs', '0005-trigger-counters', '0006-finish-reasons', '0007-partial-usage', '0008-sleep-token-usage']);
         const indexes = await client.query<{ indexname: string }>(
           `select indexname from pg_indexes where schemaname = 'public' and indexname like '%_index' order by indexname`,
         );
