@@ -14,6 +14,7 @@ export { isBinary, readRepositoryFile, type ReadFileInput } from './read-file.js
 export { searchRepository, type SearchInput } from './search-files.js';
 export { editRepositoryFile, type EditFileInput } from './edit-file.js';
 export { writeRepositoryFile, type WriteFileInput } from './write-file.js';
+export { deleteRepositoryFile, type DeleteFileInput } from './delete-file.js';
 export {
   readOnlyRepositoryTools,
   readWriteRepositoryTools,

@@ -70,9 +70,9 @@ async function call<Name extends keyof Tools>(name: Name, input: Parameters<NonN
 }
 
 describe('the two tool sets', () => {
-  it('gives the sleep-time agent list, read and search, and the coding agent edit and write as well', () => {
+  it('gives the sleep-time agent list, read and search, and the coding agent edit, write and delete as well', () => {
     expect(Object.keys(readOnlyRepositoryTools(worktree)).sort()).toEqual(['list_files', 'read_file', 'search']);
-    expect(Object.keys(tools).sort()).toEqual(['edit_file', 'list_files', 'read_file', 'search', 'write_file']);
+    expect(Object.keys(tools).sort()).toEqual(['delete_file', 'edit_file', 'list_files', 'read_file', 'search', 'write_file']);
   });
 });
 
@@ -194,6 +194,26 @@ describe('write_file', () => {
   });
 });
 
+describe('delete_file', () => {
+  it('deletes a file, which the edited files then list as deleted', async () => {
+    expect(await call('delete_file', { path: 'docs/guide.md' })).toBe('Deleted docs/guide.md.');
+    expect(existsSync(path.join(worktree.root, 'docs/guide.md'))).toBe(false);
+    expect(await call('read_file', { path: 'docs/guide.md' })).toBe('Error: No such file: docs/guide.md');
+    const { editedFiles } = await import('./edited-files.js');
+    expect((await editedFiles(worktree)).changes).toEqual([{ path: 'docs/guide.md', status: 'deleted' }]);
+  });
+
+  it('refuses folders, the root, missing files and links, inside or out, and deletes nothing', async () => {
+    expect(await call('delete_file', { path: 'src' })).toBe('Error: src is a folder; delete_file removes files one by one.');
+    expect(await call('delete_file', { path: '' })).toBe('Error: Give the path of a file, not the repository root.');
+    expect(await call('delete_file', { path: 'src/missing.ts' })).toBe('Error: No such file: src/missing.ts');
+    expect(await call('delete_file', { path: 'app-link' })).toMatch(/^Error: app-link is a symbolic link, and the tools do not write through links; edit the file it points to, src\/app\.ts/);
+    expect(await call('delete_file', { path: 'secret-link' })).toMatch(/^Error: secret-link is a symbolic link/);
+    expect(existsSync(path.join(worktree.root, 'app-link'))).toBe(true);
+    expect(existsSync(path.join(worktree.root, 'src/app.ts'))).toBe(true);
+  });
+});
+
 describe('nothing outside the worktree', () => {
   const escapes = [
     '../secret.txt',
@@ -228,6 +248,8 @@ describe('nothing outside the worktree', () => {
       await call('edit_file', { path: requested, old_string: 'a', new_string: 'b' }),
       await call('write_file', { path: requested, content: 'owned' }),
       await call('write_file', { path: `${requested}/owned.txt`, content: 'owned' }),
+      await call('delete_file', { path: requested }),
+      await call('delete_file', { path: `${requested}/secret.txt` }),
     ];
     for (const result of results) {
       expect(result).toMatch(/^Error: /);
@@ -248,6 +270,7 @@ describe('nothing outside the worktree', () => {
     for (const requested of escapes) {
       await call('write_file', { path: requested, content: 'owned' });
       await call('edit_file', { path: requested, old_string: secret, new_string: 'owned' });
+      await call('delete_file', { path: requested });
     }
     expect(await readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe(`${secret}\n`);
     expect(await readdir(outside)).toEqual(['secret.txt']);
@@ -255,6 +278,8 @@ describe('nothing outside the worktree', () => {
     expect(await repository.git('ls-files', '-s')).toBe(repositoryFiles);
     expect(existsSync(path.join(repository.dir, 'owned.txt'))).toBe(false);
     expect(existsSync(path.join(path.dirname(worktree.root), 'owned'))).toBe(false);
+    expect(existsSync('/etc/hostname') || existsSync('/etc/passwd')).toBe(true);
+    expect(existsSync(path.join(path.dirname(worktree.root), 'git', 'HEAD'))).toBe(true);
   });
 });
 

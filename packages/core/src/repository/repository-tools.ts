@@ -1,7 +1,7 @@
 /**
  * The repository tools as AI SDK tools, in two sets: read-only (`list_files`, `read_file`,
  * `search`) for the sleep-time agent, which explores and writes notes, and read-write (those and
- * `edit_file`, `write_file`) for the test-time coding agent.
+ * `edit_file`, `write_file`, `delete_file`) for the test-time coding agent.
  *
  * Every path goes through the sandbox (sandbox-path.ts): nothing outside the worktree's root, no
  * `.git`, no writing through symbolic links. A call that cannot be carried out (a bad path, a
@@ -12,6 +12,7 @@
 import { tool } from 'ai';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { deleteRepositoryFile } from './delete-file.js';
 import { editRepositoryFile } from './edit-file.js';
 import { listFiles } from './list-files.js';
 import { readRepositoryFile } from './read-file.js';
@@ -27,6 +28,7 @@ export const repositoryToolNames = {
   search: 'search',
   editFile: 'edit_file',
   writeFile: 'write_file',
+  deleteFile: 'delete_file',
 } as const;
 
 export type RepositoryToolName = (typeof repositoryToolNames)[keyof typeof repositoryToolNames];
@@ -106,7 +108,7 @@ export function readOnlyRepositoryTools(worktree: Worktree, options: RepositoryT
   };
 }
 
-/** The read-only tools and `edit_file`, `write_file` on `worktree`: the test-time coding agent's tools. */
+/** The read-only tools and `edit_file`, `write_file`, `delete_file` on `worktree`: the test-time coding agent's tools. */
 export function readWriteRepositoryTools(worktree: Worktree, options: RepositoryToolsOptions = {}) {
   const limits = repositoryToolLimits(options.limits);
   const run = runner(worktree, options.onToolCall);
@@ -131,6 +133,13 @@ export function readWriteRepositoryTools(worktree: Worktree, options: Repository
         content: z.string().describe('The complete content of the file.'),
       }),
       execute: (input, { abortSignal }) => run(repositoryToolNames.writeFile, input, abortSignal, () => writeRepositoryFile(worktree.root, { path: input.path, content: input.content }, limits)),
+    }),
+    [repositoryToolNames.deleteFile]: tool({
+      description: 'Delete a file of the repository (one file; not a folder). Only when the change needs the file gone: to change a file, use edit_file.',
+      inputSchema: z.object({
+        path: z.string().describe('The file, relative to the repository root.'),
+      }),
+      execute: (input, { abortSignal }) => run(repositoryToolNames.deleteFile, input, abortSignal, () => deleteRepositoryFile(worktree.root, { path: input.path })),
     }),
   };
 }
