@@ -4,6 +4,12 @@ import type { Verbosity } from './prompts.js';
 
 /** Rewrites allowed per sleep branch. */
 export const defaultMaxRewrites = 10;
+/**
+ * Model calls a sleep-time agent given exploration tools (a repository's list_files, read_file,
+ * search) may spend on them, on top of its rewrites and the few spare calls every run has: reading a
+ * repository takes many more calls than rewriting a memory.
+ */
+export const defaultMaxExplorationSteps = 30;
 /** k parallel sleep runs at temperature 0 would mostly write the same memory k times. */
 export const defaultParallelSleepTemperature = 0.7;
 /** Answering style of an ask: reason as much as the question needs. */

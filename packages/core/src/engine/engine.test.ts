@@ -455,7 +455,7 @@ describe('sleep', () => {
     }
     await expectSleeptimeError(engine.sleep('c', { temperature: 5 }), 'invalid_option', 'user');
     const style = await expectSleeptimeError(engine.sleep('c', { promptStyle: 'gsm' } as never), 'invalid_option', 'user');
-    expect(style.message).toBe('promptStyle must be one of default, aime');
+    expect(style.message).toBe('promptStyle must be one of default, aime, repository');
     expect(await engine.runs('c')).toEqual([]);
     expect(model.languageModel.doGenerateCalls).toHaveLength(0);
     expect(model.budgets).toHaveLength(0);

@@ -92,11 +92,13 @@ export const sleepBudgetSchema = z.object({
   /** How the agent talks to the model: tool calls, tagged text (no tool calling), or auto (tools, text after a refusal). */
   protocol: z.enum(['auto', 'tools', 'text']).optional().describe('one of auto, tools, text'),
   /**
-   * The sleep-time instructions: `default` (questions about the context will come) or `aime` (the
+   * The sleep-time instructions: `default` (questions about the context will come), `aime` (the
    * context is the first part of a math problem whose rest comes later: predict where it may go, as
-   * the paper's Stateful AIME runs do). Default `default`.
+   * the paper's Stateful AIME runs do) or `repository` (the context is a software repository's
+   * tree, README and recent pull requests: write notes about it and the coming work). Default
+   * `default`; a repository context (see `context put --repo`) sleeps with `repository`.
    */
-  promptStyle: z.enum(['default', 'aime']).optional().describe('one of default, aime'),
+  promptStyle: z.enum(['default', 'aime', 'repository']).optional().describe('one of default, aime, repository'),
   /**
    * The most characters (Unicode code points) a branch's memory block may hold, as the paper's
    * released runs cap theirs at 5,000: the agent is told the limit, and a longer rewrite is refused

@@ -53,21 +53,58 @@ const aimeSleepWorkInstructions = [
 ];
 
 /**
- * Which sleep-time instructions the agent gets: `default` (a context about which questions will be
- * asked) or `aime` (the first part of a math problem whose rest comes later; see above).
+ * For a context that is a software repository (its tree, README and recent pull requests, as
+ * `sleeptime context put --repo` renders it and SWE-Features items carry it), with read-only tools
+ * to explore its files when the caller offers them: the paper's SWE-Features case study, where the
+ * sleep-time agent explores the repository and writes notes a coding agent later works from.
  */
-export type SleepPromptStyle = 'default' | 'aime';
+const repositorySleepWorkInstructions = [
+  'You are a senior software engineer preparing for work on a repository ahead of time. You are given',
+  'the repository now: its file tree, its README and its recent pull requests, and (when offered) tools to',
+  'explore its files. Requests about it (new features to build, questions about the code) will arrive',
+  'later, when there will be little time to explore. Whatever you learn now must be written into your',
+  'memory block, because the memory block is all that carries over.',
+  '',
+  'How to work:',
+  '1. Read the tree, the README and the recent pull requests: what the project does, how it is laid out,',
+  '   and what kind of work has been arriving.',
+  '2. Explore: open the files the recent work touched and those the coming work will likely touch;',
+  '   search for the functions, types, registries and tests that tie them together.',
+  '3. Write notes about the repository and the coming work: where features of each kind go (the folders,',
+  '   files and functions involved, what must be registered or exported, where their tests live), the',
+  '   conventions to follow (naming, errors, tests, documentation), and the likely next changes with the',
+  '   files each would touch.',
+  '4. Check the notes against the code (the paths exist, the names are spelled right) and fix mistakes.',
+  '5. Keep the memory organised and self-contained: exact paths and names, short explanations, no code',
+  '   copied beyond a line or two; drop whatever turned out to be wrong or useless.',
+];
+
+/**
+ * Which sleep-time instructions the agent gets: `default` (a context about which questions will be
+ * asked), `aime` (the first part of a math problem whose rest comes later; see above) or
+ * `repository` (a software repository and the work coming to it; see above).
+ */
+export type SleepPromptStyle = 'default' | 'aime' | 'repository';
 
 const sleepWorkInstructionsByStyle: Readonly<Record<SleepPromptStyle, readonly string[]>> = {
   default: sleepWorkInstructions,
   aime: aimeSleepWorkInstructions,
+  repository: repositorySleepWorkInstructions,
 };
 
-function toolsSystemPrompt(workInstructions: readonly string[]): string {
+function toolsSystemPrompt(workInstructions: readonly string[], explorationToolNames: readonly string[] = []): string {
+  const exploration =
+    explorationToolNames.length === 0
+      ? []
+      : [
+          `- ${explorationToolNames.join(', ')}: explore (read-only). Their results come back to you; they never change`,
+          '  the memory block. Every call, of any tool, uses one of your steps.',
+        ];
   return [
     ...workInstructions,
     '',
     'Tools:',
+    ...exploration,
     `- ${rethinkMemoryToolName}(new_memory): replaces the whole memory block with new_memory. Each call is a`,
     '  full rewrite, not an append: include everything worth keeping from the previous version.',
     `- ${finishRethinkingToolName}(): call it once the memory is complete and checked.`,
@@ -100,10 +137,14 @@ export const sleepTextSystemPrompt = textSystemPrompt(sleepWorkInstructions);
 
 export type SleepProtocol = 'tools' | 'text';
 
-/** The sleep-time system prompt for a prompt style (default `default`) and a protocol. */
-export function sleepSystemPromptFor(style: SleepPromptStyle | undefined, protocol: SleepProtocol): string {
+/**
+ * The sleep-time system prompt for a prompt style (default `default`) and a protocol; under the
+ * tools protocol, `explorationToolNames` are the caller's extra (read-only) tools, listed beside
+ * rethink_memory and finish_rethinking. The text protocol has no tools.
+ */
+export function sleepSystemPromptFor(style: SleepPromptStyle | undefined, protocol: SleepProtocol, explorationToolNames: readonly string[] = []): string {
   const work = sleepWorkInstructionsByStyle[style ?? 'default'];
-  return protocol === 'tools' ? toolsSystemPrompt(work) : textSystemPrompt(work);
+  return protocol === 'tools' ? toolsSystemPrompt(work, explorationToolNames) : textSystemPrompt(work);
 }
 
 export interface SleepTriggerInput {
@@ -114,6 +155,8 @@ export interface SleepTriggerInput {
   protocol?: SleepProtocol;
   /** The memory block's size limit in characters, stated to the model when there is one. */
   maxMemoryCharacters?: number | undefined;
+  /** Extra read-only tools offered beside the memory tools (tools protocol only), with the step budget they share. */
+  exploration?: { toolNames: readonly string[]; maxSteps: number } | undefined;
 }
 
 /** The first user message of a sleep run: the new situation, optional example questions, the rules. */
@@ -146,6 +189,12 @@ export function buildSleepTrigger(input: SleepTriggerInput): string {
       `${empty} You may rewrite it at most ${input.maxRewrites} time(s) with ${rethinkMemoryToolName},`,
       `then call ${finishRethinkingToolName}.`,
     );
+    if (input.exploration !== undefined && input.exploration.toolNames.length > 0) {
+      parts.push(
+        `Explore with ${input.exploration.toolNames.join(', ')} first. You have at most ${input.exploration.maxSteps} steps in all`,
+        '(every call of any tool is one): leave steps to write the memory and to finish.',
+      );
+    }
   }
   return parts.join('\n');
 }

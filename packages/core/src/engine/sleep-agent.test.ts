@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { APICallError } from 'ai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APICallError, tool } from 'ai';
+import { z } from 'zod';
+import { createWorktree, type RepositoryWorktree } from '../repository/worktree.js';
+import { readOnlyRepositoryTools } from '../repository/repository-tools.js';
+import { createTestGitRepository, type TestGitRepository } from '../testing/test-git-repository.js';
+import { sleeptimeErrorOf } from '../testing/sleeptime-error-of.js';
+import { defaultMaxExplorationSteps } from './engine-defaults.js';
 import { parseTextReply, runSleepAgent } from './sleep-agent.js';
 import { memoryCharacters, minimumMemoryCharacters, oversizedMemoryReason, unusableMemoryReason } from './sleep-memory.js';
 import {
@@ -382,6 +388,121 @@ describe('runSleepAgent', () => {
       await expect(
         runSleepAgent({ languageModel: scriptedLanguageModel([rejected('tools are not supported')]), contextText, protocol: 'tools' }),
       ).rejects.toThrow('tools are not supported');
+    });
+  });
+
+  describe('exploration tools beside the memory (extraTools: the repository agent)', () => {
+    let repository: TestGitRepository;
+    let worktree: RepositoryWorktree;
+    const repositoryContext = 'Repository demo. Files: README.md, src/parser.ts. Recent pull request: "Add a CSV parser" touched src/parser.ts.';
+    const notes = 'Parsers live in src/parser.ts (parseCsv splits on commas); a new format goes beside it, exported from the same file.';
+
+    beforeAll(async () => {
+      repository = await createTestGitRepository();
+      const commit = await repository.commit('Add a CSV parser', {
+        'README.md': '# demo\n',
+        'src/parser.ts': 'export function parseCsv(text: string): string[] {\n  return text.split(",");\n}\n',
+      });
+      worktree = await createWorktree({ repository: repository.dir, commit });
+    });
+    afterAll(async () => {
+      await worktree.remove();
+      await repository.remove();
+    });
+
+    const lastToolResult = (prompt: readonly { role: string; content: unknown }[]) => {
+      const last = prompt.at(-1);
+      if (last?.role !== 'tool' || !Array.isArray(last.content)) throw new Error('the prompt does not end with a tool message');
+      const part = last.content[0] as { type: string; toolName: string; output: { type: string; value: unknown } };
+      return part;
+    };
+
+    it('explores with a read_file call whose result reaches the model, then rewrites and finishes; every call is a step', async () => {
+      const languageModel = scriptedLanguageModel([
+        toolCallsReply([{ toolName: 'read_file', input: { path: 'src/parser.ts' } }], { input: 100, output: 10 }),
+        rethink(notes, { input: 200, output: 40 }),
+        finish({ input: 250, output: 2 }),
+      ]);
+      const result = await runSleepAgent({ languageModel, contextText: repositoryContext, promptStyle: 'repository', extraTools: readOnlyRepositoryTools(worktree) });
+
+      expect(result).toMatchObject({ memory: notes, rewrites: 1, stopReason: 'finished', protocol: 'tools', explorationCalls: 1 });
+      expect(result.calls.map((call) => call.usage.inputTokens)).toEqual([100, 200, 250]);
+      const [first, second] = languageModel.doGenerateCalls;
+      // The model explores first: finishing is not offered until the memory holds something.
+      expect(first?.tools?.map((offered) => offered.name).sort()).toEqual(['list_files', 'read_file', 'rethink_memory', 'search']);
+      expect(first?.toolChoice).toEqual({ type: 'required' });
+      expect(second?.tools?.map((offered) => offered.name).sort()).toEqual(['list_files', 'read_file', 'rethink_memory', 'search']);
+      expect(languageModel.doGenerateCalls[2]?.tools?.map((offered) => offered.name).sort()).toEqual(['finish_rethinking', 'list_files', 'read_file', 'rethink_memory', 'search']);
+      const readResult = lastToolResult(second?.prompt ?? []);
+      expect(readResult.toolName).toBe('read_file');
+      expect(readResult.output.value).toContain('return text.split(",");');
+
+      const system = systemMessage(first?.prompt ?? []);
+      expect(system).toMatch(/You are given\s+the repository now: its file tree, its README and its recent pull requests/);
+      expect(system).toContain('list_files, read_file, search: explore (read-only)');
+      const trigger = userMessageText(first?.prompt ?? []);
+      expect(trigger).toContain(repositoryContext);
+      expect(trigger).toContain(`You have at most ${10 + 5 + defaultMaxExplorationSteps} steps in all`);
+    });
+
+    it('counts exploration calls toward maxSteps, never as rewrites, and keeps the last two steps for a rewrite', async () => {
+      const explore = () => toolCallsReply([{ toolName: 'list_files', input: {} }], { input: 1, output: 1 });
+      const languageModel = scriptedLanguageModel([explore(), explore(), explore(), rethink(notes, { input: 1, output: 1 }), finish({ input: 1, output: 1 })]);
+      const result = await runSleepAgent({ languageModel, contextText: repositoryContext, promptStyle: 'repository', extraTools: readOnlyRepositoryTools(worktree), maxRewrites: 1, maxSteps: 5 });
+      expect(result).toMatchObject({ memory: notes, rewrites: 1, stopReason: 'max-rewrites', explorationCalls: 3 });
+      expect(languageModel.doGenerateCalls.map((call) => call.toolChoice)).toEqual([
+        { type: 'required' },
+        { type: 'required' },
+        { type: 'required' },
+        { type: 'tool', toolName: 'rethink_memory' },
+      ]);
+      expect(lastToolResult(languageModel.doGenerateCalls[1]?.prompt ?? []).output.value).toContain('src/');
+    });
+
+    it('stops at the step cap when the model only explores, with nothing published', async () => {
+      const explore = () => toolCallsReply([{ toolName: 'search', input: { pattern: 'parse' } }], { input: 1, output: 1 });
+      const languageModel = scriptedLanguageModel(Array.from({ length: 10 }, explore));
+      const result = await runSleepAgent({ languageModel, contextText: repositoryContext, promptStyle: 'repository', extraTools: readOnlyRepositoryTools(worktree), maxSteps: 6 });
+      // The last two calls were forced to rewrite; a model that ignores that still cannot go past the cap.
+      expect(result).toMatchObject({ memory: '', rewrites: 0, stopReason: 'model-stopped' });
+      expect(languageModel.doGenerateCalls.length).toBeLessThanOrEqual(6);
+    });
+
+    it('gives the run more steps by default when tools are offered, and takes maxExplorationSteps', async () => {
+      const malformed = () => toolCallsReply([{ toolName: 'rethink_memory', input: {} }], { input: 1, output: 1 });
+      const languageModel = scriptedLanguageModel(Array.from({ length: 50 }, malformed));
+      const result = await runSleepAgent({ languageModel, contextText, maxRewrites: 2, extraTools: readOnlyRepositoryTools(worktree), maxExplorationSteps: 4 });
+      expect(result.stopReason).toBe('step-limit');
+      expect(languageModel.doGenerateCalls).toHaveLength(2 + 5 + 4);
+      expect(userMessageText(languageModel.doGenerateCalls[0]?.prompt ?? [])).toContain('You have at most 11 steps in all');
+    });
+
+    it('refuses tools under the text protocol and for a model whose server rejects tools, rather than running without them', async () => {
+      const extraTools = readOnlyRepositoryTools(worktree);
+      const textRun = await sleeptimeErrorOf(runSleepAgent({ languageModel: scriptedLanguageModel([]), contextText, protocol: 'text', extraTools }));
+      expect(textRun).toMatchObject({ code: 'tools_required', category: 'user' });
+      expect(textRun.message).toMatch(/exploration tools need the tools protocol, but protocol text was asked for/);
+
+      const rejection = new APICallError({ message: 'tools param requires --jinja flag', url: 'http://127.0.0.1/v1', requestBodyValues: {}, statusCode: 400, isRetryable: false });
+      const languageModel = scriptedLanguageModel([rejection]);
+      await expect(runSleepAgent({ languageModel, contextText, extraTools })).rejects.toMatchObject({ code: 'tools_required' });
+      // That model is known to have no tools from then on: refused before any call.
+      await expect(runSleepAgent({ languageModel, contextText, extraTools })).rejects.toMatchObject({ code: 'tools_required' });
+      expect(languageModel.doGenerateCalls).toHaveLength(1);
+    });
+
+    it('refuses tools that take the memory tools\' names or have nothing to run', async () => {
+      const noop = tool({ description: 'x', inputSchema: z.object({}), execute: async () => 'ok' });
+      await expect(runSleepAgent({ languageModel: scriptedLanguageModel([]), contextText, extraTools: { rethink_memory: noop } })).rejects.toMatchObject({ code: 'invalid_option' });
+      const noExecute = tool({ description: 'x', inputSchema: z.object({}) });
+      await expect(runSleepAgent({ languageModel: scriptedLanguageModel([]), contextText, extraTools: { look: noExecute } })).rejects.toThrow(/look has no execute/);
+    });
+
+    it('keeps the repository instructions under the text protocol, without tools', async () => {
+      const languageModel = scriptedLanguageModel([textReply(`<memory>${notes}</memory> FINISHED`, { input: 1, output: 1 })]);
+      const result = await runSleepAgent({ languageModel, contextText: repositoryContext, promptStyle: 'repository', protocol: 'text' });
+      expect(result).toMatchObject({ memory: notes, stopReason: 'finished', explorationCalls: 0 });
+      expect(systemMessage(languageModel.doGenerateCalls[0]?.prompt ?? [])).toMatch(/its file tree, its README and its recent pull requests/);
     });
   });
 });

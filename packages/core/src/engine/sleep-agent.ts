@@ -1,7 +1,7 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { APICallError, generateText, stepCountIs, tool, ToolChoiceViolationError, type ModelMessage } from 'ai';
+import { APICallError, generateText, stepCountIs, tool, ToolChoiceViolationError, type ModelMessage, type ToolSet } from 'ai';
 import { z } from 'zod';
-import { SleeptimeError } from '../errors.js';
+import { SleeptimeError, userError } from '../errors.js';
 import type { CallSettings } from '../models/types.js';
 import {
   buildSleepTrigger,
@@ -12,7 +12,7 @@ import {
   type SleepPromptStyle,
   type SleepProtocol,
 } from './prompts.js';
-import { defaultMaxRewrites } from './engine-defaults.js';
+import { defaultMaxExplorationSteps, defaultMaxRewrites } from './engine-defaults.js';
 import { withCallRecording, type RecordedModelCall } from './recording-model.js';
 import { memoryCharacters, oversizedMemoryReason, sameMemory, unusableMemoryReason } from './sleep-memory.js';
 
@@ -42,8 +42,24 @@ export interface SleepAgentOptions {
   contextText: string;
   examples?: readonly string[];
   maxRewrites?: number;
-  /** Hard cap on model calls; defaults to `maxRewrites + extraStepsAllowed`. */
+  /**
+   * Hard cap on model calls; defaults to `maxRewrites + extraStepsAllowed`, plus
+   * `maxExplorationSteps` when `extraTools` are given.
+   */
   maxSteps?: number;
+  /**
+   * Read-only tools offered beside rethink_memory and finish_rethinking (a repository's
+   * `readOnlyRepositoryTools`, say), each with an `execute`: the model explores with them before and
+   * between rewrites. Their results go back to the model; a call of one is a step toward `maxSteps`,
+   * never a rewrite. Only under the tools protocol: with `protocol: 'text'`, or a model whose server
+   * rejects tools, the run is refused (`tools_required`) rather than run without them.
+   */
+  extraTools?: ToolSet;
+  /**
+   * Steps added to the default `maxSteps` when `extraTools` are given (default
+   * `defaultMaxExplorationSteps`, 30); ignored when `maxSteps` is set.
+   */
+  maxExplorationSteps?: number;
   callSettings?: CallSettings;
   temperature?: number;
   /** Default `auto`. */
@@ -73,6 +89,8 @@ export interface SleepAgentResult {
   protocol: SleepProtocol;
   /** Why rewrites were refused (empty, too short, a parameter name, over the size limit...), in order. */
   refusals: string[];
+  /** Calls of `extraTools` that ran (0 without them). */
+  explorationCalls: number;
   calls: RecordedModelCall[];
   durationMs: number;
 }
@@ -153,42 +171,96 @@ export async function runSleepAgent(options: SleepAgentOptions): Promise<SleepAg
     },
   });
   const choice = options.protocol ?? 'auto';
-  const run = (protocol: SleepProtocol) => (protocol === 'tools' ? runWithTools(options, model) : runWithText(options, model));
+  const exploring = checkedExtraTools(options.extraTools) !== undefined;
+  if (exploring && choice === 'text') throw explorationNeedsTools('protocol text was asked for');
+  if (exploring && choice === 'auto' && modelsWithoutTools.has(options.languageModel)) throw explorationNeedsTools("the model's server rejected a request with tools");
+  const run = async (protocol: SleepProtocol) => (protocol === 'tools' ? runWithTools(options, model) : { ...(await runWithText(options, model)), explorationCalls: 0 });
 
   let protocol: SleepProtocol = choice === 'auto' ? (modelsWithoutTools.has(options.languageModel) ? 'text' : 'tools') : choice;
-  let outcome: { block: MemoryBlock; stopReason: SleepStopReason };
+  let outcome: { block: MemoryBlock; stopReason: SleepStopReason; explorationCalls: number };
   try {
     outcome = await run(protocol);
   } catch (error) {
     if (choice !== 'auto' || protocol !== 'tools' || !isToolsRejection(error)) throw error;
     modelsWithoutTools.set(options.languageModel, true);
+    if (exploring) throw explorationNeedsTools("the model's server rejected a request with tools", error);
     protocol = 'text';
     outcome = await run(protocol);
   }
-  const { block, stopReason } = outcome;
+  const { block, stopReason, explorationCalls } = outcome;
   return {
     memory: block.memory,
     rewrites: block.rewrites,
     stopReason,
     protocol,
     refusals: block.refusals,
+    explorationCalls,
     calls,
     durationMs: Math.max(0, now() - startedAt),
   };
 }
 
-function limitsOf(options: SleepAgentOptions): { maxRewrites: number; maxSteps: number } {
-  const maxRewrites = options.maxRewrites ?? defaultMaxRewrites;
-  return { maxRewrites, maxSteps: options.maxSteps ?? maxRewrites + extraStepsAllowed };
+/** The exploration tools of a run, checked; undefined when there are none. */
+function checkedExtraTools(extraTools: ToolSet | undefined): ToolSet | undefined {
+  if (extraTools === undefined) return undefined;
+  const names = Object.keys(extraTools);
+  if (names.length === 0) return undefined;
+  for (const name of names) {
+    if (name === rethinkMemoryToolName || name === finishRethinkingToolName) {
+      throw userError('invalid_option', `extraTools must not redefine the sleep-time agent's own tool ${name}`, { field: 'extraTools' });
+    }
+    if (typeof extraTools[name]?.execute !== 'function') {
+      throw userError('invalid_option', `extraTools: the tool ${name} has no execute function (the agent runs every tool it is offered)`, { field: 'extraTools' });
+    }
+  }
+  return extraTools;
 }
 
-async function runWithTools(options: SleepAgentOptions, model: LanguageModelV3): Promise<{ block: MemoryBlock; stopReason: SleepStopReason }> {
+/** Exploration tools exist only under the tools protocol: a run that cannot have them is refused, not run blind. */
+function explorationNeedsTools(why: string, cause?: unknown): SleeptimeError {
+  return new SleeptimeError({
+    code: 'tools_required',
+    category: 'user',
+    message: `The sleep-time agent's exploration tools need the tools protocol, but ${why}: use a model served with tool calling`,
+    cause,
+  });
+}
+
+function limitsOf(options: SleepAgentOptions): { maxRewrites: number; maxSteps: number } {
+  const maxRewrites = options.maxRewrites ?? defaultMaxRewrites;
+  const exploration = checkedExtraTools(options.extraTools) === undefined ? 0 : (options.maxExplorationSteps ?? defaultMaxExplorationSteps);
+  return { maxRewrites, maxSteps: options.maxSteps ?? maxRewrites + extraStepsAllowed + exploration };
+}
+
+/** The caller's tools, each call counted (the AI SDK runs them; their results go back to the model as they are). */
+function countedTools(extraTools: ToolSet, onCall: () => void): ToolSet {
+  const counted: ToolSet = {};
+  for (const [name, original] of Object.entries(extraTools)) {
+    const execute = original.execute;
+    if (execute === undefined) continue;
+    counted[name] = {
+      ...original,
+      execute: (input: unknown, callOptions: Parameters<typeof execute>[1]) => {
+        onCall();
+        return execute(input, callOptions);
+      },
+    } as typeof original;
+  }
+  return counted;
+}
+
+async function runWithTools(options: SleepAgentOptions, model: LanguageModelV3): Promise<{ block: MemoryBlock; stopReason: SleepStopReason; explorationCalls: number }> {
   const { maxRewrites, maxSteps } = limitsOf(options);
   const block = new MemoryBlock(options.contextText, maxRewrites, options.maxMemoryCharacters, options.onRewrite);
   let finished = false;
   const finishHint = `Call ${finishRethinkingToolName}.`;
+  const extraTools = checkedExtraTools(options.extraTools);
+  let explorationCalls = 0;
+  const explorationTools = extraTools === undefined ? {} : countedTools(extraTools, () => (explorationCalls += 1));
+  const explorationToolNames = Object.keys(explorationTools);
 
-  const tools = {
+  const tools: ToolSet = {
+    ...explorationTools,
     [rethinkMemoryToolName]: tool({
       description:
         'Replace the whole memory block with new_memory. A full rewrite, not an append: include everything worth keeping.',
@@ -217,18 +289,31 @@ async function runWithTools(options: SleepAgentOptions, model: LanguageModelV3):
   try {
     const result = await generateText({
       model,
-      system: sleepSystemPromptFor(options.promptStyle, 'tools'),
+      system: sleepSystemPromptFor(options.promptStyle, 'tools', explorationToolNames),
       messages: [
         {
           role: 'user',
-          content: buildSleepTrigger({ contextText: options.contextText, examples: options.examples, maxRewrites, protocol: 'tools', maxMemoryCharacters: options.maxMemoryCharacters }),
+          content: buildSleepTrigger({
+            contextText: options.contextText,
+            examples: options.examples,
+            maxRewrites,
+            protocol: 'tools',
+            maxMemoryCharacters: options.maxMemoryCharacters,
+            exploration: explorationToolNames.length === 0 ? undefined : { toolNames: explorationToolNames, maxSteps },
+          }),
         },
       ],
       tools,
       toolChoice: 'required',
-      // Until the memory holds something, only a rewrite is allowed: finishing with an empty memory
-      // would waste the run (and a small or untrained model otherwise picks either tool at random).
-      prepareStep: () => (block.rewrites === 0 ? { toolChoice: { type: 'tool', toolName: rethinkMemoryToolName } } : {}),
+      // Until the memory holds something, finishing is not allowed: it would waste the run (and a
+      // small or untrained model otherwise picks either tool at random). Without exploration tools
+      // the first call must be a rewrite; with them the model explores first, and the last two
+      // steps are kept for a rewrite if it has not written one by then.
+      prepareStep: ({ stepNumber }) => {
+        if (block.rewrites > 0) return {};
+        if (explorationToolNames.length === 0 || stepNumber >= maxSteps - 2) return { toolChoice: { type: 'tool' as const, toolName: rethinkMemoryToolName } };
+        return { activeTools: [...explorationToolNames, rethinkMemoryToolName] };
+      },
       stopWhen: [() => finished, () => block.unchanged, () => block.exhausted, stepCountIs(maxSteps)],
       // The model layer retries provider faults itself; retrying here too would multiply attempts.
       maxRetries: 0,
@@ -252,7 +337,7 @@ async function runWithTools(options: SleepAgentOptions, model: LanguageModelV3):
   else if (block.exhausted) stopReason = 'max-rewrites';
   else if (!modelStoppedWithoutToolCall && stepsTaken >= maxSteps) stopReason = 'step-limit';
   else stopReason = 'model-stopped';
-  return { block, stopReason };
+  return { block, stopReason, explorationCalls };
 }
 
 /** What a reply under the text protocol says: a new memory (maybe followed by the finish word), the finish word alone, or nothing usable. */
