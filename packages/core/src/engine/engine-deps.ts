@@ -3,6 +3,7 @@ import type { SleeptimeModel } from '../models/types.js';
 import type { Usage } from '../models/usage.js';
 import type { ContextRecord, Store } from '../store/types.js';
 import type { SleeptimeError } from '../errors.js';
+import type { RepositoryAccess } from './repository-metadata.js';
 
 export interface EngineDeps {
   store: Store;
@@ -11,6 +12,10 @@ export interface EngineDeps {
   loadModel(): Promise<SleeptimeModel>;
   /** The context, or a `context_not_found` user error. */
   requireContext(id: string): Promise<ContextRecord>;
+  /** Which repositories a repository context may name (see `EngineOptions.repositoryAccess`). */
+  repositoryAccess: RepositoryAccess;
+  /** Where sleeps make repository worktrees; undefined: the system's temporary folder. */
+  repositoryWorktreeDir: string | undefined;
   /** Marks a run failed with what it spent; never throws (the caller's error is what matters). */
   failRun(runId: string, error: SleeptimeError, usage: Usage, options?: { usagePartial?: boolean }): Promise<void>;
 }

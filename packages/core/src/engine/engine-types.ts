@@ -31,6 +31,7 @@ import type {
   SleepBudget,
 } from './option-schemas.js';
 import type { SleepProtocol } from './prompts.js';
+import type { RepositoryAccess } from './repository-metadata.js';
 import type { SleepStopReason } from './sleep-agent.js';
 
 export interface EngineOptions {
@@ -47,6 +48,15 @@ export interface EngineOptions {
    * `defaultMaxContextBytes`, 4 MiB). A larger write is refused with `context_too_large`, nothing written.
    */
   maxContextBytes?: number;
+  /**
+   * Which repositories repository contexts (metadata key `repository`) may name: `any` (default: a
+   * local user, the CLI) or `{ roots }`, only folders inside one of them (none: no repository
+   * contexts); checked on every put that sets the key, `repository_not_allowed`, and before every
+   * sleep of such a context. The HTTP service passes its `--repositories-root` folders.
+   */
+  repositoryAccess?: RepositoryAccess;
+  /** Where a sleep on a repository context makes its throwaway worktree (default: the system's temporary folder). */
+  repositoryWorktreeDir?: string;
 }
 
 export type PutContextInput = ContextContent & { id: string };
@@ -113,6 +123,8 @@ export interface SleepBranchResult {
   protocol: SleepProtocol;
   /** Why rewrites were refused (empty, too short, a parameter name...), in order. */
   refusals: string[];
+  /** Calls of the exploration tools (a repository context's list_files, read_file, search); 0 for other contexts. */
+  explorationCalls: number;
   usage: Usage;
   durationMs: number;
 }

@@ -13,6 +13,7 @@ import type * as EngineFlows from './engine-flows.js';
 import { storeCall } from './engine-errors.js';
 import { checkSleepTokens, sleepTokenUsage } from './sleep-tokens.js';
 import type { ContextStatistics, Engine, EngineOptions, LearnedContextVersion, PutContextInput } from './engine-types.js';
+import { checkRepositoryAccess, repositoryOfMetadata } from './repository-metadata.js';
 import {
   appendContentSchema,
   contextContentSchema,
@@ -100,11 +101,14 @@ export function createEngine(options: EngineOptions): Engine {
     return context;
   }
 
+  const repositoryAccess = options.repositoryAccess ?? 'any';
   const deps: EngineDeps = {
     store,
     now,
     loadModel,
     requireContext,
+    repositoryAccess,
+    repositoryWorktreeDir: options.repositoryWorktreeDir,
     async failRun(runId, error, usage, failOptions) {
       try {
         await store.runs.fail(runId, { code: error.code, message: error.message }, usage, failOptions);
@@ -128,6 +132,9 @@ export function createEngine(options: EngineOptions): Engine {
       const id = checkContextId(input?.id);
       const content = parseContent(contextContentSchema, input);
       const quota = checkQuota(id, writeOptions?.quota);
+      // A repository context: the reserved key's shape, and a repository this engine may read.
+      const repository = repositoryOfMetadata(content.metadata);
+      if (repository !== undefined) await checkRepositoryAccess(repositoryAccess, repository.path);
       return storeCall('write a context', () => store.contexts.put(withoutUndefined({ id, text: content.text, metadata: content.metadata, maxBytes, quota })));
     },
     async appendContext(input, writeOptions) {

@@ -35,6 +35,7 @@ export {
   defaultAskMaxOutputTokens,
   defaultChatMaxOutputTokens,
   defaultMaxContextBytes,
+  defaultMaxExplorationSteps,
   defaultMaxRewrites,
   defaultOutputLimit,
   defaultParallelSleepTemperature,
@@ -43,6 +44,14 @@ export {
   defaultVerbosity,
 } from './engine-defaults.js';
 export { truncationLimit } from './truncation-limit.js';
+export {
+  checkRepositoryAccess,
+  repositoryMetadataKey,
+  repositoryMetadataSchema,
+  repositoryOfMetadata,
+  type RepositoryAccess,
+  type RepositoryMetadata,
+} from './repository-metadata.js';
 export {
   appendContentSchema,
   askBudgetSchema,

@@ -105,6 +105,11 @@ export const sleepBudgetSchema = z.object({
    * with a message naming it, so the model writes a shorter one. Default: no limit.
    */
   maxMemoryCharacters: z.number().int().min(100).max(1_000_000).optional().describe('an integer from 100 to 1000000'),
+  /**
+   * Repository contexts: model calls each branch may spend exploring the repository with its tools
+   * (list_files, read_file, search), on top of its rewrites; default 30. Ignored for other contexts.
+   */
+  maxExplorationSteps: z.number().int().min(1).max(500).optional().describe('an integer from 1 to 500'),
 });
 
 /** The test-time budget and prompt choices of an ask. */
@@ -148,7 +153,7 @@ export type RunsOptions = z.input<typeof runsOptionsSchema>;
 export type LearnedDiffOptions = z.input<typeof learnedDiffOptionsSchema>;
 
 /** Options that are budgets (how much to think or write): their errors are `invalid_budget`, the others' `invalid_option`. */
-const budgetOptions = new Set(['parallel', 'maxRewrites', 'effort', 'verbosity', 'maxOutputTokens', 'thinkingBudget', 'maxMemoryCharacters']);
+const budgetOptions = new Set(['parallel', 'maxRewrites', 'effort', 'verbosity', 'maxOutputTokens', 'thinkingBudget', 'maxMemoryCharacters', 'maxExplorationSteps']);
 
 /**
  * Parses the options of an engine call. Unknown keys are ignored (callers pass their own extra

@@ -3,7 +3,9 @@
  * (`createWorktree`, which leaves the user's repository untouched and cleans up after itself, even
  * after a crash), the sandboxed tools agents use on it as AI SDK tools (read-only for the
  * sleep-time agent, read-write for the test-time coding agent), the set of files an agent edited
- * (from git's diff against the base commit), and the git runner under all of it.
+ * (from git's diff against the base commit), the git runner under all of it; the first-parent
+ * history with pull requests read from merge messages, and a repository rendered as a context's
+ * text (`renderRepositoryContext`, what `sleeptime context put --repo` stores).
  */
 export { runGit, type GitOptions, type GitResult } from './git.js';
 export { createWorktree, resolveCommit, sweepAbandonedWorktrees, worktreeFolderPrefix, type CreateWorktreeOptions, type RepositoryWorktree } from './worktree.js';
@@ -26,3 +28,14 @@ export {
   type RepositoryToolsOptions,
 } from './repository-tools.js';
 export { editedFiles, parseNameStatus, type EditedFiles, type FileChange, type FileChangeStatus } from './edited-files.js';
+export { readChangedFiles, readFirstParentHistory, readMergedCommitSubjects, repositoryTopLevel, type ChangedFile, type HistoryCommit } from './git-history.js';
+export { parseCommitMessage, parseMergeMessage, titleFromBranch, type PullRequestMessage } from './pull-request-message.js';
+export { cutText, renderChange, type RepositoryChange, type RepositoryChangeFile } from './change-text.js';
+export {
+  defaultRepositoryContextBounds,
+  renderRepositoryContext,
+  summarizeTree,
+  type RepositoryContextBounds,
+  type RepositoryContextOptions,
+  type RepositoryContextRendering,
+} from './repository-context.js';

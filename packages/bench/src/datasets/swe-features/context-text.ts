@@ -6,6 +6,7 @@
  * least related pull requests first (the most related one is always kept, its description shortened
  * if need be).
  */
+import { cutText as cut, renderChange } from '@sleeptime/core/repository';
 import type { HistoryChange } from './related-pull-requests.js';
 import type { SweFeaturesContextPullRequest } from './swe-features-types.js';
 
@@ -54,36 +55,17 @@ export function renderContext(
   return { text, kept: chronological(kept) };
 }
 
+/** One pull request as Markdown: a heading, when and where, the description, the files (the renderer repository contexts use too). */
+export const renderOne: (pullRequest: SweFeaturesContextPullRequest) => string = renderChange;
+
 function renderAll(repositoryName: string, pullRequests: readonly SweFeaturesContextPullRequest[]): string {
   if (pullRequests.length === 0) return '';
   const header = `Earlier changes to ${repositoryName}, oldest first:`;
   return [header, ...pullRequests.map(renderOne)].join('\n\n');
 }
 
-/** One pull request as Markdown: a heading, when and where, the description, the files. */
-export function renderOne(pullRequest: SweFeaturesContextPullRequest): string {
-  const commit = pullRequest.commit.slice(0, 10);
-  const name = pullRequest.pullRequest !== null ? `Pull request #${pullRequest.pullRequest}` : commit !== '' ? `Commit ${commit}` : 'Change';
-  const lines = [`## ${name}: ${pullRequest.title}`];
-  const facts = [pullRequest.date === null ? undefined : `date ${pullRequest.date.slice(0, 10)}`, commit === '' ? undefined : `commit ${commit}`].filter((fact) => fact !== undefined);
-  if (facts.length > 0) lines.push(`${facts.join(', ').replace(/^./, (letter) => letter.toUpperCase())}.`);
-  if (pullRequest.body !== '') lines.push('', pullRequest.body);
-  if (pullRequest.files.length > 0) {
-    lines.push('', 'Files changed (lines added, removed):');
-    // No counts: a binary file, or a released set that does not give them.
-    for (const file of pullRequest.files) lines.push(file.added === null ? `- ${file.path}` : `- ${file.path} (+${file.added} -${file.removed ?? 0})`);
-    if (pullRequest.moreFiles > 0) lines.push(`- and ${pullRequest.moreFiles} more file${pullRequest.moreFiles === 1 ? '' : 's'}`);
-  }
-  return lines.join('\n');
-}
-
 function chronological(pullRequests: readonly SweFeaturesContextPullRequest[]): SweFeaturesContextPullRequest[] {
   // Stable: equal or missing dates keep the order given.
   const time = (date: string | null) => (date === null ? 0 : Date.parse(date) || 0);
   return [...pullRequests].sort((left, right) => time(left.date) - time(right.date));
-}
-
-function cut(text: string, characters: number): string {
-  if (text.length <= characters) return text;
-  return `${text.slice(0, Math.max(0, characters - 1)).trimEnd()}…`;
 }
