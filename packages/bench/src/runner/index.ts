@@ -44,12 +44,15 @@ export {
 export { createModelCallCache, modelCallKey, type ModelCallCache, type ModelCallCacheStats, type ModelCallEvent } from './model-call-cache.js';
 export { createBenchProgressBar, formatCount, formatDuration, type BenchProgressBar, type BenchProgressBarOptions } from './progress-bar.js';
 export {
+  benchResultRowFormat,
   benchResultRowSchema,
   openResultsAppender,
   prepareResultsFile,
   readResultsFile,
   type ResultsAppender,
   type ResultsFileContents,
+  type ResultsRowBase,
+  type ResultsRowFormat,
 } from './results-file.js';
 export { defaultBenchConcurrency, runBench, type BenchProgress, type RunBenchOptions, type RunBenchResult } from './run-bench.js';
 export { runSharedSleep, withSeed, type SharedSleepRunInput } from './shared-sleep-run.js';

@@ -1,5 +1,5 @@
 /**
- * A progress bar for `runBench` on stderr: rows done of total, ETA, accuracy so far, generated tokens
+ * A progress bar for `runBench` (and the SWE-Features runner) on stderr: rows done of total, ETA, accuracy (mean F1) so far, generated tokens
  * (test and sleep time) and model calls made versus answered from the cache. Silent when the stream
  * is not a terminal (logs, pipes, CI): the runner's `onProgress` fires all the same.
  */
@@ -41,6 +41,7 @@ function payload(progress: BenchProgress): Record<string, string> {
   return {
     // The runner's ETA, from this run's pace: cli-progress's own {eta} would count skipped rows as done now.
     remaining: formatDuration(progress.etaMs),
+    metric: progress.metric ?? 'accuracy',
     accuracy: progress.done === 0 ? '-' : `${((100 * progress.correct) / progress.done).toFixed(1)}%`,
     testTokens: formatCount(progress.testTokens),
     sleepTokens: formatCount(progress.sleepTokens),
@@ -59,7 +60,7 @@ export function createBenchProgressBar(options: BenchProgressBarOptions = {}): B
     {
       stream,
       format:
-        ' bench [{bar}] {value}/{total} | ETA {remaining} | accuracy {accuracy} | tokens test {testTokens} sleep {sleepTokens} | calls {calls} (+{cached} cached){errors}',
+        ' bench [{bar}] {value}/{total} | ETA {remaining} | {metric} {accuracy} | tokens test {testTokens} sleep {sleepTokens} | calls {calls} (+{cached} cached){errors}',
       hideCursor: true,
       clearOnComplete: false,
     },

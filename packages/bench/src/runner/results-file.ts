@@ -1,5 +1,6 @@
 /**
- * The results file: one `BenchResultRow` a line (JSON Lines), appended as each row finishes.
+ * The results file: one row a line (JSON Lines), appended as each row finishes. Rows are
+ * `BenchResultRow`s unless a `ResultsRowFormat` says otherwise (SWE-Features rows have their own).
  *
  * Crash safety: a row is one `write` of its whole line, newline included, followed by an fdatasync,
  * so the only damage a crash can do is a torn last line. Readers drop an unreadable last line; a bad
@@ -55,25 +56,53 @@ export const benchResultRowSchema = z.looseObject({
   createdAt: z.string(),
 });
 
-export interface ResultsFileContents {
-  rows: BenchResultRow[];
+/** What every kind of results row has: a key (resume skips rows it has) and, when it failed, an error. */
+export interface ResultsRowBase {
+  key: string;
+  error?: unknown;
+}
+
+/** How one kind of row is read back from its line. */
+export interface ResultsRowFormat<Row extends ResultsRowBase> {
+  /** What a row is called in an error message ("benchmark result row"). */
+  name: string;
+  /** The row, or undefined when the value is not one. */
+  parse(value: unknown): Row | undefined;
+}
+
+/** The rows of the question-answering datasets (GSM-Symbolic, AIME, Multi-Query). */
+export const benchResultRowFormat: ResultsRowFormat<BenchResultRow> = {
+  name: 'benchmark result row',
+  parse(value) {
+    const parsed = benchResultRowSchema.safeParse(value);
+    return parsed.success ? (parsed.data as BenchResultRow) : undefined;
+  },
+};
+
+// The question-answering rows are the default of every function below.
+const defaultFormat = benchResultRowFormat as unknown as ResultsRowFormat<never>;
+
+export interface ResultsFileContents<Row extends ResultsRowBase = BenchResultRow> {
+  rows: Row[];
   /** The last line could not be read (a crash while it was written) and was left out. */
   tornLastLine: boolean;
 }
 
-function parseRow(line: string): BenchResultRow | undefined {
+function parseRow<Row extends ResultsRowBase>(line: string, format: ResultsRowFormat<Row>): Row | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     return undefined;
   }
-  const parsed = benchResultRowSchema.safeParse(value);
-  return parsed.success ? (parsed.data as BenchResultRow) : undefined;
+  return format.parse(value);
 }
 
 /** Reads a results file (none yet: no rows), dropping a torn last line. */
-export async function readResultsFile(path: string): Promise<ResultsFileContents> {
+export async function readResultsFile<Row extends ResultsRowBase = BenchResultRow>(
+  path: string,
+  format: ResultsRowFormat<Row> = defaultFormat,
+): Promise<ResultsFileContents<Row>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -83,12 +112,12 @@ export async function readResultsFile(path: string): Promise<ResultsFileContents
   }
   const lines = text.split('\n');
   const lastContentLine = lines.findLastIndex((line) => line.trim() !== '');
-  const rows: BenchResultRow[] = [];
+  const rows: Row[] = [];
   let tornLastLine = false;
   for (let index = 0; index <= lastContentLine; index += 1) {
     const line = (lines[index] as string).trim();
     if (line === '') continue;
-    const row = parseRow(line);
+    const row = parseRow(line, format);
     if (row !== undefined) {
       rows.push(row);
     } else if (index === lastContentLine) {
@@ -96,7 +125,7 @@ export async function readResultsFile(path: string): Promise<ResultsFileContents
     } else {
       throw userError(
         'results_malformed',
-        `${path}, line ${index + 1}: not a benchmark result row. Only the last line may be damaged (by a crash); fix or move this file.`,
+        `${path}, line ${index + 1}: not a ${format.name}. Only the last line may be damaged (by a crash); fix or move this file.`,
         { path, line: index + 1 },
       );
     }
@@ -109,10 +138,13 @@ export async function readResultsFile(path: string): Promise<ResultsFileContents
  * (the first row of a key is kept, or its first successful one) and failed rows whose keys are in
  * `retryKeys` (they are about to be run again). The file is rewritten only if something changed.
  */
-export async function prepareResultsFile(path: string, options: { retryKeys?: ReadonlySet<string> } = {}): Promise<BenchResultRow[]> {
-  const { rows, tornLastLine } = await readResultsFile(path);
+export async function prepareResultsFile<Row extends ResultsRowBase = BenchResultRow>(
+  path: string,
+  options: { retryKeys?: ReadonlySet<string>; format?: ResultsRowFormat<Row> } = {},
+): Promise<Row[]> {
+  const { rows, tornLastLine } = await readResultsFile(path, options.format ?? defaultFormat);
   const retryKeys = options.retryKeys ?? new Set<string>();
-  const chosen = new Map<string, BenchResultRow>();
+  const chosen = new Map<string, Row>();
   for (const row of rows) {
     const current = chosen.get(row.key);
     if (current === undefined || (current.error !== undefined && row.error === undefined)) chosen.set(row.key, row);
@@ -122,7 +154,7 @@ export async function prepareResultsFile(path: string, options: { retryKeys?: Re
   return kept;
 }
 
-async function replaceFile(path: string, rows: readonly BenchResultRow[]): Promise<void> {
+async function replaceFile(path: string, rows: readonly ResultsRowBase[]): Promise<void> {
   try {
     await writeFileAtomically(path, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
   } catch (error) {
@@ -130,13 +162,13 @@ async function replaceFile(path: string, rows: readonly BenchResultRow[]): Promi
   }
 }
 
-export interface ResultsAppender {
+export interface ResultsAppender<Row extends ResultsRowBase = BenchResultRow> {
   /** Resolves once the row's line is on disk. Appends are serialized, in call order. */
-  append(row: BenchResultRow): Promise<void>;
+  append(row: Row): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function openResultsAppender(path: string): Promise<ResultsAppender> {
+export async function openResultsAppender<Row extends ResultsRowBase = BenchResultRow>(path: string): Promise<ResultsAppender<Row>> {
   let handle: FileHandle;
   try {
     await mkdir(dirname(path), { recursive: true });

@@ -28,10 +28,9 @@
  *   errors that no cell could get past (the provider refused the API key).
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { AISDKError } from '@ai-sdk/provider';
 import { generateText } from 'ai';
-import { SleeptimeError, STATED_PROVENANCE_KINDS, systemError, userError, errorMessage } from '@sleeptime/core';
-import { defaultAskMaxOutputTokens, defaultOutputLimit, defaultSleepCallMaxOutputTokens, truncationLimit, type TruncationLimit } from '@sleeptime/core';
+import { SleeptimeError, systemError, errorMessage } from '@sleeptime/core';
+import { defaultAskMaxOutputTokens, defaultOutputLimit, defaultSleepCallMaxOutputTokens } from '@sleeptime/core';
 import { buildAskPrompt, type Verbosity } from '@sleeptime/core';
 import type { CallSettings, ModelProvenance, SleeptimeModel, StatedProvenanceKind } from '@sleeptime/core';
 import { addUsage, sumUsage, zeroUsage, type Usage } from '@sleeptime/core';
@@ -39,6 +38,7 @@ import type { BenchItem, BenchResultRow, SleepTimeBudget, TestTimeBudget } from 
 import { extractAimeAnswer, extractGsmAnswer, gradeAime, gradeGsm } from '../datasets/grading.js';
 import { buildContextOnlyPrompt, buildQuestionWithheldPrompt } from './bench-prompts.js';
 import { contentHash } from './canonical-json.js';
+import { CellMeter, cellError, checkRunnerOptions, definedOnly, recordedProvenance } from './cell-support.js';
 import { createConcurrencyLimiter, withConcurrencyLimit } from './concurrency-limiter.js';
 import { answerVerbosityFor, sleepPromptStyleFor } from './dataset-prompts.js';
 import { deriveSeed, hasEmptyContext, parseGridSpec, planGrid, readsSleepRun, sleepTemperatureFor, type BenchCell, type GridSpec, type GridSpecInput } from './grid.js';
@@ -54,7 +54,10 @@ export interface BenchProgress {
   total: number;
   /** Cells whose row an earlier run wrote. */
   skipped: number;
+  /** Correct answers so far; on SWE-Features, the sum of the rows' F1 (so `correct / done` is the mean F1). */
   correct: number;
+  /** What `correct / done` is (default `accuracy`; SWE-Features: `mean F1`). */
+  metric?: 'accuracy' | 'mean F1';
   /** Rows whose model call failed. */
   errors: number;
   /** Generated test-time tokens over the rows so far (as their usage says, cached calls included). */
@@ -117,50 +120,15 @@ interface SleepOutcome {
   error: unknown;
 }
 
-/** Per cell: the test-time calls it made (or got from the cache). */
-class CellMeter {
-  usage: Usage = zeroUsage;
-  latencyMs = 0;
-  /** The first limit that cut a call short, if any. */
-  truncatedBy: TruncationLimit | undefined;
-  add(event: ModelCallEvent): void {
-    this.usage = addUsage(this.usage, event.usage);
-    this.latencyMs += event.durationMs;
-    this.truncatedBy ??= truncationLimit(event.finishReason, event.rawFinishReason) ?? undefined;
-  }
-}
-
-/** Rows record only the budget knobs that were set. */
-function definedOnly<Value extends object>(value: Value): Value {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Value;
-}
-
 function grade(item: BenchItem, answer: string): { final: number | null; correct: boolean } {
   if (item.grader === 'aime') return { final: extractAimeAnswer(answer) ?? null, correct: gradeAime(answer, item.answer) };
   return { final: extractGsmAnswer(answer) ?? null, correct: gradeGsm(answer, item.answer) };
 }
 
-/** The caller's statement wins; else the model's own account; else unknown. */
-async function recordedProvenance(model: SleeptimeModel, stated: StatedProvenanceKind | undefined, signal: AbortSignal): Promise<ModelProvenance> {
-  if (stated !== undefined) return { kind: stated, source: 'stated' };
-  if (model.provenance === undefined) return { kind: 'unknown', source: 'none', detail: `${model.spec} says nothing about its provenance` };
-  try {
-    return await model.provenance({ signal });
-  } catch (error) {
-    // The contract says it never throws; a model that does still must not stop the run.
-    return { kind: 'unknown', source: 'none', detail: `asking ${model.spec} failed: ${errorMessage(error)}` };
-  }
-}
-
 export async function runBench(options: RunBenchOptions): Promise<RunBenchResult> {
   const grid = parseGridSpec(options.grid);
   const concurrency = options.concurrency ?? defaultBenchConcurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
-    throw userError('invalid_option', `concurrency must be an integer from 1 to 256, got ${String(concurrency)}`, { field: 'concurrency' });
-  }
-  if (options.provenance !== undefined && !(STATED_PROVENANCE_KINDS as readonly string[]).includes(options.provenance)) {
-    throw userError('invalid_option', `provenance must be one of ${STATED_PROVENANCE_KINDS.join(', ')}, got ${String(options.provenance)}`, { field: 'provenance' });
-  }
+  checkRunnerOptions({ concurrency, provenance: options.provenance });
   const now = options.now ?? Date.now;
   const { model } = options;
   const modelIdentity = options.modelIdentity ?? model.spec;
@@ -361,19 +329,7 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
   });
 
   /** What a failed cell's row says; throws when the failure must stop the run instead. */
-  const rowError = (error: unknown): { code: string; message: string } => {
-    if (runSignal.aborted) throw error;
-    if (SleeptimeError.isInstance(error)) {
-      if (error.category !== 'upstream') throw error;
-      // A refused key fails every cell the same way: stop instead of writing thousands of such rows.
-      const status = error.details.status;
-      if (status === 401 || status === 403) throw error;
-      return { code: error.code, message: error.message };
-    }
-    // The AI SDK's own errors are about what the model sent back (no output, unparsable reply...).
-    if (AISDKError.isInstance(error)) return { code: 'model_call_failed', message: errorMessage(error) };
-    throw systemError('bench_failed', `The benchmark failed: ${errorMessage(error)}`, error);
-  };
+  const rowError = (error: unknown): { code: string; message: string } => cellError(error, runSignal);
 
   const runCell = async (cell: BenchCell): Promise<BenchResultRow> => {
     const { item } = cell;

@@ -7,7 +7,7 @@
  * draws even through the call cache, which would otherwise answer k identical calls once.
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { wrapLanguageModel } from 'ai';
+import { wrapLanguageModel, type ToolSet } from 'ai';
 import { upstreamError } from '@sleeptime/core';
 import { concatenateLearnedContexts } from '@sleeptime/core';
 import { runSleepAgent } from '@sleeptime/core/internal';
@@ -25,6 +25,13 @@ export interface SharedSleepRunInput {
   promptStyle?: SleepPromptStyle;
   /** The most characters each branch's memory may hold (the engine's limit); default none. */
   maxMemoryCharacters?: number;
+  /**
+   * Read-only tools every branch may explore with beside its memory tools (SWE-Features: the
+   * repository tools on a worktree of the item's base commit); default none.
+   */
+  extraTools?: ToolSet;
+  /** Steps each branch may spend on `extraTools` beyond its rewrites (default: the engine's). */
+  maxExplorationSteps?: number;
   signal: AbortSignal;
 }
 
@@ -46,6 +53,8 @@ export async function runSharedSleep(input: SharedSleepRunInput): Promise<string
           temperature: input.temperature,
           ...(input.promptStyle === undefined ? {} : { promptStyle: input.promptStyle }),
           ...(input.maxMemoryCharacters === undefined ? {} : { maxMemoryCharacters: input.maxMemoryCharacters }),
+          ...(input.extraTools === undefined ? {} : { extraTools: input.extraTools }),
+          ...(input.maxExplorationSteps === undefined ? {} : { maxExplorationSteps: input.maxExplorationSteps }),
           signal,
         });
       } catch (error) {
