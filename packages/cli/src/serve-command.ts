@@ -78,7 +78,10 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
           output.stdout(`Created tenant "${issued.tenant.name}" with API key (shown once, keep it):\n  ${issued.key}\n`);
           output.stdout(`Key id: ${issued.keyId} (revoke it with: sleeptime keys revoke ${issued.keyId})\n`);
         }
+        // Ends the open event streams (the dashboard's live updates) at shutdown, so closing the server does not wait for them.
+        const shutdown = new AbortController();
         const app = createServerApp({
+          shutdown: shutdown.signal,
           store: runtime.store,
           model: runtime.loadModel,
           modelName: runtime.modelSpec,
@@ -94,10 +97,11 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
         const server = await startHttpServer(app, { port, host: options.host });
         const workersNote = workers === 0 ? 'no sleep workers here' : `${workers} sleep worker${workers === 1 ? '' : 's'}`;
         output.stdout(
-          `sleeptime serving on ${server.url} (model ${runtime.modelSpec}; ${runtime.store.kind} store; ${jobs.queue} job queue, ${workersNote}; OpenAPI at ${server.url}/openapi.json)\n`,
+          `sleeptime serving on ${server.url} (model ${runtime.modelSpec}; ${runtime.store.kind} store; ${jobs.queue} job queue, ${workersNote}; OpenAPI at ${server.url}/openapi.json; dashboard at ${server.url}/ui)\n`,
         );
         await Promise.race([untilStopSignal(), jobs.failure]);
         log('Shutting down: stopping the job workers and closing the server...\n');
+        shutdown.abort();
         await server.close();
       } finally {
         // A run in flight is aborted and recorded as failed; its job goes back to the queue.

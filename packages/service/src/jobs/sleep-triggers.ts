@@ -89,6 +89,10 @@ export interface SleepJobs extends SleepTriggers {
   get(jobId: string): Promise<JobRecord | undefined>;
   /** The job whose next (or latest) run has this id: a run requested on demand has its id before it starts. */
   findByRunId(runId: string): Promise<JobRecord | undefined>;
+  /** A context's jobs, newest first, at most `limit`. */
+  listForContext(contextId: string, options: { limit: number }): Promise<JobRecord[]>;
+  /** Jobs of contexts under `prefix` (a tenant's) updated at or after `since`, oldest change first, at most `limit`. */
+  changedSince(input: { prefix: string; since: Date; limit?: number }): Promise<JobRecord[]>;
 }
 
 export function createSleepJobs(options: SleepTriggerOptions): SleepJobs {
@@ -96,5 +100,7 @@ export function createSleepJobs(options: SleepTriggerOptions): SleepJobs {
     ...createSleepTriggers(options),
     get: (jobId) => options.jobs.get(jobId),
     findByRunId: (runId) => options.jobs.findByRunId(runId),
+    listForContext: (contextId, { limit }) => options.jobs.list(contextId, { limit }),
+    changedSince: (input) => options.jobs.changedSince(input),
   };
 }

@@ -18,7 +18,27 @@ export const appendContextBody = z.strictObject(appendContentSchema.shape);
 export const listContextsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
+  /** Only contexts whose id contains this text, ignoring case. */
+  search: z.string().max(110).optional(),
 });
+
+/** `t` of the paper's cost model: a test-time token costs `t` sleep-time tokens. */
+const testTokenWeight = z.coerce.number().min(0).max(1000).default(10);
+
+export const contextSavingsQuery = z.strictObject({ testTokenWeight });
+
+export const savingsQuery = z.strictObject({
+  testTokenWeight,
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const jobsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+/** The event stream takes no parameters. */
+export const eventsQuery = z.strictObject({});
 
 /** The sleep options of the engine, as a body (a queued sleep job carries them). */
 export const sleepBody = z.strictObject(sleepBudgetSchema.shape);

@@ -10,7 +10,7 @@ import { dailySleepTokenLimit } from '../jobs/job-runner.js';
 import { createSleepJobs, type SleepTriggerOptions } from '../jobs/sleep-triggers.js';
 import { defaultStaleAskPolicy, type StaleAskPolicy } from '../jobs/stale-ask.js';
 import { authenticateApiKey, storeAnswers } from '../tenancy/api-keys.js';
-import { errorBody, respondWithError, type ServerErrorLog } from './api-errors.js';
+import { errorBody, respondWithError, serverErrorDetail, type ServerErrorLog } from './api-errors.js';
 import { apiKeyAuth, type AuthenticatedEnvironment } from './middleware/api-key-auth.js';
 import { bodySizeLimit } from './middleware/body-size-limit.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -23,6 +23,10 @@ import { learnedRoutes } from './routes/learned-routes.js';
 import type { RouteDependencies, TenantQuotaLimits } from './routes/route-support.js';
 import { runRoutes } from './routes/run-routes.js';
 import { usageRoutes } from './routes/usage-routes.js';
+import { savingsRoutes } from './routes/savings-routes.js';
+import { eventRoutes } from './routes/event-routes.js';
+import { createActivityFeed } from './events/activity-feed.js';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { defaultMaxBodyBytes, defaultRateLimit, defaultTenantQuota } from './service-defaults.js';
 
 export { defaultMaxBodyBytes };
@@ -59,6 +63,12 @@ export interface ServerAppOptions {
   maxSleepTokensPerTenantPerDay?: number;
   /** Requests per second per API key (token bucket); default {@link defaultRateLimit}; false for none. */
   rateLimit?: RateLimit | false;
+  /** `GET /v1/events`: how often a followed tenant's runs and jobs are polled (default 1 s), and open streams per API key (default 8). */
+  events?: { pollIntervalMs?: number; maxStreamsPerKey?: number; heartbeatMs?: number };
+  /** The web dashboard at `/ui` (default true). */
+  dashboard?: boolean;
+  /** Aborted when the server stops: open event streams end, so closing the HTTP server does not wait for them. */
+  shutdown?: AbortSignal;
   now?: () => number;
 }
 
@@ -112,6 +122,20 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
   app.use('/v1/*', apiKeyAuth({ authenticate: (key) => authenticateApiKey(store, key) }));
   // After authentication: only a valid key has a bucket, so made-up keys cannot crowd the table.
   if (options.rateLimit !== false) app.use('/v1/*', rateLimitPerKey(options.rateLimit ?? defaultRateLimit, now));
-  for (const routes of [contextRoutes, learnedRoutes, runRoutes, askRoutes, chatCompletionRoutes, modelsRoutes, usageRoutes]) app.route('/v1', routes(dependencies));
+  for (const routes of [contextRoutes, learnedRoutes, runRoutes, askRoutes, chatCompletionRoutes, modelsRoutes, usageRoutes, savingsRoutes]) app.route('/v1', routes(dependencies));
+  const pollIntervalMs = options.events?.pollIntervalMs ?? 1000;
+  const activity = createActivityFeed({ engine: dependencies.engine, jobs: dependencies.jobs, pollIntervalMs, now, onError: (error) => (options.logError ?? ((line: string) => process.stderr.write(line)))(`events: a poll failed: ${serverErrorDetail(error)}\n`) });
+  app.route(
+    '/v1',
+    eventRoutes({
+      activity,
+      pollIntervalMs,
+      maxStreamsPerKey: options.events?.maxStreamsPerKey ?? 8,
+      heartbeatMs: options.events?.heartbeatMs ?? 15_000,
+      maxQueuedEvents: 1000,
+      shutdown: options.shutdown,
+    }),
+  );
+  if (options.dashboard !== false) app.route('/', dashboardRoutes());
   return app;
 }

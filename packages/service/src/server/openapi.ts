@@ -8,10 +8,14 @@ import {
   appendContextBody,
   askBody,
   chatCompletionBody,
+  contextSavingsQuery,
+  eventsQuery,
+  jobsQuery,
   learnedDiffQuery,
   listContextsQuery,
   putContextBody,
   runsQuery,
+  savingsQuery,
   sleepBody,
 } from './api-schemas.js';
 
@@ -36,7 +40,16 @@ export const routeDescriptions: RouteDescription[] = [
   { method: 'get', path: '/health', summary: 'Liveness', responses: { '200': 'The process is up' }, public: true },
   { method: 'get', path: '/ready', summary: 'Readiness: the store answers', responses: { '200': 'Ready', '503': 'Store unreachable' }, public: true },
   { method: 'get', path: '/openapi.json', summary: 'This document', responses: { '200': 'OpenAPI 3.1 document' }, public: true },
-  { method: 'get', path: '/v1/contexts', summary: 'List contexts, in id order, with cursor paging', query: listContextsQuery, responses: { '200': '{data, nextCursor}', ...errors } },
+  { method: 'get', path: '/', summary: 'Sends a browser to the dashboard', responses: { '302': 'To /ui' }, public: true },
+  { method: 'get', path: '/ui', summary: 'The web dashboard (signs in with an API key, then uses this API)', responses: { '200': 'HTML' }, public: true },
+  { method: 'get', path: '/ui/assets/{file}', summary: "The dashboard's scripts and styles", responses: { '200': 'JavaScript or CSS', '404': 'No such asset (asset_not_found)' }, public: true },
+  {
+    method: 'get',
+    path: '/v1/contexts',
+    summary: 'List contexts, in id order, with cursor paging; `search`: only ids containing the text (ignoring case)',
+    query: listContextsQuery,
+    responses: { '200': '{data: [{id, version, characters, metadata, updatedAt, learned: {versions, sourceVersion, fresh, createdAt} | null, lastSleep: {status, startedAt} | null, asks}], nextCursor}', ...errors },
+  },
   { method: 'put', path: '/v1/contexts/{id}', summary: 'Create or replace a context (bumps its version)', body: putContextBody, responses: { '200': 'Replaced', '201': 'Created', ...errors, ...tooLarge } },
   { method: 'get', path: '/v1/contexts/{id}', summary: 'Read a context', responses: { '200': 'The context', ...errors } },
   { method: 'delete', path: '/v1/contexts/{id}', summary: 'Delete a context with its learned contexts and runs', responses: { '204': 'Deleted', ...errors } },
@@ -47,6 +60,37 @@ export const routeDescriptions: RouteDescription[] = [
   { method: 'post', path: '/v1/contexts/{id}/sleep', summary: 'Queue a sleep run as a durable job (coalesced with a pending one for the context)', body: sleepBody, responses: { '202': 'The run to be, status queued, with its id and jobId; Location: /v1/runs/{runId}', ...errors, '429': "Over the API key's request rate (rate_limited), or the tenant has spent its sleep-time tokens of the UTC day (sleep_token_limit, with details {limit, tokens, day, resetsAt}); see Retry-After" } },
   { method: 'get', path: '/v1/jobs/{jobId}', summary: 'A sleep job: status, attempts, next due time, latest run, last error', responses: { '200': 'The job', ...errors } },
   { method: 'get', path: '/v1/contexts/{id}/runs', summary: 'Runs of a context, newest first', query: runsQuery, responses: { '200': '{data}', ...errors } },
+  { method: 'get', path: '/v1/contexts/{id}/jobs', summary: "A context's sleep jobs, newest first (status, attempts, next due time, run, last error)", query: jobsQuery, responses: { '200': '{data}', ...errors } },
+  {
+    method: 'get',
+    path: '/v1/contexts/{id}/savings',
+    summary:
+      'What the learned context saved: answered asks with it against test-time-only ones (mean generated and input tokens, latency, time to first token), ' +
+      "and the paper's amortized cost per question, sleep/N + t * test, with t = testTokenWeight (default 10)",
+    query: contextSavingsQuery,
+    responses: { '200': '{contextId, testTokenWeight, sleep, withLearned, baseline, comparable, outputTokensSaved, latencyMsSaved, costPerQuestion}', ...errors },
+  },
+  {
+    method: 'get',
+    path: '/v1/savings',
+    summary: "The same over the tenant's contexts: overall (pooled over the contexts with both kinds of asks) and a page of per-context entries",
+    query: savingsQuery,
+    responses: { '200': '{testTokenWeight, overall, data, nextCursor}', ...errors },
+  },
+  {
+    method: 'get',
+    path: '/v1/events',
+    summary:
+      "Server-sent events of the tenant's activity: `ready`, then `run` (a run as GET /v1/runs/{runId} shows it, when it starts and ends) and `job` " +
+      '(a sleep job as GET /v1/jobs/{jobId} shows it, when its state changes). Needs Accept: text/event-stream; a few open streams per API key',
+    query: eventsQuery,
+    responses: {
+      '200': 'text/event-stream',
+      '406': 'Not asked for as text/event-stream (event_stream_required)',
+      ...errors,
+      '429': "Too many open event streams for this API key (too_many_event_streams), or over the key's request rate (rate_limited)",
+    },
+  },
   { method: 'get', path: '/v1/runs/{runId}', summary: 'A run with status, usage, timings, error and model calls (status queued while its job waits)', responses: { '200': 'The run', ...errors } },
   { method: 'post', path: '/v1/contexts/{id}/ask', summary: 'Answer a question from the learned context; `stream: true` sends SSE events delta, then done (or error)', body: askBody, responses: { '200': 'Answer with final, fresh, usage, finishReason and truncated (or text/event-stream)', '502': 'The model provider failed', ...errors } },
   {

@@ -28,7 +28,20 @@ export interface ServerTestBedOptions
   extends Partial<
     Pick<
       ServerAppOptions,
-      'maxBodyBytes' | 'maxContextBytes' | 'maxContextsPerTenant' | 'maxBytesPerTenant' | 'maxSleepTokensPerTenantPerDay' | 'staleAsk' | 'triggers' | 'modelName' | 'model' | 'rateLimit' | 'now'
+      | 'maxBodyBytes'
+      | 'maxContextBytes'
+      | 'maxContextsPerTenant'
+      | 'maxBytesPerTenant'
+      | 'maxSleepTokensPerTenantPerDay'
+      | 'staleAsk'
+      | 'triggers'
+      | 'modelName'
+      | 'model'
+      | 'rateLimit'
+      | 'now'
+      | 'events'
+      | 'shutdown'
+      | 'dashboard'
     >
   > {
   /** The worker's options; `now` (ms) is the clock of the app, the worker and its engine alike. */

@@ -59,6 +59,9 @@ export function runJson(scope: TenantScope, run: RunRecord) {
     truncated: run.truncated,
     truncatedBy: run.truncatedBy,
     usagePartial: run.usagePartial,
+    prefixCacheHit: run.prefixCacheHit,
+    timeToFirstTokenMs: run.timeToFirstTokenMs,
+    prefixWarmUp: run.prefixWarmUp === null ? null : { ...run.prefixWarmUp, ...(run.prefixWarmUp.error === undefined ? {} : { error: wireRunError(run.prefixWarmUp.error, scope) }) },
   };
 }
 
@@ -87,6 +90,9 @@ export function queuedRunJson(scope: TenantScope, job: JobRecord, contextVersion
     truncated: false,
     truncatedBy: null,
     usagePartial: false,
+    prefixCacheHit: null,
+    timeToFirstTokenMs: null,
+    prefixWarmUp: null,
     runAfter: job.runAfter.toISOString(),
   };
 }

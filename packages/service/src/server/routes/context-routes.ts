@@ -1,10 +1,14 @@
-/** Contexts: list (cursor paging), put, append, read, delete. Writes make the context's sleep job due after the quiet period. */
+/**
+ * Contexts: list (cursor paging, an id search, each entry with its learned context, last sleep and
+ * asks answered), put, append, read, delete. Writes make the context's sleep job due after the quiet period.
+ */
 import type { ContextRecord } from '@sleeptime/core';
 import { Hono } from 'hono';
 import { readJsonBody, validate } from '../request-validation.js';
 import { appendContextBody, listContextsQuery, putContextBody } from '../api-schemas.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { AuthenticatedEnvironment } from '../middleware/api-key-auth.js';
+import { contextActivity } from '../statistics/context-summary.js';
 import { contextJson, contextSummaryJson } from '../wire-shapes.js';
 import { storedContextId, type RouteContext, type RouteDependencies } from './route-support.js';
 
@@ -16,11 +20,18 @@ export function contextRoutes({ engine, jobs, tenantQuota }: RouteDependencies):
     const query = validate(listContextsQuery, context.req.query(), 'query');
     const after = query.cursor === undefined ? undefined : scope.storedId(decodeCursor(query.cursor));
     // One more than asked tells whether a next page exists without a second query.
-    const records = await engine.listContexts({ prefix: scope.prefix, ...(after === undefined ? {} : { after }), limit: query.limit + 1 });
+    const records = await engine.listContexts({
+      prefix: scope.prefix,
+      ...(after === undefined ? {} : { after }),
+      ...(query.search === undefined || query.search === '' ? {} : { contains: query.search }),
+      limit: query.limit + 1,
+    });
     const page = records.slice(0, query.limit);
     const last = page.at(-1);
+    // One statistics read for the whole page: learned contexts, the last sleep, the asks answered.
+    const statistics = new Map((await engine.contextStatistics({ contextIds: page.map((record) => record.id) })).map((entry) => [entry.contextId, entry]));
     return context.json({
-      data: page.map((record) => contextSummaryJson(scope, record)),
+      data: page.map((record) => ({ ...contextSummaryJson(scope, record), ...contextActivity(record, statistics.get(record.id)) })),
       nextCursor: records.length > query.limit && last !== undefined ? encodeCursor(scope.wireId(last.id)) : null,
     });
   });

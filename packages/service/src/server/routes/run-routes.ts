@@ -6,7 +6,7 @@
 import type { JobRecord } from '@sleeptime/core';
 import { Hono } from 'hono';
 import { ApiError } from '../api-errors.js';
-import { runsQuery, sleepBody } from '../api-schemas.js';
+import { jobsQuery, runsQuery, sleepBody } from '../api-schemas.js';
 import type { AuthenticatedEnvironment } from '../middleware/api-key-auth.js';
 import { readJsonBody, validate } from '../request-validation.js';
 import { callJson, jobJson, queuedRunJson, runJson } from '../wire-shapes.js';
@@ -41,6 +41,14 @@ export function runRoutes({ engine, jobs, maxSleepTokensPerTenantPerDay }: Route
     const job = await jobs.get(jobId);
     if (job === undefined || !scope.owns(job.contextId)) throw new ApiError(404, 'job_not_found', `No job with id "${jobId}"`);
     return context.json(jobJson(scope, job));
+  });
+
+  routes.get('/contexts/:id/jobs', async (context) => {
+    const scope = context.get('scope');
+    const query = validate(jobsQuery, context.req.query(), 'query');
+    const record = await engine.getContext(storedContextId(context));
+    const found = await jobs.listForContext(record.id, { limit: query.limit });
+    return context.json({ data: found.map((job) => jobJson(scope, job)) });
   });
 
   routes.get('/contexts/:id/runs', async (context) => {
