@@ -4,7 +4,7 @@
 // sources, which tests and the CLI's bundle read) and the same file under dist/ (for the package).
 // A module rather than files beside it: the CLI bundles the service, so a file found relative to
 // the service's code would be looked for in the wrong folder. Takes well under a second.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -53,3 +53,5 @@ for (const folder of ['src/dashboard/generated', 'dist/dashboard/generated']) {
   mkdirSync(path.join(serviceDir, folder), { recursive: true });
   writeFileSync(path.join(serviceDir, folder, 'dashboard-assets.js'), module);
 }
+// Its declaration goes along (tsc copies none), as every module of the package has one.
+copyFileSync(path.join(serviceDir, 'src/dashboard/generated/dashboard-assets.d.ts'), path.join(serviceDir, 'dist/dashboard/generated/dashboard-assets.d.ts'));

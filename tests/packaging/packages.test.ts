@@ -401,4 +401,31 @@ describe('the npm packages, installed from their tarballs in fresh projects', ()
     expect(listed.stdout).toContain('"notes"');
     console.log(`npx sleeptime --help: ${Math.round(help.ms)} ms; context list: ${Math.round(empty.ms)} ms`);
   });
+
+  it('ships the dashboard: compiled into @sleeptime/service, and served at /ui by the installed sleeptime serve', async () => {
+    expect(packed('@sleeptime/service').files).toEqual(expect.arrayContaining(['dist/dashboard/dashboard-routes.js', 'dist/dashboard/generated/dashboard-assets.js']));
+    expectSuccess('npm install <sleeptime tarballs> --omit=optional', cliInstall);
+    const bin = path.join(cliProject, 'node_modules', 'sleeptime', 'bin', 'sleeptime.js');
+    const serve = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', path.join(workDir, 'serve-data')], { cwd: cliProject, env: isolatedEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    serve.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    serve.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    try {
+      let url: string | undefined;
+      for (const started = Date.now(); url === undefined && Date.now() - started < 60_000; await new Promise((resolve) => setTimeout(resolve, 100))) {
+        url = /serving on (http:\/\/\S+) /.exec(output)?.[1];
+        if (serve.exitCode !== null) break;
+      }
+      expect(url, output).toBeDefined();
+      const page = await fetch(`${url}/ui`);
+      expect(page.status).toBe(200);
+      const script = /src="(\/ui\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+      const asset = await fetch(`${url}${script}`);
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
+      expect((await asset.text()).length).toBeGreaterThan(10_000);
+    } finally {
+      serve.kill('SIGTERM');
+    }
+  });
 });
