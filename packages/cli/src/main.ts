@@ -7,6 +7,7 @@ import { registerDataCommands } from './data-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
 import { registerModelsCommands } from './models-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerWatchCommand } from './watch-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { runDemo } from './demo.js';
 import { formatDuration, formatUsage, printJson, renderRuns, truncationNotice } from './format.js';
@@ -90,11 +91,26 @@ function buildProgram(output: CliOutput): Command {
     .description('create a context or replace its text (bumps its version)')
     .option('-f, --file <path>', 'read the text from a file')
     .option('-t, --text <text>', 'the text itself')
+    .option('--repo <path>', "a git repository: the text is its tree, README and recent pull requests at --ref, and sleeps explore that commit (a repository context; enqueues the context's quiet-period sleep job)")
+    .option('--ref <ref>', 'with --repo: the branch, tag or commit (default HEAD)')
     .option('--metadata <json>', 'a JSON object stored with the context')
-    .action(async (id: string, options: { file?: string; text?: string; metadata?: string }, command: Command) => {
-      const text = await readContextText(options);
+    .action(async (id: string, options: { file?: string; text?: string; repo?: string; ref?: string; metadata?: string }, command: Command) => {
       const metadata = parseMetadata(options.metadata);
       const opts = globals(command);
+      if (options.repo !== undefined) {
+        if (options.file !== undefined || options.text !== undefined) throw userError('invalid_option', 'give --repo, --file or --text, only one of them');
+        const repo = options.repo;
+        const { putRepositoryContext } = await import('./repository-context-command.js');
+        const result = await withRuntime(opts, (runtime) => putRepositoryContext(runtime, { id, repository: repo, ref: options.ref, metadata }));
+        if (opts.json) printJson(output, result);
+        else {
+          const at = `commit ${result.repository.commit.slice(0, 12)} of ${result.repository.path} (${result.repository.ref})`;
+          output.stdout(result.written ? `Context ${result.id} is at version ${result.version} (${result.characters} characters): ${at}.\n` : `Context ${result.id} already holds ${at} (version ${result.version}); nothing written.\n`);
+        }
+        return;
+      }
+      if (options.ref !== undefined) throw userError('invalid_option', '--ref goes with --repo');
+      const text = await readContextText(options);
       const record = await withRuntime(opts, ({ engine }) => engine.putContext({ id, text, metadata }));
       if (opts.json) printJson(output, { id: record.id, version: record.version, characters: record.text.length, metadata: record.metadata });
       else output.stdout(`Context ${record.id} is at version ${record.version} (${record.text.length} characters).\n`);
@@ -156,10 +172,12 @@ function buildProgram(output: CliOutput): Command {
         .default('auto'),
     )
     .addOption(
-      new Option('--prompt-style <style>', 'the sleep-time instructions: default (questions will come), or aime (the context is the first part of a math problem whose rest comes later)')
-        .choices(['default', 'aime'])
-        .default('default'),
+      new Option(
+        '--prompt-style <style>',
+        'the sleep-time instructions: default (questions will come), aime (the context is the first part of a math problem whose rest comes later), or repository (a repository context\'s default: notes about the code and the coming work)',
+      ).choices(['default', 'aime', 'repository']),
     )
+    .option('--max-exploration-steps <n>', 'repository contexts: model calls each run may spend exploring the repository with its tools, beside its rewrites (1-500, default 30)')
     .option('--max-memory-characters <n>', 'most characters each run\'s memory may hold (100-1000000; a longer rewrite is refused and the model told the limit; default: none)')
     .action(
       async (
@@ -172,8 +190,9 @@ function buildProgram(output: CliOutput): Command {
           example?: string[];
           examplesFile?: string;
           protocol: 'auto' | 'tools' | 'text';
-          promptStyle: 'default' | 'aime';
+          promptStyle?: 'default' | 'aime' | 'repository';
           maxMemoryCharacters?: string;
+          maxExplorationSteps?: string;
         },
         command: Command,
       ) => {
@@ -187,6 +206,7 @@ function buildProgram(output: CliOutput): Command {
           protocol: options.protocol,
           promptStyle: options.promptStyle,
           maxMemoryCharacters: integerFlag(options.maxMemoryCharacters, '--max-memory-characters', 100, 1_000_000),
+          maxExplorationSteps: integerFlag(options.maxExplorationSteps, '--max-exploration-steps', 1, 500),
         };
         const showProgress = !opts.json && process.stderr.isTTY === true;
         const result = await withRuntime(
@@ -272,6 +292,7 @@ function buildProgram(output: CliOutput): Command {
   registerBenchCommands(program, output);
   registerServeCommand(program, output);
   registerWorkerCommand(program, output);
+  registerWatchCommand(program, output);
   registerKeysCommands(program, output);
   registerModelsCommands(program, output);
 

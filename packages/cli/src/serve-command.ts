@@ -4,6 +4,8 @@
  * them through Graphile Worker to its own workers and to any `sleeptime worker` processes. The
  * `keys` commands are in keys-commands.ts.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultMaxBodyBytes, defaultQuietPeriodMs, defaultRateLimit, defaultTenantQuota, parseStaleAskPolicy } from '@sleeptime/service/defaults';
 import { defaultMaxContextBytes, userError } from '@sleeptime/core';
@@ -26,6 +28,7 @@ interface ServeFlagValues extends JobFlagValues {
   workers: string;
   rateLimit: string;
   rateBurst?: string;
+  repositoriesRoot?: string[];
 }
 
 /** Two, so one slow or hung sleep does not hold up every other context's. */
@@ -47,7 +50,8 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     .option('--stale-ask <policy>', 'asks on a stale learned context: serve-stale, without, or wait:<ms>', 'serve-stale')
     .option('--rate-limit <n>', 'requests a second per API key (0: no limit); over it, 429 rate_limited', String(defaultRateLimit.requestsPerSecond))
     .option('--rate-burst <n>', 'requests at once per API key after a quiet spell (default twice --rate-limit)')
-    .option('--workers <n>', 'sleep jobs run at once in this process (0: none; leave them to `sleeptime worker` processes)', String(defaultServeWorkers));
+    .option('--workers <n>', 'sleep jobs run at once in this process (0: none; leave them to `sleeptime worker` processes)', String(defaultServeWorkers))
+    .option('--repositories-root <dir...>', 'let tenants put repository contexts (metadata.repository) naming a repository under this folder (repeatable); without it, 403 repository_not_allowed');
   addJobFlags(serve).action(async (options: ServeFlagValues, command: Command) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     const port = integerFlag(options.port, '--port', 0, 65_535) ?? 8787;
@@ -66,6 +70,8 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
     const retry = parseCallFlags(options);
     const staleAsk = parseStaleAskPolicy(options.staleAsk);
     if (staleAsk === undefined) throw userError('invalid_option', `--stale-ask must be serve-stale, without or wait:<ms>, got "${options.staleAsk}"`);
+    const repositoryRoots = (options.repositoriesRoot ?? []).map((root) => path.resolve(root));
+    for (const root of repositoryRoots) if (!existsSync(root)) throw userError('invalid_option', `--repositories-root: no such folder ${root}`);
     const { bootstrapApiKey, createServerApp, startHttpServer } = await import('@sleeptime/service');
     const runtime = await openRuntime(globals, { showProgress: false, retry });
     const log = (line: string) => output.stderr(line);
@@ -85,6 +91,7 @@ export function registerServeCommand(program: Command, output: CliOutput): void 
           store: runtime.store,
           model: runtime.loadModel,
           modelName: runtime.modelSpec,
+          repositoryRoots,
           maxBodyBytes,
           maxContextBytes,
           maxContextsPerTenant,

@@ -74,7 +74,7 @@ export async function renderRepositoryContext(options: RepositoryContextOptions)
   const changes = await recentChanges(repository, commit, bounds, signal);
 
   const head = [`# Repository ${path.basename(repository)}`, `Ref ${ref}, commit ${commit}${date === '' ? '' : `, ${date.slice(0, 10)}`}.`];
-  const tree = [`## Files (${files.length})`, '', ...summarizeTree(files, bounds.treeLines)];
+  const tree = files.length === 0 ? ['## Files (none)'] : [`## Files (${files.length})`, '', ...summarizeTree(files, bounds.treeLines)];
   const readmePart = readme === undefined ? [] : [`## README (${readme.name}${readme.cut ? `, its first ${bounds.readmeCharacters} characters` : ''})`, '', readme.text];
   const render = (kept: readonly RepositoryChange[]) => {
     const history =

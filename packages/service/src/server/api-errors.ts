@@ -46,6 +46,8 @@ const userErrorStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   context_too_large: 413,
   tenant_context_limit: 403,
   tenant_storage_limit: 403,
+  // A repository context naming a folder outside the server's --repositories-root (or a server without one).
+  repository_not_allowed: 403,
   sleep_token_limit: 429,
 };
 

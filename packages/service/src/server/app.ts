@@ -42,6 +42,12 @@ export interface ServerAppOptions {
   /** Largest text a context may reach by a put or an append, in bytes of UTF-8 (default 4 MiB); larger writes get 413 `context_too_large`. */
   maxContextBytes?: number;
   /**
+   * Folders of this machine under which a tenant's repository context (metadata `repository`, see
+   * `context put --repo`) may name a repository; default none: a put with that key gets 403
+   * `repository_not_allowed`, so no tenant can point the server at an arbitrary path on its disk.
+   */
+  repositoryRoots?: readonly string[];
+  /**
    * When sleep jobs are enqueued (quiet period after a write, every N asks or appends). Jobs are run
    * by a worker (see `startSleepJobProcessing`) the caller starts on the same store.
    */
@@ -92,7 +98,7 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnvironme
   const now = options.now ?? Date.now;
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const dependencies: RouteDependencies = {
-    engine: createEngine({ store, model: options.model, now, maxContextBytes: options.maxContextBytes }),
+    engine: createEngine({ store, model: options.model, now, maxContextBytes: options.maxContextBytes, repositoryAccess: { roots: options.repositoryRoots ?? [] } }),
     jobs: createSleepJobs({ ...options.triggers, jobs: store.jobs, now: () => new Date(now()) }),
     staleAsk: options.staleAsk ?? defaultStaleAskPolicy,
     tenantQuota: tenantQuotaLimits(options),
