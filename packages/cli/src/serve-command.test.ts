@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@sleeptime/core/testing';
 import { startScriptedOpenAIServer, type RecordedRequest, type ScriptedOpenAIServer, type ScriptedReply } from '@sleeptime/core/testing';
+import { openStore } from '@sleeptime/core';
 import { startCliProcess, temporaryDirectory } from './cli-test-support.js';
 import { main } from './main.js';
 
@@ -108,6 +109,57 @@ describe('sleeptime serve: the upstream call budget', () => {
       serve.child.kill('SIGTERM');
     }
     expect(await serve.exited).toBe(0);
+  }, 90_000);
+});
+
+describe('sleeptime serve: acknowledged asks survive kill -9', () => {
+  let upstream: ScriptedOpenAIServer;
+  beforeAll(async () => {
+    upstream = await startScriptedOpenAIServer(script);
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  it('keeps every run a 200 reported, as succeeded with its answer, when the server is killed right after the last answer', async () => {
+    const dataDir = await temporaryDirectory('serve-kill');
+    const serve = startCliProcess(['serve', '--port', '0', '--quiet-period-ms', '600000', '--rate-limit', '0'], {
+      SLEEPTIME_DATA_DIR: dataDir,
+      SLEEPTIME_MODEL: 'openai-compatible:scripted',
+      SLEEPTIME_BASE_URL: upstream.baseUrl,
+    });
+    const acknowledged: { runId: string; answer: string }[] = [];
+    try {
+      const baseUrl = (await serve.waitForStdout(/sleeptime serving on (http:\/\/\S+) /))[1] ?? '';
+      const key = /(sk-sleeptime-\S+)/.exec(serve.stdout())?.[1] ?? '';
+      const api = (path: string, body: unknown, method = 'POST') =>
+        fetch(`${baseUrl}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await api('/v1/contexts/durable', { text: 'The launch moved from Wednesday to two days later.' }, 'PUT')).status).toBe(201);
+      // 16 clients ask 5 times each; the kill comes the moment the last answer is read.
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          for (let ask = 0; ask < 5; ask += 1) {
+            const response = await api('/v1/contexts/durable/ask', { question: 'Which day is the launch?', verbosity: 0 });
+            expect(response.status).toBe(200);
+            acknowledged.push((await response.json()) as { runId: string; answer: string });
+          }
+        }),
+      );
+    } finally {
+      serve.child.kill('SIGKILL');
+    }
+    expect(await serve.exited).not.toBe(0);
+    expect(acknowledged).toHaveLength(80);
+
+    // The store as the next server opens it (the context is stored under the tenant's prefix).
+    const store = await openStore({ kind: 'sqlite', dataDir });
+    try {
+      const context = (await store.contexts.list()).find((candidate) => candidate.id.endsWith('.durable'));
+      const recorded = new Map((await store.runs.list(context?.id ?? 'missing')).map((run) => [run.id, run]));
+      for (const { runId, answer } of acknowledged) expect(recorded.get(runId), runId).toMatchObject({ status: 'succeeded', answer });
+    } finally {
+      await store.close();
+    }
   }, 90_000);
 });
 
