@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { STATED_PROVENANCE_KINDS, userError } from '@sleeptime/core';
-import type { GridSpecInput } from '@sleeptime/bench';
+import type { GridSpecInput, SweFeaturesGridInput } from '@sleeptime/bench';
 import { createModel, defaultModelCacheDir, resolveModelSpec } from '@sleeptime/core';
 import { integerFlag, modelOptionsFrom, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
@@ -54,6 +54,8 @@ interface BenchFlags {
   concurrency: string;
   cacheDir?: string;
   provenance?: string;
+  steps?: string;
+  repo?: string;
 }
 
 const PROVENANCE_OPTION_HELP =
@@ -91,6 +93,38 @@ async function gridFromFlags(flags: BenchFlags): Promise<GridSpecInput> {
   return grid;
 }
 
+const sweFeaturesConditionNames = ['test-time-only', 'sleep-time'] as const;
+
+/** The flags whose budgets SWE-Features items do not have: their test-time budget is the step budget. */
+const questionAnsweringOnlyFlags: ReadonlyArray<[keyof BenchFlags, string]> = [
+  ['verbosity', '--verbosity'],
+  ['effort', '--effort'],
+  ['thinkingBudget', '--thinking-budget'],
+  ['passAtK', '--pass-at-k'],
+];
+
+/** The SWE-Features grid: the grid file, with the flags over it field by field. */
+async function sweFeaturesGridFromFlags(flags: BenchFlags): Promise<SweFeaturesGridInput> {
+  for (const [field, flag] of questionAnsweringOnlyFlags) {
+    if (flags[field] !== undefined) {
+      throw userError('invalid_option', `${flag} does not apply to SWE-Features items: their test-time budget is the coding agent's step budget (--steps)`, { field: flag });
+    }
+  }
+  const grid = { ...(await readGridFile(flags.grid)) } as SweFeaturesGridInput;
+  const conditions = listFlag(flags.conditions, '--conditions', z.enum(sweFeaturesConditionNames), `a comma-separated list of ${sweFeaturesConditionNames.join(', ')} (SWE-Features items)`);
+  if (conditions) grid.conditions = conditions;
+  const steps = listFlag(flags.steps, '--steps', integerItem.pipe(z.number().min(1).max(500)), 'step budgets from 1 to 500, comma-separated');
+  if (steps) grid.steps = steps;
+  const parallel = listFlag(flags.parallel, '--parallel', integerItem.pipe(z.number().min(1).max(16)), 'k values from 1 to 16, comma-separated');
+  const sleepEffort = listFlag(flags.sleepEffort, '--sleep-effort', z.enum(['low', 'medium', 'high']), 'low, medium or high, comma-separated');
+  if (parallel || sleepEffort) grid.sleepBudgets = { parallel: parallel ?? [1], ...(sleepEffort ? { effort: sleepEffort } : {}) };
+  const seeds = listFlag(flags.seeds, '--seeds', integerItem, 'integers, comma-separated');
+  if (seeds) grid.seeds = seeds;
+  const maxMemoryCharacters = integerFlag(flags.maxMemoryCharacters, '--max-memory-characters', 100, 1_000_000);
+  if (maxMemoryCharacters !== undefined) grid.maxMemoryCharacters = maxMemoryCharacters;
+  return grid;
+}
+
 /** `sleeptime bench`: runs a grid of conditions and budgets on a dataset, resumable. */
 export function registerBenchCommands(program: Command, output: CliOutput): void {
   const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
@@ -98,7 +132,7 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
   program
     .command('bench')
     .description('run the benchmark grid on a dataset file (JSONL from sleeptime data ...); resumes where it stopped')
-    .requiredOption('-d, --data <file>', 'dataset JSONL: gsm-symbolic, multi-query or aime rows')
+    .requiredOption('-d, --data <file>', 'dataset JSONL: gsm-symbolic, multi-query, aime or swe-features rows')
     .option('-r, --results <file>', 'results JSONL, appended and resumed (default: bench-results/<data>.results.jsonl)')
     .option('--grid <file>', 'grid as JSON (conditions, testBudgets, sleepBudgets, passAtK, seeds, ...)')
     .option(
@@ -113,6 +147,8 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
     .option('--pass-at-k <list>', 'pass@k sample counts (default: the k values)')
     .option('--seeds <list>', 'seeds, e.g. 0,1,2')
     .option('--max-memory-characters <n>', 'most characters each sleep-time memory may hold, e.g. 5000 as in the paper\'s runs (default: no limit)')
+    .option('--steps <list>', 'SWE-Features: the coding agent\'s step budgets, e.g. 5,10,20 (the default)')
+    .option('--repo <path>', 'SWE-Features: the repository (a clone) to run every item in, when it is no longer where the items say')
     .option('--limit <n>', 'only the first n items')
     .option('--concurrency <n>', 'model calls in flight at once (mind the provider rate limits)', '4')
     .option('--cache-dir <dir>', 'content-addressed cache of model calls (default ~/.cache/sleeptime/calls)')
@@ -120,7 +156,17 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
     .action(async (flags: BenchFlags, command: Command) => {
       const opts = globals(command);
       const provenance = provenanceFlag(flags.provenance);
-      const { createBenchProgressBar, loadBenchItems, runBench } = await import('@sleeptime/bench');
+      const { createBenchProgressBar, isSweFeaturesItemsFile, loadBenchItems, runBench } = await import('@sleeptime/bench');
+      if (await isSweFeaturesItemsFile(flags.data)) {
+        await runSweFeaturesBenchCommand(flags, opts, provenance, output);
+        return;
+      }
+      for (const [value, flag] of [
+        [flags.steps, '--steps'],
+        [flags.repo, '--repo'],
+      ] as const) {
+        if (value !== undefined) throw userError('invalid_option', `${flag} applies to SWE-Features items only, and ${flags.data} holds other items`, { field: flag });
+      }
       const grid = await gridFromFlags(flags);
       const limit = integerFlag(flags.limit, '--limit', 1, 10_000_000);
       const concurrency = integerFlag(flags.concurrency, '--concurrency', 1, 256);
@@ -219,13 +265,16 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
         command: Command,
       ) => {
         const opts = globals(command);
-        const { readPredictabilityRows, readResultsFile, writeReport } = await import('@sleeptime/bench');
+        const { readPredictabilityRows, readResultsFile, readResultsKind, sweFeaturesResultRowFormat, writeReport } = await import('@sleeptime/bench');
         const testTokenWeight = integerFlag(flags.testTokenWeight, '--test-token-weight', 1, 1000);
-        const { rows } = await readResultsFile(resultsPath);
-        if (rows.length === 0) throw userError('empty_results', `${resultsPath} holds no results yet: run sleeptime bench first`);
+        // A results file holds one kind of rows, told by its first row.
+        const sweFeatures = (await readResultsKind(resultsPath)) === 'swe-features' ? (await readResultsFile(resultsPath, sweFeaturesResultRowFormat)).rows : [];
+        const { rows } = sweFeatures.length > 0 ? { rows: [] } : await readResultsFile(resultsPath);
+        if (rows.length === 0 && sweFeatures.length === 0) throw userError('empty_results', `${resultsPath} holds no results yet: run sleeptime bench first`);
         const predictability = flags.predictability === undefined ? undefined : await readPredictabilityRows(flags.predictability);
         const report = await writeReport({
           results: rows,
+          sweFeatures,
           predictability,
           outDir: flags.out,
           title: flags.title,
@@ -236,4 +285,61 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
         else output.stdout(`Report: ${report.htmlPath}\nSummary: ${report.markdownPath}\nFigures: ${report.figures.length} SVG files in ${flags.out}\n`);
       },
     );
+}
+
+/** `sleeptime bench` on SWE-Features items: the step-budget grid with and without the notes. */
+async function runSweFeaturesBenchCommand(flags: BenchFlags, opts: GlobalOptions, provenance: ReturnType<typeof provenanceFlag>, output: CliOutput): Promise<void> {
+  const { createBenchProgressBar, loadSweFeaturesItems, runSweFeaturesBench } = await import('@sleeptime/bench');
+  const grid = await sweFeaturesGridFromFlags(flags);
+  const limit = integerFlag(flags.limit, '--limit', 1, 10_000_000);
+  const concurrency = integerFlag(flags.concurrency, '--concurrency', 1, 256);
+  const allItems = await loadSweFeaturesItems(flags.data, flags.repo === undefined ? {} : { repository: flags.repo });
+  const items = limit === undefined ? allItems : allItems.slice(0, limit);
+  const resultsPath = flags.results ?? path.join('bench-results', `${path.basename(flags.data).replace(/\.jsonl$/, '')}.results.jsonl`);
+  const cacheDir = flags.cacheDir ?? path.join(path.dirname(defaultModelCacheDir()), 'calls');
+  const modelSpec = resolveModelSpec(opts.model);
+  const model = await createModel(modelSpec, { ...modelOptionsFrom(opts), baseUrl: opts.baseUrl, showProgress: !opts.json });
+  const baseUrl = opts.baseUrl ?? process.env.SLEEPTIME_BASE_URL;
+  const progressBar = createBenchProgressBar({ enabled: !opts.json && process.stderr.isTTY === true });
+  const abort = new AbortController();
+  const stop = () => abort.abort(userError('interrupted', 'interrupted: the results so far are kept; run the same command again to resume'));
+  process.once('SIGINT', stop);
+  try {
+    const result = await runSweFeaturesBench({
+      items,
+      grid,
+      model,
+      resultsPath,
+      cacheDir,
+      concurrency,
+      signal: abort.signal,
+      onProgress: progressBar.update,
+      modelIdentity: modelSpec.startsWith('openai-compatible:') && baseUrl ? `${modelSpec}@${baseUrl}` : modelSpec,
+      ...(provenance === undefined ? {} : { provenance }),
+    });
+    progressBar.stop();
+    const errors = result.rows.filter((row) => row.error !== undefined).length;
+    const meanF1 = result.rows.length === 0 ? 0 : result.rows.reduce((sum, row) => sum + row.f1, 0) / result.rows.length;
+    const summary = {
+      results: resultsPath,
+      rows: result.rows.length,
+      written: result.written,
+      skipped: result.skipped,
+      meanF1,
+      errors,
+      ...(result.provenance === undefined ? {} : { provenance: result.provenance }),
+    };
+    if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
+    else
+      output.stdout(
+        `${result.rows.length} rows in ${resultsPath} (${result.written} new, ${result.skipped} already there): ` +
+          `mean F1 ${(100 * meanF1).toFixed(1)}% over every cell, ${errors} failed.` +
+          (result.provenance === undefined ? '' : ` Recorded provenance: ${result.provenance.kind} (${result.provenance.source}).`) +
+          `\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
+      );
+  } finally {
+    progressBar.stop();
+    process.off('SIGINT', stop);
+    await model.close();
+  }
 }

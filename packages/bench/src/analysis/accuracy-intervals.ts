@@ -39,18 +39,37 @@ export interface AccuracyTerm {
  * contexts of all the terms together. Null when a term has no rows.
  */
 export function accuracyCombinationInterval(terms: readonly AccuracyTerm[], settings: BootstrapSettings = DEFAULT_BOOTSTRAP_SETTINGS): AccuracyInterval | null {
+  return meanCombinationInterval(terms, { unitOf: contextKey, valueOf: (row) => (countsAsCorrect(row) ? 1 : 0) }, settings);
+}
+
+export interface MeanTerm<Row> {
+  rows: readonly Row[];
+  weight: number;
+}
+
+/**
+ * The interval of a weighted sum of means, `sum(weight * mean(valueOf(row) over rows))`, resampling
+ * the units (`unitOf`) of all the terms together: an accuracy is the mean of 1 for right and 0 for
+ * wrong over contexts; SWE-Features' F1 is the mean of the rows' F1 over items. Null when a term has
+ * no rows.
+ */
+export function meanCombinationInterval<Row>(
+  terms: ReadonlyArray<MeanTerm<Row>>,
+  measure: { unitOf: (row: Row) => string; valueOf: (row: Row) => number },
+  settings: BootstrapSettings = DEFAULT_BOOTSTRAP_SETTINGS,
+): AccuracyInterval | null {
   if (terms.length === 0 || terms.some((term) => term.rows.length === 0)) return null;
-  // One unit per context: [correct, rows] for each term, in term order.
+  // One unit per context: [sum of values, rows] for each term, in term order.
   const units = new Map<string, number[]>();
   terms.forEach((term, index) => {
     for (const row of term.rows) {
-      const key = contextKey(row);
+      const key = measure.unitOf(row);
       let unit = units.get(key);
       if (unit === undefined) {
         unit = new Array<number>(terms.length * 2).fill(0);
         units.set(key, unit);
       }
-      unit[index * 2] = (unit[index * 2] as number) + (countsAsCorrect(row) ? 1 : 0);
+      unit[index * 2] = (unit[index * 2] as number) + measure.valueOf(row);
       unit[index * 2 + 1] = (unit[index * 2 + 1] as number) + 1;
     }
   });

@@ -12,3 +12,4 @@ export * from './row-statistics.js';
 export * from './seeded-random.js';
 export * from './sleep-versus-pass-at-k.js';
 export * from './summary.js';
+export * from './swe-features-f1.js';

@@ -8,7 +8,8 @@ import { compareSleepBudgets, type ConditionSeries, type ExperimentAnalysis, typ
 import { formatConfidence, formatInterval, formatPercent, formatTokens } from './format.js';
 import { dodgedTokens, labelOffsets, tokenAxis } from './point-layout.js';
 
-export type FigureId = 'a' | 'b' | 'c' | 'd' | 'e';
+/** (a)-(e): the question-answering datasets' figures; (f): SWE-Features'. */
+export type FigureId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
 
 export const FIGURE_SLUGS: Readonly<Record<FigureId, string>> = {
   a: 'pareto',
@@ -16,7 +17,11 @@ export const FIGURE_SLUGS: Readonly<Record<FigureId, string>> = {
   c: 'amortized-cost',
   d: 'predictability',
   e: 'pass-at-k',
+  f: 'swe-features-f1',
 };
+
+/** The figures of a question-answering experiment. */
+const QUESTION_ANSWERING_FIGURES: readonly FigureId[] = ['a', 'b', 'c', 'd', 'e'];
 
 /** What to run when a figure has no data; the CLI flags live with the lead's `bench`/`report` commands. */
 export const NO_DATA_NOTES = {
@@ -46,8 +51,8 @@ export interface FigureDefinition {
 
 const WIDTH = 560;
 const HEIGHT = 330;
-const TEST_TIME_ONLY_COLOR = '#4d4d4d';
-const SLEEP_TIME_COLORS = ['#1f6fb4', '#2ca02c', '#17a2b8', '#7b4bb7', '#8c564b', '#e377c2', '#0b3d91', '#6b8e23'];
+export const TEST_TIME_ONLY_COLOR = '#4d4d4d';
+export const SLEEP_TIME_COLORS = ['#1f6fb4', '#2ca02c', '#17a2b8', '#7b4bb7', '#8c564b', '#e377c2', '#0b3d91', '#6b8e23'];
 const CONTEXT_ONLY_COLOR = '#ff7f0e';
 const ABLATION_COLORS = ['#bcbd22', '#a6761d', '#e6ab02', '#8c6d31'];
 const PASS_AT_K_COLOR = '#d62728';
@@ -85,7 +90,7 @@ type NameModel = (model: string) => string;
 
 /** The five figures for an empty results file, each saying so. */
 export function emptyFigureDefinitions(): FigureDefinition[] {
-  return (Object.keys(FIGURE_SLUGS) as FigureId[]).map((id) => ({
+  return QUESTION_ANSWERING_FIGURES.map((id) => ({
     id,
     slug: FIGURE_SLUGS[id],
     title: FIGURE_TITLES[id],
@@ -95,15 +100,16 @@ export function emptyFigureDefinitions(): FigureDefinition[] {
   }));
 }
 
-const FIGURE_TITLES: Readonly<Record<FigureId, string>> = {
+export const FIGURE_TITLES: Readonly<Record<FigureId, string>> = {
   a: '(a) Accuracy against test-time tokens',
   b: '(b) Accuracy against sleep-time budget',
   c: '(c) Average cost per query against queries per context',
   d: '(d) Sleep-time gain by query predictability',
   e: '(e) Sleep-time against pass@k at equal test-time tokens',
+  f: '(f) SWE-Features: F1 of the edited files against test-time tokens',
 };
 
-function definition(id: FigureId, caption: string, spec: TopLevelSpec | null, noDataNote: string | null = null): FigureDefinition {
+export function definition(id: FigureId, caption: string, spec: TopLevelSpec | null, noDataNote: string | null = null): FigureDefinition {
   return { id, slug: FIGURE_SLUGS[id], title: FIGURE_TITLES[id], caption, spec, noDataNote: spec === null ? noDataNote : null };
 }
 
@@ -152,24 +158,85 @@ interface TokenAccuracyChartOptions {
   labelPoints: (series: ConditionSeries) => boolean;
 }
 
-/**
- * Lines of (tokens, accuracy) per series with an error bar at each point (its accuracy interval),
- * dashed fronts, optional point labels. Points that would hide each other are dodged and labels
- * placed apart (point-layout.ts); the x scale is fixed here so those pixel positions hold.
- */
+/** Figures (a) and (e): accuracy against test-time tokens, through `tokenScoreChart`. */
 function tokenAccuracyChart(options: TokenAccuracyChartOptions): TopLevelSpec {
   const colors = seriesColors(options.series);
+  return tokenScoreChart({
+    title: options.title,
+    subtitle: options.subtitle,
+    scoreTitle: 'accuracy',
+    series: options.series.map((one, index) => ({
+      label: one.label,
+      color: colors.range[index] as string,
+      labelPoints: options.labelPoints(one),
+      points: one.points.map((point) => ({
+        source: point,
+        tokens: point.tokens,
+        score: point.accuracy,
+        interval: point.accuracyInterval,
+        label: point.label,
+        shortLabel: shortPointLabel(point),
+        rows: point.rows,
+        description: `${one.label}, ${point.label}: ${formatPercent(point.accuracy)} (CI ${formatInterval(point.accuracyInterval)}) with ${formatTokens(point.tokens)} test-time tokens`,
+      })),
+    })),
+    fronts: options.fronts,
+  });
+}
+
+/** One point of a tokens-against-score chart. */
+export interface ChartPoint {
+  /** The analysis's point it stands for: fronts name their points by these. */
+  source: object;
+  tokens: number;
+  /** Accuracy, or mean F1: a share from 0 to 1. */
+  score: number;
+  interval: { lower: number; upper: number };
+  label: string;
+  shortLabel: string;
+  rows: number;
+  /** What a screen reader says of the point (its real tokens, not where it is drawn). */
+  description: string;
+}
+
+export interface ChartSeries {
+  label: string;
+  color: string;
+  /** Print each point's short label beside it. */
+  labelPoints: boolean;
+  points: ChartPoint[];
+}
+
+export interface TokenScoreChartOptions {
+  title: string;
+  subtitle: string;
+  /** The y axis: `accuracy`, `mean F1 of the edited files`. */
+  scoreTitle: string;
+  /** The x axis; default `mean generated test-time tokens per query`. */
+  tokensTitle?: string;
+  series: ChartSeries[];
+  /** Dashed lines through points (drawn where their series' points are, when they are among them: by `source`). */
+  fronts: Array<{ label: string; points: ReadonlyArray<{ tokens: number; accuracy: number }> }>;
+}
+
+/**
+ * Lines of (tokens, score) per series with an error bar at each point (its interval), dashed
+ * fronts, optional point labels. Points that would hide each other are dodged and labels placed
+ * apart (point-layout.ts); the x scale is fixed here so those pixel positions hold.
+ */
+export function tokenScoreChart(options: TokenScoreChartOptions): TopLevelSpec {
+  const colors = { domain: options.series.map((one) => one.label), range: options.series.map((one) => one.color) };
   const area = { width: WIDTH, height: HEIGHT };
   const points = options.series.flatMap((one) => one.points.map((point, order) => ({ series: one, point, order })));
   const axis = tokenAxis([...points.map(({ point }) => point.tokens), ...options.fronts.flatMap((front) => front.points.map((point) => point.tokens))]);
   const drawn = dodgedTokens(
-    points.map(({ point }) => point),
+    points.map(({ point }) => ({ tokens: point.tokens, accuracy: point.score })),
     axis,
     area,
   );
-  const drawnTokensOf = new Map(points.map(({ point }, index) => [point, drawn[index] as number]));
+  const drawnTokensOf = new Map(points.map(({ point }, index) => [point.source, drawn[index] as number]));
   const labelled = points.flatMap(({ series, point }, index) =>
-    options.labelPoints(series) ? [{ index, tokens: point.tokens, accuracy: point.accuracy, drawnTokens: drawn[index] as number, text: shortPointLabel(point) }] : [],
+    series.labelPoints ? [{ index, tokens: point.tokens, accuracy: point.score, drawnTokens: drawn[index] as number, text: point.shortLabel }] : [],
   );
   const offsets = new Map(labelOffsets(labelled, axis, area).map((offset, position) => [(labelled[position] as { index: number }).index, offset]));
   const seriesValues = points.map(({ series, point, order }, index) => ({
@@ -177,27 +244,31 @@ function tokenAccuracyChart(options: TokenAccuracyChartOptions): TopLevelSpec {
     order,
     tokens: point.tokens,
     drawnTokens: drawn[index] as number,
-    accuracy: point.accuracy,
-    lower: point.accuracyInterval.lower,
-    upper: point.accuracyInterval.upper,
+    accuracy: point.score,
+    lower: point.interval.lower,
+    upper: point.interval.upper,
     budget: point.label,
     rows: point.rows,
-    shortLabel: offsets.has(index) ? shortPointLabel(point) : '',
-    // What a screen reader says of the point: its real tokens, not where it is drawn.
-    description: `${series.label}, ${point.label}: ${formatPercent(point.accuracy)} (CI ${formatInterval(point.accuracyInterval)}) with ${formatTokens(point.tokens)} test-time tokens`,
+    shortLabel: offsets.has(index) ? point.shortLabel : '',
+    description: point.description,
     labelDx: offsets.get(index)?.dx ?? 0,
     labelDy: offsets.get(index)?.dy ?? 0,
   }));
   const frontValues = options.fronts.flatMap((front) =>
-    front.points.map((point, order) => ({ front: front.label, order, drawnTokens: drawnTokensOf.get(point) ?? point.tokens, accuracy: point.accuracy })),
+    front.points.map((point, order) => ({
+      front: front.label,
+      order,
+      drawnTokens: drawnTokensOf.get(point) ?? point.tokens,
+      accuracy: point.accuracy,
+    })),
   );
   const x = {
     field: 'drawnTokens',
     type: 'quantitative' as const,
-    title: 'mean generated test-time tokens per query',
+    title: options.tokensTitle ?? 'mean generated test-time tokens per query',
     scale: { type: axis.type, domain: axis.domain, nice: false, ...(axis.type === 'linear' ? { zero: true } : {}) },
   };
-  const y = { field: 'accuracy', type: 'quantitative' as const, title: 'accuracy', axis: { format: '.0%' }, scale: { domain: [0, 1] } };
+  const y = { field: 'accuracy', type: 'quantitative' as const, title: options.scoreTitle, axis: { format: '.0%' }, scale: { domain: [0, 1] } };
   const color = { field: 'series', type: 'nominal' as const, title: 'condition', scale: colors };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -229,7 +300,7 @@ function tokenAccuracyChart(options: TokenAccuracyChartOptions): TopLevelSpec {
         data: { values: seriesValues },
         layer: [
           {
-            // The accuracy interval of each point.
+            // The interval of each point.
             mark: { type: 'rule' as const, strokeWidth: 1.5, opacity: 0.8 },
             encoding: { x, y: { ...y, field: 'lower' }, y2: { field: 'upper' }, color },
           },
@@ -417,7 +488,7 @@ function predictabilityFigure(analysis: ExperimentAnalysis, named: NameModel, pr
   return definition('d', caption, spec);
 }
 
-const DODGE_NOTE =
+export const DODGE_NOTE =
   'Points that would hide each other (equal accuracy at about the same tokens) are drawn side by side, a few pixels apart, and their labels stacked; the table gives the exact values.';
 
 /** "95% bootstrap intervals of the accuracy over items (2,000 resamples)". */

@@ -66,9 +66,9 @@ function allWrongSentence(analysis: ExperimentAnalysis): string | null {
  * A sentence, or the facts of one (no final period) with the reason no saving is claimed from them.
  * The same reason for every one is said once, first.
  */
-type Statement = { sentence: string } | { facts: string; reason: string };
+export type Statement = { sentence: string } | { facts: string; reason: string };
 
-function withReasons(statements: readonly Statement[], noClaim: string): string[] {
+export function withReasons(statements: readonly Statement[], noClaim: string): string[] {
   const reasons = new Set(statements.map((statement) => ('reason' in statement ? statement.reason : null)));
   const [shared] = reasons;
   if (statements.length > 1 && reasons.size === 1 && shared !== null && shared !== undefined) {

@@ -3,13 +3,14 @@
  * provenance notice first, then per experiment the headline figures, the summary table and the
  * five figures.
  */
-import type { BootstrapSettings, ClaimRules, ExperimentAnalysis } from '../analysis/index.js';
+import type { BootstrapSettings, ClaimRules, ExperimentAnalysis, SweFeaturesAnalysis } from '../analysis/index.js';
 import { escapeXml } from './escape.js';
 import type { FigureDefinition } from './figure-specs.js';
 import { headlineGroups } from './headlines.js';
 import { summaryCells, summaryTableHeader } from './markdown-summary.js';
 import { methodParagraphs } from './method-text.js';
 import { NOT_RECORDED_LABEL, type ModelProvenanceSummary } from './provenance.js';
+import { sweFeaturesHeadlineGroups, sweFeaturesMethod, sweFeaturesTableHeader, sweFeaturesTableRows, SWE_FEATURES_TABLE_FIRST_NUMBER_COLUMN } from './swe-features-text.js';
 
 export interface RenderedFigure {
   definition: FigureDefinition;
@@ -29,6 +30,8 @@ export interface HtmlPageInput {
   provenance: ReadonlyMap<string, ModelProvenanceSummary>;
   totalRows: number;
   experiments: Array<{ analysis: ExperimentAnalysis | null; figures: RenderedFigure[] }>;
+  /** SWE-Features sections, after the others (none when the results hold no SWE-Features rows). */
+  sweFeatures?: Array<{ analysis: SweFeaturesAnalysis; figures: RenderedFigure[] }>;
   /** For the Method section. */
   intervals: BootstrapSettings;
   claimRules: ClaimRules;
@@ -82,7 +85,13 @@ export function renderHtmlPage(input: HtmlPageInput): string {
       'Rows that failed with an error count as wrong and are also counted under errors.</p>',
   );
   for (const experiment of input.experiments) parts.push(renderExperiment(experiment, input));
-  parts.push('<h2>Method</h2>', ...methodParagraphs(input.intervals, input.claimRules).map((paragraph) => `<p>${escapeXml(paragraph)}</p>`));
+  const sweSections = input.sweFeatures ?? [];
+  for (const section of sweSections) parts.push(renderSweFeatures(section, input));
+  const method = [
+    ...(input.experiments.length === 0 && sweSections.length > 0 ? [] : methodParagraphs(input.intervals, input.claimRules)),
+    ...(sweSections.length === 0 ? [] : [sweFeaturesMethod(input.intervals, input.claimRules)]),
+  ];
+  parts.push('<h2>Method</h2>', ...method.map((paragraph) => `<p>${escapeXml(paragraph)}</p>`));
   parts.push('</main>', '</body>', '</html>');
   return `${parts.join('\n')}\n`;
 }
@@ -103,6 +112,27 @@ function renderExperiment(experiment: HtmlPageInput['experiments'][number], inpu
   for (const figure of experiment.figures) parts.push(renderFigure(figure));
   if (analysis !== null) parts.push('<h3>All cells</h3>', summaryTableHtml(analysis));
   parts.push('</section>');
+  return parts.join('\n');
+}
+
+function renderSweFeatures(section: NonNullable<HtmlPageInput['sweFeatures']>[number], input: HtmlPageInput): string {
+  const { analysis } = section;
+  const parts: string[] = [
+    '<section class="experiment">',
+    `<h2>SWE-Features · ${escapeXml(analysis.model)} (${escapeXml(input.provenance.get(analysis.model)?.label ?? NOT_RECORDED_LABEL)})</h2>`,
+  ];
+  for (const group of sweFeaturesHeadlineGroups(analysis)) {
+    parts.push(`<h4>${escapeXml(group.heading)}</h4>`, '<ul class="headlines">');
+    for (const sentence of group.sentences) parts.push(`<li>${escapeXml(sentence)}</li>`);
+    parts.push('</ul>');
+  }
+  for (const figure of section.figures) parts.push(renderFigure(figure));
+  const numeric = (index: number) => (index >= SWE_FEATURES_TABLE_FIRST_NUMBER_COLUMN ? ' class="number"' : '');
+  const header = sweFeaturesTableHeader(analysis.intervals).map((cell, index) => `<th${numeric(index)}>${escapeXml(cell)}</th>`).join('');
+  const rows = sweFeaturesTableRows(analysis)
+    .map((cells) => `<tr>${cells.map((cell, index) => `<td${numeric(index)}>${escapeXml(cell)}</td>`).join('')}</tr>`)
+    .join('\n');
+  parts.push('<h3>All cells</h3>', `<table class="summary">\n<thead><tr>${header}</tr></thead>\n<tbody>\n${rows}\n</tbody>\n</table>`, '</section>');
   return parts.join('\n');
 }
 

@@ -1,6 +1,8 @@
 /** The benchmark report: a self-contained HTML page with one SVG per figure, and a markdown summary. */
 export { DEFAULT_REPORT_TITLE, namespaceSvgIds, writeReport, type WriteReportOptions, type WriteReportResult } from './write-report.js';
-export { FIGURE_SLUGS, NO_DATA_NOTES, figureDefinitions, type FigureDefinition, type FigureId } from './figure-specs.js';
+export { FIGURE_SLUGS, NO_DATA_NOTES, figureDefinitions, tokenScoreChart, type ChartPoint, type ChartSeries, type FigureDefinition, type FigureId, type TokenScoreChartOptions } from './figure-specs.js';
+export { SWE_FEATURES_NO_DATA_NOTE, sweFeaturesFigure } from './swe-features-figure.js';
+export { sweFeaturesHeadlineGroups, sweFeaturesMethod, sweFeaturesTableHeader, sweFeaturesTableRows } from './swe-features-text.js';
 export {
   NOT_RECORDED_LABEL,
   PIPELINE_ONLY_SENTENCE,

@@ -1,11 +1,13 @@
 /**
  * `writeReport`: from result rows (and optional predictability scores) to a folder with a
- * self-contained `index.html`, one SVG file per figure and `summary.md`.
+ * self-contained `index.html`, one SVG file per figure and `summary.md`. SWE-Features rows get
+ * sections of their own: headlines, figure (f) and the per-cell table.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   analyzeResults,
+  analyzeSweFeaturesResults,
   bootstrapSettings,
   claimRules,
   DEFAULT_MAX_QUERIES_PER_CONTEXT,
@@ -14,18 +16,23 @@ import {
   type ClaimRuleOptions,
   type ExperimentAnalysis,
   type PredictabilityOptions,
+  type SweFeaturesAnalysis,
 } from '../analysis/index.js';
 import type { BenchResultRow, PredictabilityRow } from '../bench-types.js';
+import type { SweFeaturesResultRow } from '../swe-features/swe-features-result-row.js';
 import { emptyFigureDefinitions, figureDefinitions, type FigureDefinition } from './figure-specs.js';
 import { renderHtmlPage, type RenderedFigure } from './html-page.js';
 import { renderMarkdownSummary } from './markdown-summary.js';
 import { provenanceNotice, summarizeProvenance } from './provenance.js';
 import { renderNoDataSvg, renderVegaLiteSvg } from './render-svg.js';
+import { sweFeaturesFigure } from './swe-features-figure.js';
 
 export const DEFAULT_REPORT_TITLE = 'Sleep-time compute: benchmark report';
 
 export interface WriteReportOptions {
   results: BenchResultRow[];
+  /** SWE-Features rows (`runSweFeaturesBench`), reported in sections of their own. */
+  sweFeatures?: SweFeaturesResultRow[];
   predictability?: PredictabilityRow[];
   outDir: string;
   title?: string;
@@ -65,31 +72,48 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     claimRules: rules,
     ...(options.predictabilityOptions === undefined ? {} : { predictability: options.predictabilityOptions }),
   });
-  const models = [...new Set(options.results.map((row) => row.model))];
+  const sweRows = options.sweFeatures ?? [];
+  const sweAnalyses = analyzeSweFeaturesResults(sweRows, { intervals, claimRules: rules });
+  const models = [...new Set([...options.results, ...sweRows].map((row) => row.model))];
   // As the runner and the scorer recorded it on each row; a random-weight scoring model makes
   // figure (d) a pipeline check too.
-  const provenance = summarizeProvenance([...options.results, ...(options.predictability ?? [])]);
+  const provenance = summarizeProvenance([...options.results, ...(options.predictability ?? []), ...sweRows]);
   const notice = provenanceNotice(provenance.values(), options.provenanceNote);
   const provenanceLabelOf = (model: string) => provenance.get(model)?.label;
 
   await mkdir(options.outDir, { recursive: true });
   const experiments: Array<{ analysis: ExperimentAnalysis | null; figures: RenderedFigure[] }> = [];
   const usedNames = new Set<string>();
+  // Results of SWE-Features alone have no question-answering section, not even an empty one.
   const sources: Array<{ analysis: ExperimentAnalysis | null; definitions: FigureDefinition[] }> =
     analyses.length === 0
-      ? [{ analysis: null, definitions: emptyFigureDefinitions() }]
+      ? sweAnalyses.length === 0
+        ? [{ analysis: null, definitions: emptyFigureDefinitions() }]
+        : []
       : analyses.map((analysis) => ({ analysis, definitions: figureDefinitions(analysis, provenanceLabelOf) }));
-  for (const source of sources) {
-    const suffix = sources.length === 1 || source.analysis === null ? '' : `--${slug(source.analysis.dataset)}--${slug(source.analysis.model)}`;
+  const renderFigures = async (definitions: readonly FigureDefinition[], suffix: string): Promise<RenderedFigure[]> => {
     const figures: RenderedFigure[] = [];
-    for (const definition of source.definitions) {
+    for (const definition of definitions) {
       const fileName = uniqueName(`figure-${definition.id}-${definition.slug}${suffix}`, usedNames);
       const raw = definition.spec === null ? renderNoDataSvg(definition.title, definition.noDataNote ?? 'no data') : await renderVegaLiteSvg(definition.spec);
       const svg = namespaceSvgIds(raw, fileName.replace(/\.svg$/, ''));
       await writeFile(join(options.outDir, fileName), `<?xml version="1.0" encoding="UTF-8"?>\n${svg}\n`, 'utf8');
       figures.push({ definition, svg, fileName });
     }
-    experiments.push({ analysis: source.analysis, figures });
+    return figures;
+  };
+  for (const source of sources) {
+    const suffix = sources.length === 1 || source.analysis === null ? '' : `--${slug(source.analysis.dataset)}--${slug(source.analysis.model)}`;
+    experiments.push({ analysis: source.analysis, figures: await renderFigures(source.definitions, suffix) });
+  }
+  const named = (model: string) => {
+    const label = provenanceLabelOf(model);
+    return label === undefined ? model : `${model} (${label})`;
+  };
+  const sweSections: Array<{ analysis: SweFeaturesAnalysis; figures: RenderedFigure[] }> = [];
+  for (const analysis of sweAnalyses) {
+    const suffix = sweAnalyses.length === 1 ? '' : `--${slug(analysis.model)}`;
+    sweSections.push({ analysis, figures: await renderFigures([sweFeaturesFigure(analysis, named)], suffix) });
   }
 
   const htmlPath = join(options.outDir, 'index.html');
@@ -104,8 +128,9 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
       queriesPerContext,
       models,
       provenance,
-      totalRows: options.results.length,
+      totalRows: options.results.length + sweRows.length,
       experiments,
+      sweFeatures: sweSections,
       intervals,
       claimRules: rules,
     }),
@@ -123,10 +148,15 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
       intervals,
       claimRules: rules,
       experiments: experiments.flatMap(({ analysis, figures }) => (analysis === null ? [] : [{ analysis, figureFiles: figures.map((figure) => figure.fileName) }])),
+      sweFeatures: sweSections.map(({ analysis, figures }) => ({ analysis, figureFiles: figures.map((figure) => figure.fileName) })),
     }),
     'utf8',
   );
-  return { htmlPath, markdownPath, figures: experiments.flatMap(({ figures }) => figures.map((figure) => join(options.outDir, figure.fileName))) };
+  return {
+    htmlPath,
+    markdownPath,
+    figures: [...experiments, ...sweSections].flatMap(({ figures }) => figures.map((figure) => join(options.outDir, figure.fileName))),
+  };
 }
 
 /**
