@@ -32,7 +32,7 @@ import type {
 } from './option-schemas.js';
 import type { SleepProtocol } from './prompts.js';
 import type { RepositoryAccess } from './repository-metadata.js';
-import type { SleepStopReason } from './sleep-agent.js';
+import type { SleepStopReason } from './sleep-agent-types.js';
 
 export interface EngineOptions {
   store: Store;

@@ -87,4 +87,5 @@ export {
   type Verbosity,
 } from './prompts.js';
 export type { RecordedModelCall } from './recording-model.js';
-export type { SleepAgentOptions, SleepAgentResult, SleepProtocolChoice, SleepStopReason } from './sleep-agent.js';
+// The agent's options and result are internal (`@sleeptime/core/internal`, beside runSleepAgent): they carry the AI SDK's tool types.
+export type { SleepProtocolChoice, SleepStopReason } from './sleep-agent-types.js';

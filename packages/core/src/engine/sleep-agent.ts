@@ -19,23 +19,9 @@ import { memoryCharacters, oversizedMemoryReason, sameMemory, unusableMemoryReas
 /** Steps allowed beyond `maxRewrites` for the finish call and a few malformed calls, never more. */
 export const extraStepsAllowed = 5;
 
-/**
- * Why a sleep-time agent run ended:
- * - `finished`: the model said it was done (`finish_rethinking`, or the finish word);
- * - `unchanged`: a rewrite left the memory as it was, so more rewrites would not change it either;
- * - `max-rewrites`: it used up its rewrites;
- * - `step-limit`: it hit the hard cap on model calls (typically by repeating malformed or refused rewrites);
- * - `model-stopped`: it replied with nothing the loop could use (no tool call, an empty reply, or a
- *   call cut off by the output limit), so the loop could not go on. The memory written so far is kept.
- */
-export type SleepStopReason = 'finished' | 'unchanged' | 'max-rewrites' | 'step-limit' | 'model-stopped';
+import type { SleepProtocolChoice, SleepStopReason } from './sleep-agent-types.js';
 
-/**
- * How the agent talks to the model: `tools` (rethink_memory / finish_rethinking tool calls), `text`
- * (the memory between <memory> tags, for models and servers without tool calling), or `auto`: tools,
- * and text from then on for a model whose server rejects a request with tools.
- */
-export type SleepProtocolChoice = SleepProtocol | 'auto';
+export type { SleepProtocolChoice, SleepStopReason };
 
 export interface SleepAgentOptions {
   languageModel: LanguageModelV3;
