@@ -116,6 +116,14 @@ describe('how it stops, and what it edited', () => {
     expect(result.usage.outputTokens).toBe(20);
   });
 
+  it('takes a reply cut before it wrote a whole tool call as a cut step, not an end', async () => {
+    const cut = { ...textReply('{"name": "write_file", "arguments": {"path": "src/export/csv.ts", "content": "export', tokens), finishReason: { unified: 'length' as const, raw: 'length' } };
+    const { model, prompts } = recordingModel([cut, calls({ toolName: 'done', input: {} })]);
+    const result = await runCodingAgent({ languageModel: model, worktree, task: csvTask, maxSteps: 3 });
+    expect(result).toMatchObject({ stepsUsed: 2, stopReason: 'done', truncatedBy: 'max-output-tokens' });
+    expect(userTurns(prompts[1] as LanguageModelV3Prompt).at(-1)).toBe(`[Step: 2/3]\n${cutReplyNote}`);
+  });
+
   it('drops the calls of a reply cut at the output limit, tells the model, and counts the step', async () => {
     const { model, prompts } = recordingModel([
       toolCallsReply([{ toolName: 'write_file', input: { path: 'src/export/csv.ts', content: 'export const toCsv' } }], tokens, 'length'),

@@ -7,8 +7,9 @@
  * against the base commit (`editedFiles`), whatever tool made the change.
  *
  * Every call is made with tool choice `required`: an agent that acts through tools, and says it is
- * done through one. A reply cut at the output limit before its tool calls could run is not an end:
- * its calls are dropped, the model is told why at the next step, and the step counts.
+ * done through one. A reply cut at the output limit before its tool calls could run (or before it
+ * finished writing one) is not an end: its calls are dropped, the model is told why at the next
+ * step, and the step counts.
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { generateText, stepCountIs, tool, ToolChoiceViolationError, type ModelMessage } from 'ai';
@@ -33,8 +34,8 @@ export const maxCodingAgentSteps = 500;
  * Why the loop ended:
  * - `done`: the model called `done`;
  * - `step-limit`: it used its N steps;
- * - `model-stopped`: it replied without a tool call (text only, or an empty reply), so the loop could
- *   not go on.
+ * - `model-stopped`: it replied without a tool call (text only, or an empty reply) and was not cut
+ *   off, so the loop could not go on.
  */
 export type CodingAgentStopReason = 'done' | 'step-limit' | 'model-stopped';
 
@@ -140,8 +141,14 @@ export async function runCodingAgent(options: CodingAgentOptions): Promise<Codin
         abortSignal: options.signal,
       });
     } catch (error) {
-      // A reply without any tool call: the agent has nothing more to do through its tools.
       if (!ToolChoiceViolationError.isInstance(error)) throw error;
+      // Cut at the output limit before a whole tool call was written: a cut step like any other.
+      if (error.finishReason === 'length') {
+        lastStepWasCut = true;
+        options.onStep?.({ step, toolCalls: [], cut: true });
+        continue;
+      }
+      // A reply without any tool call: the agent has nothing more to do through its tools.
       options.onStep?.({ step, toolCalls: [], cut: false });
       stopReason = 'model-stopped';
       break;

@@ -320,7 +320,9 @@ export async function runSweFeaturesBench(options: RunSweFeaturesBenchOptions): 
   };
 
   // ------------------------------------------------------------------------------------------------
-  // Workers, as in runBench: twice as many cells in progress as call slots.
+  // Workers: one cell in progress per call slot (runBench has twice as many). A cell is an agent loop
+  // whose calls each extend the previous prompt: run alone, a local model reuses that prefix from its
+  // KV cache at every step; interleaved with another cell's calls, it reads the whole prompt again.
 
   const appender = await openResultsAppender<SweFeaturesResultRow>(options.resultsPath);
   let fatal: { error: unknown } | undefined;
@@ -351,7 +353,7 @@ export async function runSweFeaturesBench(options: RunSweFeaturesBenchOptions): 
 
   reportProgress();
   try {
-    await Promise.all(Array.from({ length: Math.min(2 * concurrency, Math.max(1, pending.length)) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, pending.length)) }, worker));
   } finally {
     await appender.close();
   }
