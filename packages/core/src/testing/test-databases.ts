@@ -50,7 +50,16 @@ export async function createPostgresTestLocation(serverUrl: string, label: strin
     config: { kind: 'postgres', url: url.toString() },
     remove: () =>
       withAdminClient(serverUrl, async (client) => {
-        // FORCE (PostgreSQL 13+) ends connections a failed test may have left open.
+        // Pools that were just ended (Graphile Worker's, a store's) may still be closing their
+        // connections: ending one under them makes their client emit an error nobody listens to
+        // any more. Wait a moment for them to go; FORCE (PostgreSQL 13+) then ends what a failed
+        // test left open.
+        const deadline = Date.now() + 3_000;
+        while (Date.now() < deadline) {
+          const open = await client.query<{ count: string }>('select count(*) as count from pg_stat_activity where datname = $1', [database]);
+          if (Number(open.rows[0]?.count ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
         await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       }),
   };
