@@ -228,6 +228,13 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
           .execute();
       },
     },
+    // The dashboard's event stream reads the jobs changed since its last look, every second for each
+    // tenant with a stream open; succeeded jobs stay in the table, so without this it scanned them all.
+    '0009-jobs-updated-at-index': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('jobs_updated_at_index').on('jobs').columns(['updated_at', 'id']).execute();
+      },
+    },
   };
 }
 

@@ -122,7 +122,7 @@ describe.skipIf(serverUrl === undefined)(
           'trigger_counters',
         ]);
         const migrations = await client.query<{ name: string }>('select name from sleeptime_migration');
-        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs', '0005-trigger-counters', '0006-finish-reasons', '0007-partial-usage', '0008-sleep-token-usage']);
+        expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs', '0005-trigger-counters', '0006-finish-reasons', '0007-partial-usage', '0008-sleep-token-usage', '0009-jobs-updated-at-index']);
         const indexes = await client.query<{ indexname: string }>(
           `select indexname from pg_indexes where schemaname = 'public' and indexname like '%_index' order by indexname`,
         );
@@ -133,6 +133,7 @@ describe.skipIf(serverUrl === undefined)(
           'jobs_pending_coalesce_key_index',
           'jobs_run_id_index',
           'jobs_status_run_after_index',
+          'jobs_updated_at_index',
           'learned_contexts_context_id_index',
           'learned_contexts_run_id_index',
           'model_calls_run_id_index',

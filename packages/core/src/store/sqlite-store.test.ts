@@ -72,7 +72,7 @@ describe('SQLite store', () => {
         'tenants',
         'trigger_counters',
       ]);
-      expect(database.prepare('select name from sleeptime_migration').pluck().all()).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs', '0005-trigger-counters', '0006-finish-reasons', '0007-partial-usage', '0008-sleep-token-usage']);
+      expect(database.prepare('select name from sleeptime_migration').pluck().all()).toEqual(['0001-initial', '0002-prefix-cache-columns', '0003-tenants-and-api-keys', '0004-jobs', '0005-trigger-counters', '0006-finish-reasons', '0007-partial-usage', '0008-sleep-token-usage', '0009-jobs-updated-at-index']);
     } finally {
       database.close();
     }
