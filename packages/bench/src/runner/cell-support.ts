@@ -2,12 +2,13 @@
  * What the grid runners (run-bench.ts for the question-answering datasets, the SWE-Features runner)
  * share about a cell: its meter of test-time calls, the row's record of where the model's answers
  * come from, which failures become a row's `error` and which stop the run, and budgets written with
- * only the knobs that were set.
+ * only the knobs that were set, and the pool that runs the cells.
  */
 import { AISDKError } from '@ai-sdk/provider';
 import { SleeptimeError, STATED_PROVENANCE_KINDS, errorMessage, systemError, userError } from '@sleeptime/core';
 import { addUsage, truncationLimit, zeroUsage, type ModelProvenance, type SleeptimeModel, type StatedProvenanceKind, type TruncationLimit, type Usage } from '@sleeptime/core';
 import type { ModelCallEvent } from './model-call-cache.js';
+import { openResultsAppender, type ResultsRowBase } from './results-file.js';
 
 /** Per cell: the test-time calls it made (or got from the cache). */
 export class CellMeter {
@@ -67,4 +68,80 @@ export function cellError(error: unknown, runSignal: AbortSignal): { code: strin
   // The AI SDK's own errors are about what the model sent back (no output, unparsable reply...).
   if (AISDKError.isInstance(error)) return { code: 'model_call_failed', message: errorMessage(error) };
   throw systemError('bench_failed', `The benchmark failed: ${errorMessage(error)}`, error);
+}
+
+export interface CellPoolOptions<Cell extends { sleepRunKey: string | null }, Row extends ResultsRowBase> {
+  /** The cells still to run, in order. */
+  pending: readonly Cell[];
+  /** Cells in progress at once. */
+  workers: number;
+  /** Where each row is appended as soon as its cell ends. */
+  resultsPath: string;
+  /** Stops the pool when aborted (the caller's signal, or `stop`). */
+  runSignal: AbortSignal;
+  /** The caller's own signal: a cancellation it asked for is not a failure. */
+  callerSignal: AbortSignal | undefined;
+  /** Stops the other cells' calls after a fatal error. */
+  stop: () => void;
+  runCell: (cell: Cell) => Promise<Row>;
+  /** A row written to the results file. */
+  onRow: (row: Row) => void;
+  /** A cell that ended, written or not: its hold on a shared sleep run is released. */
+  releaseSleepRun: (sleepRunKey: string) => void;
+}
+
+/**
+ * Runs the cells of a grid runner: `workers` at a time, each row appended as its cell ends (so an
+ * interrupted run resumes from there). The first fatal error stops the other cells and is thrown
+ * (a SleeptimeError as it is, anything else as `bench_failed`); a cancellation by the caller is
+ * thrown as `aborted`, saying how many rows this run wrote.
+ */
+export async function runCellPool<Cell extends { sleepRunKey: string | null }, Row extends ResultsRowBase>(options: CellPoolOptions<Cell, Row>): Promise<void> {
+  const { pending, runSignal } = options;
+  const appender = await openResultsAppender<Row>(options.resultsPath);
+  let fatal: { error: unknown } | undefined;
+  let next = 0;
+  let written = 0;
+  const worker = async () => {
+    while (fatal === undefined && !runSignal.aborted) {
+      const cell = pending[next];
+      next += 1;
+      if (cell === undefined) return;
+      try {
+        const row = await options.runCell(cell);
+        await appender.append(row);
+        written += 1;
+        options.onRow(row);
+      } catch (error) {
+        // After a stop, the other cells' failures are only its echoes.
+        if (fatal === undefined && !(options.callerSignal?.aborted ?? false)) {
+          fatal = { error };
+          options.stop();
+        }
+        return;
+      } finally {
+        if (cell.sleepRunKey !== null) options.releaseSleepRun(cell.sleepRunKey);
+      }
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.workers, Math.max(1, pending.length)) }, worker));
+  } finally {
+    await appender.close();
+  }
+
+  if (fatal !== undefined) {
+    const { error } = fatal;
+    if (SleeptimeError.isInstance(error)) throw error;
+    throw systemError('bench_failed', `The benchmark failed: ${errorMessage(error)}`, error);
+  }
+  if (options.callerSignal?.aborted === true) {
+    throw new SleeptimeError({
+      code: 'aborted',
+      category: 'user',
+      message: `The benchmark was cancelled after ${written} new row(s); run it again to resume`,
+      cause: options.callerSignal.reason,
+    });
+  }
 }

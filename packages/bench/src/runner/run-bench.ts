@@ -29,7 +29,6 @@
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { generateText } from 'ai';
-import { SleeptimeError, systemError, errorMessage } from '@sleeptime/core';
 import { defaultAskMaxOutputTokens, defaultOutputLimit, defaultSleepCallMaxOutputTokens } from '@sleeptime/core';
 import { buildAskPrompt, type Verbosity } from '@sleeptime/core';
 import type { CallSettings, ModelProvenance, SleeptimeModel, StatedProvenanceKind } from '@sleeptime/core';
@@ -38,12 +37,12 @@ import type { BenchItem, BenchResultRow, SleepTimeBudget, TestTimeBudget } from 
 import { extractAimeAnswer, extractGsmAnswer, gradeAime, gradeGsm } from '../datasets/grading.js';
 import { buildContextOnlyPrompt, buildQuestionWithheldPrompt } from './bench-prompts.js';
 import { contentHash } from './canonical-json.js';
-import { CellMeter, cellError, checkRunnerOptions, definedOnly, recordedProvenance } from './cell-support.js';
+import { CellMeter, cellError, checkRunnerOptions, definedOnly, recordedProvenance, runCellPool } from './cell-support.js';
 import { createConcurrencyLimiter, withConcurrencyLimit } from './concurrency-limiter.js';
 import { answerVerbosityFor, sleepPromptStyleFor } from './dataset-prompts.js';
 import { deriveSeed, hasEmptyContext, parseGridSpec, planGrid, readsSleepRun, sleepTemperatureFor, type BenchCell, type GridSpec, type GridSpecInput } from './grid.js';
 import { createModelCallCache, type ModelCallEvent } from './model-call-cache.js';
-import { openResultsAppender, prepareResultsFile } from './results-file.js';
+import { prepareResultsFile } from './results-file.js';
 import { runSharedSleep, withSeed } from './shared-sleep-run.js';
 
 export const defaultBenchConcurrency = 4;
@@ -416,54 +415,23 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
   // Workers: twice as many cells in progress as call slots, so the slots stay busy while some cells
   // wait for a shared sleep run. Model calls are bounded by the limiter, not here.
 
-  const appender = await openResultsAppender(options.resultsPath);
-  let fatal: { error: unknown } | undefined;
-  let next = 0;
-  const worker = async () => {
-    while (fatal === undefined && !runSignal.aborted) {
-      const cell = pending[next];
-      next += 1;
-      if (cell === undefined) return;
-      try {
-        const row = await runCell(cell);
-        await appender.append(row);
-        finished.set(row.key, row);
-        progress.done += 1;
-        countRow(row);
-        reportProgress();
-      } catch (error) {
-        // After a stop, the other cells' failures are only its echoes.
-        if (fatal === undefined && !(options.signal?.aborted ?? false)) {
-          fatal = { error };
-          stopper.abort();
-        }
-        return;
-      } finally {
-        if (cell.sleepRunKey !== null) releaseSleepRun(cell.sleepRunKey);
-      }
-    }
-  };
-
   reportProgress();
-  try {
-    await Promise.all(Array.from({ length: Math.min(2 * concurrency, Math.max(1, pending.length)) }, worker));
-  } finally {
-    await appender.close();
-  }
-
-  if (fatal !== undefined) {
-    const { error } = fatal;
-    if (SleeptimeError.isInstance(error)) throw error;
-    throw systemError('bench_failed', `The benchmark failed: ${errorMessage(error)}`, error);
-  }
-  if (options.signal?.aborted === true) {
-    throw new SleeptimeError({
-      code: 'aborted',
-      category: 'user',
-      message: `The benchmark was cancelled after ${progress.done - skipped} new row(s); run it again to resume`,
-      cause: options.signal.reason,
-    });
-  }
+  await runCellPool({
+    pending,
+    workers: 2 * concurrency,
+    resultsPath: options.resultsPath,
+    runSignal,
+    callerSignal: options.signal,
+    stop: () => stopper.abort(),
+    runCell,
+    onRow: (row) => {
+      finished.set(row.key, row);
+      progress.done += 1;
+      countRow(row);
+      reportProgress();
+    },
+    releaseSleepRun,
+  });
 
   const rows = cells.flatMap((cell) => {
     const row = finished.get(cell.key);

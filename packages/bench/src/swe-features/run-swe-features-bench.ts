@@ -21,18 +21,17 @@
  *   an upstream error no cell could get past.
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { SleeptimeError, systemError, errorMessage } from '@sleeptime/core';
 import { addUsage, defaultOutputLimit, defaultSleepCallMaxOutputTokens, zeroUsage, type CallSettings, type SleeptimeModel, type StatedProvenanceKind, type Usage } from '@sleeptime/core';
 import type { ModelProvenance } from '@sleeptime/core';
 import { createWorktree, readOnlyRepositoryTools, type RepositoryToolLimits, type RepositoryWorktree } from '@sleeptime/core/repository';
 import type { SleepTimeBudget } from '../bench-types.js';
 import { fileSetF1, type SweFeaturesItem } from '../datasets/swe-features/index.js';
 import { contentHash } from '../runner/canonical-json.js';
-import { CellMeter, cellError, checkRunnerOptions, definedOnly, recordedProvenance } from '../runner/cell-support.js';
+import { CellMeter, cellError, checkRunnerOptions, definedOnly, recordedProvenance, runCellPool } from '../runner/cell-support.js';
 import { createConcurrencyLimiter, withConcurrencyLimit } from '../runner/concurrency-limiter.js';
 import { deriveSeed } from '../runner/grid.js';
 import { createModelCallCache, type ModelCallEvent } from '../runner/model-call-cache.js';
-import { openResultsAppender, prepareResultsFile } from '../runner/results-file.js';
+import { prepareResultsFile } from '../runner/results-file.js';
 import { defaultBenchConcurrency, type BenchProgress } from '../runner/run-bench.js';
 import { runSharedSleep, withSeed } from '../runner/shared-sleep-run.js';
 import { runCodingAgent } from './coding-agent.js';
@@ -324,53 +323,24 @@ export async function runSweFeaturesBench(options: RunSweFeaturesBenchOptions): 
   // whose calls each extend the previous prompt: run alone, a local model reuses that prefix from its
   // KV cache at every step; interleaved with another cell's calls, it reads the whole prompt again.
 
-  const appender = await openResultsAppender<SweFeaturesResultRow>(options.resultsPath);
-  let fatal: { error: unknown } | undefined;
-  let next = 0;
-  const worker = async () => {
-    while (fatal === undefined && !runSignal.aborted) {
-      const cell = pending[next];
-      next += 1;
-      if (cell === undefined) return;
-      try {
-        const row = await runCell(cell);
-        await appender.append(row);
-        finished.set(row.key, row);
-        progress.done += 1;
-        countRow(row);
-        reportProgress();
-      } catch (error) {
-        if (fatal === undefined && !(options.signal?.aborted ?? false)) {
-          fatal = { error };
-          stopper.abort();
-        }
-        return;
-      } finally {
-        if (cell.sleepRunKey !== null) releaseSleepRun(cell.sleepRunKey);
-      }
-    }
-  };
-
   reportProgress();
-  try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, pending.length)) }, worker));
-  } finally {
-    await appender.close();
-  }
+  await runCellPool({
+    pending,
+    workers: concurrency,
+    resultsPath: options.resultsPath,
+    runSignal,
+    callerSignal: options.signal,
+    stop: () => stopper.abort(),
+    runCell,
+    onRow: (row) => {
+      finished.set(row.key, row);
+      progress.done += 1;
+      countRow(row);
+      reportProgress();
+    },
+    releaseSleepRun,
+  });
 
-  if (fatal !== undefined) {
-    const { error } = fatal;
-    if (SleeptimeError.isInstance(error)) throw error;
-    throw systemError('bench_failed', `The benchmark failed: ${errorMessage(error)}`, error);
-  }
-  if (options.signal?.aborted === true) {
-    throw new SleeptimeError({
-      code: 'aborted',
-      category: 'user',
-      message: `The benchmark was cancelled after ${progress.done - skipped} new row(s); run it again to resume`,
-      cause: options.signal.reason,
-    });
-  }
   const rows = cells.flatMap((cell) => {
     const row = finished.get(cell.key);
     return row === undefined ? [] : [row];
