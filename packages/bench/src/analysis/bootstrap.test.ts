@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bootstrapInterval, bootstrapSettings, DEFAULT_BOOTSTRAP_SETTINGS, quantile } from './bootstrap.js';
-import { seededRandom } from './seeded-random.js';
 
 const ratio = (totals: Float64Array) => (totals[0] as number) / (totals[1] as number);
-
-describe('seededRandom', () => {
-  it('gives the same sequence for the same seed, another for another, all in [0, 1)', () => {
-    const draw = (seed: number) => {
-      const random = seededRandom(seed);
-      return Array.from({ length: 1000 }, () => random());
-    };
-    expect(draw(7)).toEqual(draw(7));
-    expect(draw(7)).not.toEqual(draw(8));
-    for (const value of draw(0)) expect(value >= 0 && value < 1).toBe(true);
-    // Roughly uniform: the mean of 1,000 draws is near 1/2.
-    const values = draw(3);
-    expect(values.reduce((sum, value) => sum + value, 0) / values.length).toBeCloseTo(0.5, 1);
-    expect(() => seededRandom(0.5)).toThrow(RangeError);
-  });
-});
 
 describe('quantile', () => {
   it('interpolates between the two nearest sorted values', () => {
@@ -38,6 +21,7 @@ describe('bootstrapInterval', () => {
     const first = bootstrapInterval(scores, ratio);
     expect(bootstrapInterval(scores, ratio)).toEqual(first);
     expect(bootstrapInterval(scores, ratio, { ...DEFAULT_BOOTSTRAP_SETTINGS, seed: 1 })).not.toEqual(first);
+    expect(() => bootstrapInterval(scores, ratio, { ...DEFAULT_BOOTSTRAP_SETTINGS, seed: 0.5 })).toThrow(RangeError);
   });
 
   it('brackets a proportion about as wide as the normal approximation', () => {

@@ -8,7 +8,7 @@
  * whole, not averaged per unit. A resample on which the statistic is undefined (NaN: a term with no
  * rows in it) is left out of the quantiles.
  */
-import { seededRandom } from './seeded-random.js';
+import { createSeededRandom } from '../datasets/gsm-symbolic/seeded-random.js';
 
 export interface BootstrapSettings {
   /** How many resamples. Default 2,000. */
@@ -54,13 +54,15 @@ export function bootstrapInterval(
     if (unit.length !== width) throw new RangeError('every unit must have the same number of sums');
     flat.set(unit, index * width);
   });
-  const random = seededRandom(settings.seed);
+  if (!Number.isInteger(settings.seed)) throw new RangeError(`seed must be an integer, got ${settings.seed}`);
+  // The bench's one seeded generator (the GSM-Symbolic instances use it too), on a stream of its own.
+  const random = createSeededRandom(`bootstrap:${settings.seed}`);
   const totals = new Float64Array(width);
   const values: number[] = [];
   for (let resample = 0; resample < settings.resamples; resample += 1) {
     totals.fill(0);
     for (let draw = 0; draw < count; draw += 1) {
-      const offset = Math.floor(random() * count) * width;
+      const offset = random.nextIndex(count) * width;
       for (let part = 0; part < width; part += 1) totals[part] = (totals[part] as number) + (flat[offset + part] as number);
     }
     const value = statistic(totals);

@@ -9,7 +9,6 @@ export * from './equal-accuracy-claim.js';
 export * from './pareto.js';
 export * from './predictability-gap.js';
 export * from './row-statistics.js';
-export * from './seeded-random.js';
 export * from './sleep-versus-pass-at-k.js';
 export * from './summary.js';
 export * from './swe-features-f1.js';
