@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { STATED_PROVENANCE_KINDS, userError } from '@sleeptime/core';
-import type { GridSpecInput, SweFeaturesGridInput } from '@sleeptime/bench';
-import { createModel, defaultModelCacheDir, resolveModelSpec } from '@sleeptime/core';
+import type { BenchProgress, BenchProgressBar, BenchProgressBarOptions, GridSpecInput, SweFeaturesGridInput } from '@sleeptime/bench';
+import { createModel, defaultModelCacheDir, resolveModelSpec, type SleeptimeModel } from '@sleeptime/core';
 import { integerFlag, modelOptionsFrom, parseFlag, type GlobalOptions } from './global-options.js';
 import type { CliOutput } from './main.js';
 
@@ -172,61 +172,34 @@ export function registerBenchCommands(program: Command, output: CliOutput): void
       const concurrency = integerFlag(flags.concurrency, '--concurrency', 1, 256);
       const allItems = await loadBenchItems(flags.data);
       const items = limit === undefined ? allItems : allItems.slice(0, limit);
-      const resultsPath =
-        flags.results ?? path.join('bench-results', `${path.basename(flags.data).replace(/\.jsonl$/, '')}.results.jsonl`);
-      const cacheDir = flags.cacheDir ?? path.join(path.dirname(defaultModelCacheDir()), 'calls');
-      const modelSpec = resolveModelSpec(opts.model);
-      const model = await createModel(modelSpec, { ...modelOptionsFrom(opts), baseUrl: opts.baseUrl, showProgress: !opts.json });
-      const baseUrl = opts.baseUrl ?? process.env.SLEEPTIME_BASE_URL;
-      const progressBar = createBenchProgressBar({ enabled: !opts.json && process.stderr.isTTY === true });
-      const abort = new AbortController();
-      const stop = () => abort.abort(userError('interrupted', 'interrupted: the results so far are kept; run the same command again to resume'));
-      process.once('SIGINT', stop);
-      try {
-        const result = await runBench({
-          items,
-          grid,
-          model,
-          resultsPath,
-          cacheDir,
-          concurrency,
-          signal: abort.signal,
-          onProgress: progressBar.update,
-          // One spec can name different models on different servers: the base URL is part of the identity.
-          modelIdentity: modelSpec.startsWith('openai-compatible:') && baseUrl ? `${modelSpec}@${baseUrl}` : modelSpec,
-          ...(provenance === undefined ? {} : { provenance }),
-        });
-        progressBar.stop();
-        const correct = result.rows.filter((row) => row.correct).length;
-        const errors = result.rows.filter((row) => row.error !== undefined).length;
-        const summary = {
-          results: resultsPath,
-          rows: result.rows.length,
-          written: result.written,
-          skipped: result.skipped,
-          correct,
-          errors,
-          emptyContextItems: result.emptyContextItems,
-          skippedAblationCells: result.skippedAblationCells,
-          ...(result.provenance === undefined ? {} : { provenance: result.provenance }),
-        };
-        if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
-        else
-          output.stdout(
-            `${result.rows.length} rows in ${resultsPath} (${result.written} new, ${result.skipped} already there): ` +
-              `${correct} correct, ${errors} failed calls.` +
-              (result.emptyContextItems === 0
-                ? ''
-                : ` ${result.emptyContextItems} item(s) have an empty context: their sleep-time cells were answered without a sleep run` +
-                  (result.skippedAblationCells === 0 ? '.' : `, and ${result.skippedAblationCells} ablation cell(s) were left out.`)) +
-              (result.provenance === undefined ? '' : ` Recorded provenance: ${result.provenance.kind} (${result.provenance.source}).`) +
-              `\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
-          );
-      } finally {
-        progressBar.stop();
-        process.off('SIGINT', stop);
-        await model.close();
-      }
+      const { resultsPath, result } = await withBenchRun(flags, opts, createBenchProgressBar, (run) =>
+        runBench({ items, grid, concurrency, ...run, ...(provenance === undefined ? {} : { provenance }) }),
+      );
+      const correct = result.rows.filter((row) => row.correct).length;
+      const errors = result.rows.filter((row) => row.error !== undefined).length;
+      const summary = {
+        results: resultsPath,
+        rows: result.rows.length,
+        written: result.written,
+        skipped: result.skipped,
+        correct,
+        errors,
+        emptyContextItems: result.emptyContextItems,
+        skippedAblationCells: result.skippedAblationCells,
+        ...(result.provenance === undefined ? {} : { provenance: result.provenance }),
+      };
+      if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
+      else
+        output.stdout(
+          `${result.rows.length} rows in ${resultsPath} (${result.written} new, ${result.skipped} already there): ` +
+            `${correct} correct, ${errors} failed calls.` +
+            (result.emptyContextItems === 0
+              ? ''
+              : ` ${result.emptyContextItems} item(s) have an empty context: their sleep-time cells were answered without a sleep run` +
+                (result.skippedAblationCells === 0 ? '.' : `, and ${result.skippedAblationCells} ablation cell(s) were left out.`)) +
+            (result.provenance === undefined ? '' : ` Recorded provenance: ${result.provenance.kind} (${result.provenance.source}).`) +
+            `\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
+        );
     });
 
   program
@@ -295,6 +268,52 @@ async function runSweFeaturesBenchCommand(flags: BenchFlags, opts: GlobalOptions
   const concurrency = integerFlag(flags.concurrency, '--concurrency', 1, 256);
   const allItems = await loadSweFeaturesItems(flags.data, flags.repo === undefined ? {} : { repository: flags.repo });
   const items = limit === undefined ? allItems : allItems.slice(0, limit);
+  const { resultsPath, result } = await withBenchRun(flags, opts, createBenchProgressBar, (run) =>
+    runSweFeaturesBench({ items, grid, concurrency, ...run, ...(provenance === undefined ? {} : { provenance }) }),
+  );
+  const errors = result.rows.filter((row) => row.error !== undefined).length;
+  const meanF1 = result.rows.length === 0 ? 0 : result.rows.reduce((sum, row) => sum + row.f1, 0) / result.rows.length;
+  const summary = {
+    results: resultsPath,
+    rows: result.rows.length,
+    written: result.written,
+    skipped: result.skipped,
+    meanF1,
+    errors,
+    ...(result.provenance === undefined ? {} : { provenance: result.provenance }),
+  };
+  if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
+  else
+    output.stdout(
+      `${result.rows.length} rows in ${resultsPath} (${result.written} new, ${result.skipped} already there): ` +
+        `mean F1 ${(100 * meanF1).toFixed(1)}% over every cell, ${errors} failed.` +
+        (result.provenance === undefined ? '' : ` Recorded provenance: ${result.provenance.kind} (${result.provenance.source}).`) +
+        `\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
+    );
+}
+
+/** What both grid runners take from the command line: where results and cached calls go, the model, progress and Ctrl-C. */
+interface BenchRunSetup {
+  resultsPath: string;
+  cacheDir: string;
+  model: SleeptimeModel;
+  modelIdentity: string;
+  signal: AbortSignal;
+  onProgress: (progress: BenchProgress) => void;
+}
+
+/**
+ * Runs a grid runner the way `sleeptime bench` does for every kind of item: the results file named
+ * after the data unless given, the model built from the global options (its identity includes an
+ * OpenAI-compatible server's base URL), a progress bar on a terminal, and Ctrl-C stopping the run
+ * with the rows so far kept. The model is closed however the run ends.
+ */
+async function withBenchRun<Result>(
+  flags: BenchFlags,
+  opts: GlobalOptions,
+  createBenchProgressBar: (options: BenchProgressBarOptions) => BenchProgressBar,
+  run: (setup: BenchRunSetup) => Promise<Result>,
+): Promise<{ resultsPath: string; result: Result }> {
   const resultsPath = flags.results ?? path.join('bench-results', `${path.basename(flags.data).replace(/\.jsonl$/, '')}.results.jsonl`);
   const cacheDir = flags.cacheDir ?? path.join(path.dirname(defaultModelCacheDir()), 'calls');
   const modelSpec = resolveModelSpec(opts.model);
@@ -305,38 +324,16 @@ async function runSweFeaturesBenchCommand(flags: BenchFlags, opts: GlobalOptions
   const stop = () => abort.abort(userError('interrupted', 'interrupted: the results so far are kept; run the same command again to resume'));
   process.once('SIGINT', stop);
   try {
-    const result = await runSweFeaturesBench({
-      items,
-      grid,
-      model,
+    const result = await run({
       resultsPath,
       cacheDir,
-      concurrency,
+      model,
+      // One spec can name different models on different servers: the base URL is part of the identity.
+      modelIdentity: modelSpec.startsWith('openai-compatible:') && baseUrl ? `${modelSpec}@${baseUrl}` : modelSpec,
       signal: abort.signal,
       onProgress: progressBar.update,
-      modelIdentity: modelSpec.startsWith('openai-compatible:') && baseUrl ? `${modelSpec}@${baseUrl}` : modelSpec,
-      ...(provenance === undefined ? {} : { provenance }),
     });
-    progressBar.stop();
-    const errors = result.rows.filter((row) => row.error !== undefined).length;
-    const meanF1 = result.rows.length === 0 ? 0 : result.rows.reduce((sum, row) => sum + row.f1, 0) / result.rows.length;
-    const summary = {
-      results: resultsPath,
-      rows: result.rows.length,
-      written: result.written,
-      skipped: result.skipped,
-      meanF1,
-      errors,
-      ...(result.provenance === undefined ? {} : { provenance: result.provenance }),
-    };
-    if (opts.json) output.stdout(`${JSON.stringify(summary)}\n`);
-    else
-      output.stdout(
-        `${result.rows.length} rows in ${resultsPath} (${result.written} new, ${result.skipped} already there): ` +
-          `mean F1 ${(100 * meanF1).toFixed(1)}% over every cell, ${errors} failed.` +
-          (result.provenance === undefined ? '' : ` Recorded provenance: ${result.provenance.kind} (${result.provenance.source}).`) +
-          `\nNext: sleeptime report ${resultsPath} --out bench-report\n`,
-      );
+    return { resultsPath, result };
   } finally {
     progressBar.stop();
     process.off('SIGINT', stop);
