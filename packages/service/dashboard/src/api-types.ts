@@ -1,4 +1,5 @@
 /** The JSON the dashboard reads from the `/v1` API (see packages/service/src/server/wire-shapes.ts and the routes). */
+import type { AskSide, Savings } from '../../src/server/statistics/savings.js';
 
 export interface Usage {
   inputTokens: number;
@@ -104,24 +105,8 @@ export interface Job {
   updatedAt: string;
 }
 
-export interface AskSide {
-  asks: number;
-  meanOutputTokens: number | null;
-  meanInputTokens: number | null;
-  meanLatencyMs: number | null;
-  meanTimeToFirstTokenMs: number | null;
-  prefixCacheHits: number;
-}
-
-export interface Savings {
-  sleep: { runs: number; inputTokens: number; outputTokens: number };
-  withLearned: AskSide;
-  baseline: AskSide;
-  comparable: boolean;
-  outputTokensSaved: number | null;
-  latencyMsSaved: number | null;
-  costPerQuestion: { withLearned: number; baseline: number; questions: number } | null;
-}
+// The server's own savings shapes (numbers and nulls only: the same in JSON as in memory).
+export type { AskSide, Savings };
 
 export interface SavingsPage {
   testTokenWeight: number;
