@@ -31,13 +31,14 @@ export const defaultParallelSleepRuns = [1, 2, 5, 10] as const;
 /** pass@k samples need diversity; temperature 0 would draw the same answer k times. */
 export const defaultSamplingTemperature = 0.7;
 
-const effortSchema = z.enum(['low', 'medium', 'high']);
+// The pieces below marked exported are shared with the SWE-Features grid (swe-features-grid.ts).
+export const effortSchema = z.enum(['low', 'medium', 'high']);
 const verbositySchema = z.literal([0, 1, 2, 3, 4]);
-const positiveInteger = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+export const positiveInteger = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 // The engine accepts at most 16 parallel sleep runs.
 const parallelSchema = z.number().int().min(1).max(16);
 // OpenAI and most servers take a 32-bit seed.
-const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);
+export const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);
 
 /** Budget forcing sets the thinking budget itself: a budget that has it has neither of these. */
 const noThinkingBesidesForcing = (budget: { effort?: unknown; thinkingBudget?: unknown; budgetForcing?: unknown }) =>
@@ -91,6 +92,14 @@ const sleepBudgetAxesSchema = z.strictObject({
   effort: z.array(effortSchema).min(1).optional(),
 });
 
+/** Sleep-time budgets as a grid takes them: a list (`[{ parallel: 1 }]`) or axes (`{ parallel: [1, 2], effort: ['low'] }`). */
+export const sleepBudgetsSchema = z.union([z.array(sleepBudgetSchema).min(1), sleepBudgetAxesSchema]);
+
+/** The sleep-time budgets a grid names (every combination of axes), or the default, without repeats. */
+export function sleepBudgetsOf(spec: z.output<typeof sleepBudgetsSchema> | undefined, fallback: readonly SleepTimeBudget[]): SleepTimeBudget[] {
+  return distinct(spec === undefined ? [...fallback] : Array.isArray(spec) ? spec : cartesian<SleepTimeBudget>(spec));
+}
+
 /** Every combination of the values on each axis (an axis left out is not set). */
 function cartesian<Budget extends object>(axes: Record<string, readonly unknown[] | undefined>): Budget[] {
   let combinations: Record<string, unknown>[] = [{}];
@@ -102,7 +111,7 @@ function cartesian<Budget extends object>(axes: Record<string, readonly unknown[
 }
 
 /** Drops repeats (by content), keeping the first: a repeated budget would make repeated keys. */
-function distinct<Value>(values: readonly Value[]): Value[] {
+export function distinct<Value>(values: readonly Value[]): Value[] {
   const seen = new Set<string>();
   return values.filter((value) => {
     const key = contentHash(value);
@@ -126,7 +135,7 @@ export const gridSpecSchema = z
      */
     testBudgets: z.union([z.array(testBudgetSchema).min(1), testBudgetAxesSchema]).optional(),
     /** A list (`[{ parallel: 1 }]`) or axes (`{ parallel: [1, 2, 5, 10], effort: ['low'] }`). Default: k in 1, 2, 5, 10. */
-    sleepBudgets: z.union([z.array(sleepBudgetSchema).min(1), sleepBudgetAxesSchema]).optional(),
+    sleepBudgets: sleepBudgetsSchema.optional(),
     /** Sample counts for pass@k. Default: the parallel sleep-run counts (k) of `sleepBudgets`. */
     passAtK: z.array(z.number().int().min(1).max(64)).min(1).optional(),
     /** Default [0]. */
@@ -164,12 +173,9 @@ export const gridSpecSchema = z
               budgetForcing: spec.testBudgets.budgetForcing === undefined ? undefined : budgetForcingValues(spec.testBudgets.budgetForcing),
             }),
     );
-    const sleepBudgets: SleepTimeBudget[] = distinct(
-      spec.sleepBudgets === undefined
-        ? defaultParallelSleepRuns.map((parallel) => ({ parallel }))
-        : Array.isArray(spec.sleepBudgets)
-          ? spec.sleepBudgets
-          : cartesian<SleepTimeBudget>(spec.sleepBudgets),
+    const sleepBudgets = sleepBudgetsOf(
+      spec.sleepBudgets,
+      defaultParallelSleepRuns.map((parallel) => ({ parallel })),
     );
     const parallelCounts = [...new Set(sleepBudgets.map((budget) => budget.parallel))].sort((left, right) => left - right);
     return {
@@ -232,8 +238,8 @@ export function lowestTestBudget(budgets: readonly TestTimeBudget[]): TestTimeBu
   return lowest;
 }
 
-/** The sleep temperature a grid uses for k parallel runs. */
-export function sleepTemperatureFor(grid: GridSpec, parallel: number): number {
+/** The sleep temperature a grid (either runner's) uses for k parallel runs. */
+export function sleepTemperatureFor(grid: { sleepTemperature?: number | undefined }, parallel: number): number {
   return grid.sleepTemperature ?? (parallel > 1 ? defaultParallelSleepTemperature : 0);
 }
 

@@ -29,13 +29,13 @@ import { fileSetF1, type SweFeaturesItem } from '../datasets/swe-features/index.
 import { contentHash } from '../runner/canonical-json.js';
 import { CellMeter, cellError, checkRunnerOptions, definedOnly, recordedProvenance, runCellPool } from '../runner/cell-support.js';
 import { createConcurrencyLimiter, withConcurrencyLimit } from '../runner/concurrency-limiter.js';
-import { deriveSeed } from '../runner/grid.js';
+import { deriveSeed, sleepTemperatureFor } from '../runner/grid.js';
 import { createModelCallCache, type ModelCallEvent } from '../runner/model-call-cache.js';
 import { prepareResultsFile } from '../runner/results-file.js';
 import { defaultBenchConcurrency, type BenchProgress } from '../runner/run-bench.js';
 import { runSharedSleep, withSeed } from '../runner/shared-sleep-run.js';
 import { runCodingAgent } from './coding-agent.js';
-import { parseSweFeaturesGrid, planSweFeaturesGrid, sweFeaturesDataset, sweFeaturesSleepTemperature, type SweFeaturesCell, type SweFeaturesGrid, type SweFeaturesGridInput } from './swe-features-grid.js';
+import { parseSweFeaturesGrid, planSweFeaturesGrid, sweFeaturesDataset, type SweFeaturesCell, type SweFeaturesGrid, type SweFeaturesGridInput } from './swe-features-grid.js';
 import { checkSweFeaturesRepositories } from './swe-features-items.js';
 import { sweFeaturesResultRowFormat, type SweFeaturesResultRow } from './swe-features-result-row.js';
 
@@ -195,7 +195,7 @@ export async function runSweFeaturesBench(options: RunSweFeaturesBenchOptions): 
           ),
         maxRewrites: grid.maxRewrites,
         callSettings: sleepSettings.get(contentHash(sleepBudget)) ?? {},
-        temperature: sweFeaturesSleepTemperature(grid, sleepBudget.parallel),
+        temperature: sleepTemperatureFor(grid, sleepBudget.parallel),
         promptStyle: 'repository',
         extraTools: readOnlyRepositoryTools(worktree, options.toolLimits === undefined ? {} : { limits: options.toolLimits }),
         ...(grid.sleepExplorationSteps === undefined ? {} : { maxExplorationSteps: grid.sleepExplorationSteps }),

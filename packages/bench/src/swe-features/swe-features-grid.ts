@@ -13,12 +13,13 @@
  * changed prompt, tool, setting or item makes new keys only where it applies.
  */
 import { z } from 'zod';
-import { buildSleepTrigger, defaultParallelSleepTemperature, sleepSystemPromptFor, userError } from '@sleeptime/core';
+import { buildSleepTrigger, sleepSystemPromptFor, userError } from '@sleeptime/core';
 import { defaultMaxRewrites } from '@sleeptime/core';
 import { readOnlyRepositoryTools } from '@sleeptime/core/repository';
 import type { SleepTimeBudget } from '../bench-types.js';
 import type { SweFeaturesItem } from '../datasets/swe-features/index.js';
 import { contentHash, sha256Hex } from '../runner/canonical-json.js';
+import { distinct, seedSchema, positiveInteger, sleepBudgetsOf, sleepBudgetsSchema, sleepTemperatureFor } from '../runner/grid.js';
 import { maxCodingAgentSteps, codingAgentToolsDigest } from './coding-agent.js';
 import { codingAgentPromptsDigest } from './coding-agent-prompts.js';
 
@@ -32,11 +33,6 @@ export const defaultStepBudgets: readonly number[] = [5, 10, 20];
 /** The dataset name SWE-Features rows carry. */
 export const sweFeaturesDataset = 'swe-features';
 
-const effortSchema = z.enum(['low', 'medium', 'high']);
-const parallelSchema = z.number().int().min(1).max(16);
-const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);
-const positiveInteger = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
-const sleepBudgetSchema = z.strictObject({ parallel: parallelSchema, effort: effortSchema.optional() });
 
 export const sweFeaturesGridSchema = z
   .strictObject({
@@ -45,7 +41,7 @@ export const sweFeaturesGridSchema = z
     /** The coding agent's step budgets N (default 5, 10, 20). */
     steps: z.array(z.number().int().min(1).max(maxCodingAgentSteps)).min(1).optional(),
     /** A list (`[{ parallel: 1 }]`) or axes (`{ parallel: [1, 2] }`). Default: k = 1. */
-    sleepBudgets: z.union([z.array(sleepBudgetSchema).min(1), z.strictObject({ parallel: z.array(parallelSchema).min(1), effort: z.array(effortSchema).min(1).optional() })]).optional(),
+    sleepBudgets: sleepBudgetsSchema.optional(),
     /** Default [0]. */
     seeds: z.array(seedSchema).min(1).optional(),
     /** Rewrites of the notes per sleep-time agent (default: the engine's, 10). */
@@ -64,16 +60,10 @@ export const sweFeaturesGridSchema = z
     sleepTemperature: z.number().min(0).max(2).optional(),
   })
   .transform((spec) => {
-    const sleepBudgets: SleepTimeBudget[] =
-      spec.sleepBudgets === undefined
-        ? [{ parallel: 1 }]
-        : Array.isArray(spec.sleepBudgets)
-          ? spec.sleepBudgets
-          : spec.sleepBudgets.parallel.flatMap((parallel) => (spec.sleepBudgets as { effort?: Array<'low' | 'medium' | 'high'> }).effort?.map((effort) => ({ parallel, effort })) ?? [{ parallel }]);
     return {
       conditions: distinct(spec.conditions ?? [...sweFeaturesConditions]),
       steps: distinct(spec.steps ?? [...defaultStepBudgets]).sort((a, b) => a - b),
-      sleepBudgets: distinct(sleepBudgets),
+      sleepBudgets: sleepBudgetsOf(spec.sleepBudgets, [{ parallel: 1 }]),
       seeds: distinct(spec.seeds ?? [0]),
       maxRewrites: spec.maxRewrites ?? defaultMaxRewrites,
       sleepExplorationSteps: spec.sleepExplorationSteps,
@@ -96,21 +86,6 @@ export function parseSweFeaturesGrid(input: unknown): SweFeaturesGrid {
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.length === 0 ? 'grid' : issue.path.join('.')}: ${issue.message}`);
   throw userError('invalid_grid', `Invalid SWE-Features grid: ${problems.join('; ')}`, { problems });
-}
-
-function distinct<Value>(values: readonly Value[]): Value[] {
-  const seen = new Set<string>();
-  return values.filter((value) => {
-    const key = contentHash(value);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-/** The sleep temperature a grid uses for k parallel runs. */
-export function sweFeaturesSleepTemperature(grid: SweFeaturesGrid, parallel: number): number {
-  return grid.sleepTemperature ?? (parallel > 1 ? defaultParallelSleepTemperature : 0);
 }
 
 export interface SweFeaturesCell {
@@ -149,7 +124,7 @@ function sleepRunSettings(grid: SweFeaturesGrid, sleepBudget: SleepTimeBudget): 
     maxRewrites: grid.maxRewrites,
     sleepExplorationSteps: grid.sleepExplorationSteps,
     sleepMaxOutputTokens: grid.sleepMaxOutputTokens,
-    sleepTemperature: sweFeaturesSleepTemperature(grid, sleepBudget.parallel),
+    sleepTemperature: sleepTemperatureFor(grid, sleepBudget.parallel),
     maxMemoryCharacters: grid.maxMemoryCharacters,
   };
 }
