@@ -4,7 +4,7 @@
  * claim rules allow it (analysis/equal-accuracy-claim.ts; the rules are in the Method section),
  * and no sentence is said twice.
  */
-import { sampleObstacles, type AccuracyInterval, type ClaimObstacle, type ExperimentAnalysis, type TokenReduction } from '../analysis/index.js';
+import { sampleObstacles, type AccuracyInterval, type ClaimObstacle, type ClaimRules, type ExperimentAnalysis, type TokenReduction } from '../analysis/index.js';
 import { formatConfidence, formatInterval, formatPercent, formatPoints, formatPointsInterval, formatRatio, formatTokens } from './format.js';
 
 export interface HeadlineGroup {
@@ -86,7 +86,7 @@ function tokenReductionSentence(reduction: TokenReduction, analysis: ExperimentA
   const baselinePoint = baseline === null ? '' : `${formatPercent(baseline.accuracy)} (${ci(baseline.interval)}) with ${formatTokens(baseline.tokens)} tokens`;
   if (!reduction.judgement.supported || baseline === null) {
     const compared = baseline === null ? '' : `; test-time only ${baselineReading(reduction, baselinePoint)}`;
-    return { facts: `${start}${compared}`, reason: obstaclePhrases(reduction.judgement.obstacles, reduction.judgement.contexts, analysis) };
+    return { facts: `${start}${compared}`, reason: accuracyObstacles(reduction.judgement.obstacles, reduction.judgement.contexts, analysis) };
   }
   const cost =
     reduction.costRatio === null
@@ -127,17 +127,24 @@ function baselineReading(reduction: TokenReduction, point: string): string {
   }
 }
 
-function obstaclePhrases(obstacles: readonly ClaimObstacle[], contexts: number, analysis: ExperimentAnalysis): string {
-  const rules = analysis.claimRules;
+/** How a report names what it claims about: its sample ("40 items"), its metric, and test-time only ahead of sleep-time. */
+export interface ClaimWords {
+  sample: string;
+  metric: string;
+  ahead: string;
+}
+
+/** Why a claim is not made, in words (both reports: accuracy here, F1 in the SWE-Features one). */
+export function obstaclePhrases(obstacles: readonly ClaimObstacle[], rules: ClaimRules, words: ClaimWords): string {
   return obstacles
     .map((obstacle) => {
       switch (obstacle) {
         case 'too-few-contexts':
-          return `${count(contexts, analysis.resamplingUnit)}, fewer than the ${rules.minimumContexts} a claim needs`;
+          return `${words.sample}, fewer than the ${rules.minimumContexts} a claim needs`;
         case 'below-floor':
-          return `sleep-time’s accuracy is below the ${formatPercent(rules.accuracyFloor)} floor`;
+          return `sleep-time’s ${words.metric} is below the ${formatPercent(rules.accuracyFloor)} floor`;
         case 'intervals-apart':
-          return 'test-time only is more accurate (the intervals do not overlap)';
+          return `test-time only ${words.ahead} (the intervals do not overlap)`;
         case 'intervals-overlap':
           return 'the intervals overlap, so the data do not show test-time only falling short';
         default:
@@ -145,6 +152,11 @@ function obstaclePhrases(obstacles: readonly ClaimObstacle[], contexts: number, 
       }
     })
     .join('; ');
+}
+
+/** The accuracy report's words for `obstaclePhrases`. */
+function accuracyObstacles(obstacles: readonly ClaimObstacle[], contexts: number, analysis: ExperimentAnalysis): string {
+  return obstaclePhrases(obstacles, analysis.claimRules, { sample: count(contexts, analysis.resamplingUnit), metric: 'accuracy', ahead: 'is more accurate' });
 }
 
 function deltaSentences(analysis: ExperimentAnalysis): string[] {
@@ -183,7 +195,7 @@ function costSentences(analysis: ExperimentAnalysis): string[] {
       `N = ${point.queriesPerContext} queries a context, t = ${cost.testTokenWeight}, test-time budget ${cost.testBudgetLabel}: ` +
       `${one.label} ${formatTokens(point.costPerQuery)}, test-time only ${formatTokens(baselineCost.costPerQuery)}${ratio}; ` +
       `accuracy ${formatPercent(one.accuracy)} (${ci(one.accuracyInterval)}) against ${formatPercent(baseline.accuracy)} (${ci(baseline.accuracyInterval)})`;
-    statements.push(obstacles.length === 0 ? { sentence: `${facts}.` } : { facts, reason: obstaclePhrases(obstacles, contexts, analysis) });
+    statements.push(obstacles.length === 0 ? { sentence: `${facts}.` } : { facts, reason: accuracyObstacles(obstacles, contexts, analysis) });
   }
   return withReasons(statements, 'No cost saving is claimed');
 }

@@ -7,7 +7,7 @@
  */
 import type { BootstrapSettings, ClaimObstacle, ClaimRules, F1Point, F1TokenReduction, SweFeaturesAnalysis } from '../analysis/index.js';
 import { formatConfidence, formatInterval, formatPercent, formatPoints, formatPointsInterval, formatRatio, formatTokens } from './format.js';
-import { withReasons, type HeadlineGroup, type Statement } from './headlines.js';
+import { obstaclePhrases, withReasons, type HeadlineGroup, type Statement } from './headlines.js';
 
 export function sweFeaturesHeadlineGroups(analysis: SweFeaturesAnalysis): HeadlineGroup[] {
   const groups: HeadlineGroup[] = [];
@@ -56,7 +56,7 @@ function reductionStatement(reduction: F1TokenReduction, analysis: SweFeaturesAn
             : reduction.reading === 'interpolated'
               ? `; test-time only ${point} mixing ${steps.join(' and ')}`
               : `; test-time only ${point} at ${steps.join(', ')}`;
-    return { facts: `${start}${read}`, reason: obstaclePhrases(reduction.judgement.obstacles, reduction.judgement.contexts, analysis.claimRules) };
+    return { facts: `${start}${read}`, reason: f1Obstacles(reduction.judgement.obstacles, reduction.judgement.contexts, analysis.claimRules) };
   }
   switch (reduction.reading) {
     case 'not-reached':
@@ -75,23 +75,9 @@ function reductionStatement(reduction: F1TokenReduction, analysis: SweFeaturesAn
   }
 }
 
-function obstaclePhrases(obstacles: readonly ClaimObstacle[], items: number, rules: ClaimRules): string {
-  return obstacles
-    .map((obstacle) => {
-      switch (obstacle) {
-        case 'too-few-contexts':
-          return `${items} item${items === 1 ? '' : 's'}, fewer than the ${rules.minimumContexts} a claim needs`;
-        case 'below-floor':
-          return `sleep-time’s F1 is below the ${formatPercent(rules.accuracyFloor)} floor`;
-        case 'intervals-apart':
-          return 'test-time only does better (the intervals do not overlap)';
-        case 'intervals-overlap':
-          return 'the intervals overlap, so the data do not show test-time only falling short';
-        default:
-          return 'nothing on test-time only’s front to compare with';
-      }
-    })
-    .join('; ');
+/** The F1 report's words for `obstaclePhrases`. */
+function f1Obstacles(obstacles: readonly ClaimObstacle[], items: number, rules: ClaimRules): string {
+  return obstaclePhrases(obstacles, rules, { sample: `${items} item${items === 1 ? '' : 's'}`, metric: 'F1', ahead: 'does better' });
 }
 
 function deltaSentences(analysis: SweFeaturesAnalysis): string[] {
