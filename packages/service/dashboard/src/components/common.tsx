@@ -23,3 +23,33 @@ export function Freshness({ learned }: { learned: { fresh: boolean; versions?: n
   if (learned === null) return <span class="badge learned-none">no learned context</span>;
   return <span class={`badge ${learned.fresh ? 'learned-fresh' : 'learned-stale'}`}>{learned.fresh ? 'fresh' : 'stale'}</span>;
 }
+
+/**
+ * Previous and next page of a cursor-paged list. `cursors` holds the cursor of every page up to the
+ * current one (the first is undefined), so going back needs no request of its own.
+ */
+export function Pager({
+  label,
+  cursors,
+  setCursors,
+  nextCursor,
+  showPageNumber = false,
+}: {
+  label: string;
+  cursors: (string | undefined)[];
+  setCursors: (cursors: (string | undefined)[]) => void;
+  nextCursor: string | null | undefined;
+  showPageNumber?: boolean;
+}) {
+  return (
+    <nav class="pager" aria-label={label}>
+      <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+        Previous page
+      </button>
+      {showPageNumber && <span class="muted">Page {cursors.length}</span>}
+      <button type="button" disabled={nextCursor == null} onClick={() => nextCursor != null && setCursors([...cursors, nextCursor])}>
+        Next page
+      </button>
+    </nav>
+  );
+}

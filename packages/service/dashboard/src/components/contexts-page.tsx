@@ -6,7 +6,7 @@ import { characters, count, relativeTime } from '../format.js';
 import { useDebounced, useLive } from '../live.js';
 import { href } from '../router.js';
 import { useLoad } from '../use-load.js';
-import { Empty, ErrorLine, Freshness, StatusBadge } from './common.js';
+import { Empty, ErrorLine, Freshness, Pager, StatusBadge } from './common.js';
 
 const pageSize = 20;
 
@@ -111,15 +111,7 @@ export function ContextsPage({ api }: { api: Api }) {
           </tbody>
         </table>
       )}
-      <nav class="pager" aria-label="Pages of contexts">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <span class="muted">Page {cursors.length}</span>
-        <button type="button" disabled={page.data?.nextCursor == null} onClick={() => page.data?.nextCursor != null && setCursors([...cursors, page.data.nextCursor])}>
-          Next page
-        </button>
-      </nav>
+      <Pager label="Pages of contexts" cursors={cursors} setCursors={setCursors} nextCursor={page.data?.nextCursor} showPageNumber />
     </section>
   );
 }

@@ -10,7 +10,7 @@ import { count, decimal, milliseconds, percentChange } from '../format.js';
 import { useDebounced, useLive } from '../live.js';
 import { href } from '../router.js';
 import { useLoad } from '../use-load.js';
-import { Empty, ErrorLine } from './common.js';
+import { Empty, ErrorLine, Pager } from './common.js';
 
 function WeightInput({ value, onChange }: { value: string; onChange: (value: string) => void }) {
   return (
@@ -212,14 +212,7 @@ export function SavingsPage({ api }: { api: Api }) {
               </tbody>
             </table>
           )}
-          <nav class="pager" aria-label="Pages of contexts">
-            <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Previous page
-            </button>
-            <button type="button" disabled={data.nextCursor === null} onClick={() => data.nextCursor !== null && setCursors([...cursors, data.nextCursor])}>
-              Next page
-            </button>
-          </nav>
+          <Pager label="Pages of contexts" cursors={cursors} setCursors={setCursors} nextCursor={data.nextCursor} />
         </>
       )}
     </section>
